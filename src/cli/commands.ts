@@ -1,0 +1,35 @@
+// The command groups of DESIGN.md, each loaded only when it is run, so that `ipfs-kit --help`
+// and every other command pay for nothing they do not use.
+import type { CommandGroup } from './group.js'
+
+export interface CommandEntry {
+  summary: string
+  load: () => Promise<{ default: CommandGroup }>
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
+  daemon: {
+    summary: 'start, stop, restart the manager and Kubo; show their status',
+    load: () => import('./daemon.js'),
+  },
+  index: {
+    summary: 'pause, resume or refresh background indexing; show its status',
+    load: () => import('./index-cmd.js'),
+  },
+  pin: {
+    summary: 'list pins from the index; add or remove pins through Kubo',
+    load: () => import('./pin.js'),
+  },
+  config: {
+    summary: 'show the effective configuration and where each value comes from',
+    load: () => import('./config.js'),
+  },
+  state: {
+    summary: "show the node's system, network, storage or files state",
+    load: () => import('./state.js'),
+  },
+  doctor: {
+    summary: 'check the Kubo binary, the repository, the RPC API and the index files',
+    load: () => import('./doctor.js'),
+  },
+}

@@ -1,0 +1,39 @@
+// Flag parsing shared by every command: node's parseArgs in strict mode, with its errors turned
+// into UsageError (exit 2) that name the bad flag or value.
+import { type ParseArgsConfig, parseArgs } from 'node:util'
+import { UsageError } from '../errors.js'
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>
+
+/** Flags every command that prints data accepts. */
+export const JSON_FLAG = { json: { type: 'boolean' } } as const satisfies FlagSpec
+
+export function parseFlags<T extends FlagSpec>(
+  command: string,
+  args: string[],
+  options: T,
+  positionals: { min?: number; max?: number } = {},
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true })
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
+    throw new UsageError(`${command}: ${message}`, { hint: `see \`ipfs-kit ${command} --help\`` })
+  }
+  const count = parsed.positionals.length
+  if (count < (positionals.min ?? 0)) {
+    throw new UsageError(`${command}: missing argument`, { hint: `see \`ipfs-kit ${command} --help\`` })
+  }
+  if (count > (positionals.max ?? 0)) {
+    throw new UsageError(
+      `${command}: unexpected argument ${JSON.stringify(parsed.positionals[positionals.max ?? 0])}`,
+      {
+        hint: `see \`ipfs-kit ${command} --help\``,
+      },
+    )
+  }
+  return parsed
+}

@@ -1,0 +1,182 @@
+// The effective configuration: defaults, then `config.yaml` in IPFS_KIT_PATH, then the
+// environment, then command-line flags, with the origin of every value kept for `config show`.
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ConfigError } from '../errors.js'
+import { type Env, ipfsKitPath } from './paths.js'
+
+export type Origin = 'default' | 'file' | 'env' | 'flag'
+
+export interface Setting<T> {
+  value: T
+  origin: Origin
+  /** Where exactly: the file and line, or the environment variable / flag name. */
+  source?: string
+}
+
+type Kind = 'string' | 'positive-number'
+
+interface KeySpec {
+  kind: Kind
+  default: string | number | null
+  env?: string
+  secret?: boolean
+  describe: string
+}
+
+/** Default interval between two index cycles, in seconds (DESIGN.md). */
+export const DEFAULT_INTERVAL_S = 30
+/** Default timeout of one unary Kubo RPC call, in milliseconds. */
+export const DEFAULT_KUBO_TIMEOUT_MS = 30_000
+
+/** Every key `config.yaml` may hold, dotted, with its default and environment variable. */
+export const CONFIG_KEYS = {
+  'kubo.binary': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_IPFS_BIN',
+    describe: 'the Kubo binary to run (else: npm package kubo, ipfs on PATH, the cached build)',
+  },
+  'kubo.api': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_KUBO_API',
+    describe: "Kubo's RPC address as a multiaddr (else: the api file of IPFS_PATH)",
+  },
+  'kubo.auth': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_KUBO_AUTH',
+    secret: true,
+    describe: "credentials for Kubo's API.Authorizations, as 'bearer:<token>' or 'basic:<user>:<password>'",
+  },
+  'kubo.timeout_ms': {
+    kind: 'positive-number',
+    default: DEFAULT_KUBO_TIMEOUT_MS,
+    env: 'IPFS_KIT_KUBO_TIMEOUT_MS',
+    describe: 'timeout of one Kubo RPC call (for a stream: the longest silence)',
+  },
+  'index.interval_s': {
+    kind: 'positive-number',
+    default: DEFAULT_INTERVAL_S,
+    env: 'IPFS_KIT_INTERVAL',
+    describe: 'seconds between two background index cycles',
+  },
+} as const satisfies Record<string, KeySpec>
+
+export type ConfigKey = keyof typeof CONFIG_KEYS
+
+export interface IpfsKitConfig {
+  path: string
+  file: string
+  fileFound: boolean
+  settings: { [K in ConfigKey]: Setting<string | number | null> }
+}
+
+export const CONFIG_FILE_NAME = 'config.yaml'
+
+function coerce(key: ConfigKey, raw: unknown, where: string): string | number {
+  const spec: KeySpec = CONFIG_KEYS[key]
+  if (spec.kind === 'string') {
+    if (typeof raw !== 'string' || raw.trim() === '') {
+      throw new ConfigError(`${where}: ${key} must be a non-empty string, got ${JSON.stringify(raw)}`)
+    }
+    return raw
+  }
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${where}: ${key} must be a positive number, got ${JSON.stringify(raw)}`)
+  }
+  return n
+}
+
+/** Reads `config.yaml` (if present) and returns its dotted keys with their line numbers. */
+async function readConfigFile(file: string): Promise<Map<ConfigKey, { raw: unknown; line: number }> | null> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`)
+  }
+  // The YAML parser is only needed when a config file exists; keep it off the common start path.
+  const { LineCounter, parseDocument, isMap, isScalar, isPair } = await import('yaml')
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]
+    const line = e?.linePos?.[0]?.line
+    throw new ConfigError(`${file}${line ? `:${line}` : ''}: not valid YAML: ${e?.message.split('\n')[0]}`)
+  }
+  const out = new Map<ConfigKey, { raw: unknown; line: number }>()
+  if (doc.contents === null) return out
+  if (!isMap(doc.contents)) throw new ConfigError(`${file}: expected a mapping of sections (kubo:, index:)`)
+  const lineOf = (node: { range?: [number, number, number] | null | undefined } | null | undefined) =>
+    node?.range ? lines.linePos(node.range[0]).line : 0
+  for (const section of doc.contents.items) {
+    if (!isPair(section) || !isScalar(section.key)) continue
+    const sectionName = String(section.key.value)
+    if (!isMap(section.value)) {
+      throw new ConfigError(
+        `${file}:${lineOf(section.key)}: '${sectionName}' must be a section with keys, like 'kubo:' with indented keys under it`,
+      )
+    }
+    for (const item of section.value.items) {
+      if (!isPair(item) || !isScalar(item.key)) continue
+      const key = `${sectionName}.${String(item.key.value)}`
+      const line = lineOf(item.key)
+      if (!(key in CONFIG_KEYS)) {
+        throw new ConfigError(
+          `${file}:${line}: unknown key '${key}'; known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`,
+        )
+      }
+      const value = isScalar(item.value) ? item.value.value : item.value?.toJSON()
+      out.set(key as ConfigKey, { raw: value, line })
+    }
+  }
+  return out
+}
+
+/**
+ * The effective configuration. `flags` are values given on the command line for this run,
+ * already keyed by config key (for example `{ 'index.interval_s': '5' }` from `--interval 5`).
+ */
+export async function loadConfig(
+  options: { env?: Env; flags?: Partial<Record<ConfigKey, { value: unknown; flag: string }>> } = {},
+): Promise<IpfsKitConfig> {
+  const env = options.env ?? process.env
+  const path = ipfsKitPath(env)
+  const file = join(path, CONFIG_FILE_NAME)
+  const fromFile = await readConfigFile(file)
+  const settings = {} as IpfsKitConfig['settings']
+  for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
+    const spec: KeySpec = CONFIG_KEYS[key]
+    let setting: Setting<string | number | null> = { value: spec.default, origin: 'default' }
+    const inFile = fromFile?.get(key)
+    if (inFile) {
+      const where = `${file}:${inFile.line}`
+      setting = { value: coerce(key, inFile.raw, where), origin: 'file', source: where }
+    }
+    const envValue = spec.env ? env[spec.env] : undefined
+    if (spec.env && envValue !== undefined && envValue !== '') {
+      setting = {
+        value: coerce(key, envValue, `environment variable ${spec.env}`),
+        origin: 'env',
+        source: spec.env,
+      }
+    }
+    const flag = options.flags?.[key]
+    if (flag) setting = { value: coerce(key, flag.value, flag.flag), origin: 'flag', source: flag.flag }
+    settings[key] = setting
+  }
+  return { path, file, fileFound: fromFile !== null, settings }
+}
+
+/** A setting's value for display: secrets are masked. */
+export function displayValue(key: ConfigKey, value: string | number | null): string | number | null {
+  const spec: KeySpec = CONFIG_KEYS[key]
+  if (value === null || !spec.secret) return value
+  const text = String(value)
+  const scheme = text.includes(':') ? `${text.slice(0, text.indexOf(':'))}:` : ''
+  return `${scheme}***`
+}

@@ -1,0 +1,257 @@
+// `ipfs-kit doctor`: checks every piece ipfs-kit needs (the Kubo binary, the configuration, the
+// repository, the RPC API, the index files) and says for each what is wrong and what to do.
+import { access } from 'node:fs/promises'
+import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
+import { type Env, ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { IpfsKitError } from '../errors.js'
+import { describeAddress, parseApiMultiaddr } from '../kubo/address.js'
+import { type KuboCandidate, resolveKuboBinary } from '../kubo/binary.js'
+import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
+import { KuboRpc } from '../kubo/rpc.js'
+import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
+import { checkIndexFile } from '../store/reader.js'
+
+export type CheckStatus = 'ok' | 'warn' | 'fail'
+
+interface Check {
+  status: CheckStatus
+  /** What is wrong, when status is not ok. */
+  problem?: string
+  /** What to do about it. */
+  fix?: string
+}
+
+export interface DoctorReport {
+  ok: boolean
+  ipfs_kit_path: string
+  ipfs_path: string
+  kubo_binary: Check & {
+    path: string | null
+    source: string | null
+    version: string | null
+    reason: string | null
+    tried: KuboCandidate[]
+  }
+  config: Check & { file: string; found: boolean }
+  repo: Check & {
+    path: string
+    initialised: boolean
+    peer_id: string | null
+    repo_version: string | null
+    /** pid of the process holding repo.lock; null when none; undefined when it cannot be known here. */
+    locked_by_pid: number | null | undefined
+  }
+  api: Check & {
+    address: string | null
+    address_source: 'api file' | 'config' | null
+    answers: boolean
+    peer_id: string | null
+    version: string | null
+  }
+  index: Check & {
+    path: string
+    files: Array<{
+      kind: IndexFileKind
+      path: string
+      status: 'missing' | 'valid' | 'invalid' | 'unchecked'
+      reason: string | null
+      generated_at: string | null
+      rows: number | null
+    }>
+  }
+}
+
+function failure(err: unknown): { problem: string; fix?: string } {
+  if (err instanceof IpfsKitError) return { problem: err.message, ...(err.hint ? { fix: err.hint } : {}) }
+  return { problem: err instanceof Error ? err.message : String(err) }
+}
+
+export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {}): Promise<DoctorReport> {
+  const env = options.env ?? process.env
+  const kitPath = ipfsKitPath(env)
+  const repoPath = ipfsRepoPath(env)
+  const timeoutMs = options.timeoutMs ?? 5_000
+
+  // Configuration first: it may name the binary and the API address.
+  let config: IpfsKitConfig | null = null
+  let configCheck: DoctorReport['config']
+  try {
+    config = await loadConfig({ env })
+    configCheck = { status: 'ok', file: config.file, found: config.fileFound }
+  } catch (err) {
+    configCheck = { status: 'fail', file: `${kitPath}/config.yaml`, found: true, ...failure(err) }
+  }
+  const setting = (key: ConfigKey) => config?.settings[key]
+
+  let binary: DoctorReport['kubo_binary']
+  try {
+    const configured = setting('kubo.binary')
+    const kubo = await resolveKuboBinary({ env, ...(configured ? { configured } : {}) })
+    binary = {
+      status: 'ok',
+      path: kubo.path,
+      source: kubo.source,
+      version: kubo.version,
+      reason: kubo.reason,
+      tried: kubo.tried,
+    }
+  } catch (err) {
+    binary = {
+      status: 'fail',
+      path: null,
+      source: null,
+      version: null,
+      reason: null,
+      tried: [],
+      ...failure(err),
+    }
+  }
+
+  let repo: DoctorReport['repo']
+  try {
+    const repoConfig = await readRepoConfig(repoPath)
+    const lockedBy = await repoLockHolder(repoPath)
+    repo = repoConfig
+      ? {
+          status: 'ok',
+          path: repoPath,
+          initialised: true,
+          peer_id: repoConfig.peerId,
+          repo_version: await readRepoVersion(repoPath),
+          locked_by_pid: lockedBy,
+        }
+      : {
+          status: 'fail',
+          path: repoPath,
+          initialised: false,
+          peer_id: null,
+          repo_version: null,
+          locked_by_pid: lockedBy,
+          problem: `no Kubo repository at ${repoPath} (no config file)`,
+          fix: '`ipfs-kit daemon start` initialises it, or set IPFS_PATH to an existing repository',
+        }
+  } catch (err) {
+    repo = {
+      status: 'fail',
+      path: repoPath,
+      initialised: true,
+      peer_id: null,
+      repo_version: null,
+      locked_by_pid: undefined,
+      ...failure(err),
+    }
+  }
+
+  let api: DoctorReport['api']
+  const configuredApi = setting('kubo.api')
+  try {
+    const fromConfig = typeof configuredApi?.value === 'string' && configuredApi.origin !== 'default'
+    const address = fromConfig ? parseApiMultiaddr(String(configuredApi?.value)) : await readApiFile(repoPath)
+    if (!address) {
+      api = {
+        status: 'fail',
+        address: null,
+        address_source: null,
+        answers: false,
+        peer_id: null,
+        version: null,
+        problem: `no Kubo daemon serves ${repoPath} (it has no api file)`,
+        fix: 'start one with `ipfs-kit daemon start`',
+      }
+    } else {
+      const auth = setting('kubo.auth')?.value
+      const rpc = new KuboRpc({ address, auth: typeof auth === 'string' ? auth : null, timeoutMs })
+      const base = {
+        address: describeAddress(address),
+        address_source: fromConfig ? ('config' as const) : ('api file' as const),
+      }
+      try {
+        const [id, version] = await Promise.all([rpc.id(), rpc.version()])
+        api = { status: 'ok', ...base, answers: true, peer_id: id.id, version: version.version }
+        if (repo.peer_id && id.id !== repo.peer_id) {
+          api = {
+            ...api,
+            status: 'fail',
+            problem: `the API at ${base.address} serves peer ${id.id}, but ${repoPath} is peer ${repo.peer_id}`,
+            fix: 'point kubo.api (or IPFS_PATH) at the daemon of this repository',
+          }
+        }
+      } catch (err) {
+        api = { status: 'fail', ...base, answers: false, peer_id: null, version: null, ...failure(err) }
+      }
+    }
+  } catch (err) {
+    api = {
+      status: 'fail',
+      address: null,
+      address_source: null,
+      answers: false,
+      peer_id: null,
+      version: null,
+      ...failure(err),
+    }
+  }
+
+  const files: DoctorReport['index']['files'] = []
+  for (const kind of Object.keys(INDEX_FILES) as IndexFileKind[]) {
+    const path = indexFilePath(kitPath, kind)
+    if (!repo.peer_id) {
+      // Without the repository's peer ID no file can be trusted; still say whether it is there.
+      const present = await access(path).then(
+        () => true,
+        () => false,
+      )
+      files.push({
+        kind,
+        path,
+        status: present ? 'unchecked' : 'missing',
+        reason: present ? 'cannot be checked without the repository peer ID' : null,
+        generated_at: null,
+        rows: null,
+      })
+      continue
+    }
+    const check = await checkIndexFile(path, kind, repo.peer_id)
+    files.push({
+      kind,
+      path,
+      status: check.status,
+      reason: check.status === 'invalid' ? check.reason : null,
+      generated_at: check.status === 'valid' ? check.header.generatedAt.toISOString() : null,
+      rows: check.status === 'valid' ? check.header.rowCount : null,
+    })
+  }
+  const invalid = files.filter((f) => f.status === 'invalid')
+  const missing = files.filter((f) => f.status === 'missing' || f.status === 'unchecked')
+  const index: DoctorReport['index'] =
+    invalid.length > 0
+      ? {
+          status: 'fail',
+          path: kitPath,
+          files,
+          problem: `${invalid.length} index file(s) rejected: ${invalid.map((f) => `${f.kind} (${f.reason})`).join('; ')}`,
+          fix: 'the manager rewrites them on its next cycle: `ipfs-kit index refresh` (the CLI answers from Kubo meanwhile)',
+        }
+      : missing.length > 0
+        ? {
+            status: 'warn',
+            path: kitPath,
+            files,
+            problem: `${missing.length} index file(s) not written yet: ${missing.map((f) => f.kind).join(', ')}`,
+            fix: '`ipfs-kit daemon start` writes them (the CLI answers from Kubo meanwhile)',
+          }
+        : { status: 'ok', path: kitPath, files }
+
+  const report: DoctorReport = {
+    ok: false,
+    ipfs_kit_path: kitPath,
+    ipfs_path: repoPath,
+    kubo_binary: binary,
+    config: configCheck,
+    repo,
+    api,
+    index,
+  }
+  report.ok = [binary, configCheck, repo, api, index].every((c) => c.status !== 'fail')
+  return report
+}

@@ -1,0 +1,540 @@
+// A thin, typed client for Kubo's RPC API on node:http: POST only, a timeout and an AbortSignal on
+// every call, NDJSON streams read line by line (a million pins are never one document), and
+// Kubo's error bodies and X-Stream-Error trailers turned into typed errors.
+import { type IncomingMessage, request } from 'node:http'
+import {
+  AbortedError,
+  ConfigError,
+  IpfsKitError,
+  KuboResponseError,
+  KuboRpcError,
+  KuboStreamError,
+  KuboTimeoutError,
+  KuboUnreachableError,
+} from '../errors.js'
+import { type ApiAddress, describeAddress } from './address.js'
+
+export interface CallOptions {
+  signal?: AbortSignal
+  /** For a unary call: the whole call. For a stream: the wait for headers and the longest silence between chunks. */
+  timeoutMs?: number
+}
+
+export interface KuboRpcOptions {
+  address: ApiAddress
+  /** Kubo's AuthSecret format: 'bearer:<token>' or 'basic:<user>:<password>'. */
+  auth?: string | null
+  /** Default timeout of every call, in ms. */
+  timeoutMs?: number
+}
+
+type Params = Record<string, string | number | boolean | undefined | Array<string>>
+
+export type PinType = 'recursive' | 'direct' | 'indirect'
+export interface PinEntry {
+  cid: string
+  type: PinType
+  name: string | null
+}
+
+export interface IdResult {
+  id: string
+  agentVersion: string | null
+  addresses: string[]
+}
+export interface VersionResult {
+  version: string
+  commit: string | null
+  repo: string | null
+  system: string | null
+  golang: string | null
+}
+export interface RepoStat {
+  repoSize: number
+  storageMax: number
+  /** Absent (null) for a size-only call. */
+  numObjects: number | null
+  repoPath: string | null
+  version: string | null
+}
+export interface SwarmPeer {
+  peer: string
+  addr: string
+  latency: string | null
+  direction: 'inbound' | 'outbound' | null
+  muxer: string | null
+}
+export interface BandwidthStats {
+  totalIn: number
+  totalOut: number
+  rateIn: number
+  rateOut: number
+}
+export interface BitswapStat {
+  blocksReceived: number
+  dataReceived: number
+  dupBlksReceived: number
+  dupDataReceived: number
+  blocksSent: number
+  dataSent: number
+  messagesReceived: number | null
+  wantlistLength: number
+  peerCount: number
+}
+export interface FilesStat {
+  hash: string
+  size: number
+  cumulativeSize: number
+  blocks: number
+  type: string
+}
+export interface PinAddProgress {
+  /** Nodes fetched so far, while Kubo walks the DAG. */
+  progress?: number
+  /** The pinned CIDs, once done. */
+  pins?: string[]
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000
+/** A unary answer larger than this is not an answer Kubo gives: refuse instead of buffering it. */
+const MAX_UNARY_BYTES = 64 * 1024 * 1024
+
+function authorizationHeader(auth: string): string {
+  const colon = auth.indexOf(':')
+  const scheme = colon > 0 ? auth.slice(0, colon).toLowerCase() : ''
+  const secret = auth.slice(colon + 1)
+  if (scheme === 'bearer') return `Bearer ${secret}`
+  if (scheme === 'basic') return `Basic ${Buffer.from(secret).toString('base64')}`
+  // Same format as Kubo's API.Authorizations AuthSecret; never echo the secret itself.
+  throw new ConfigError("kubo.auth must look like 'bearer:<token>' or 'basic:<user>:<password>'")
+}
+
+function queryString(params: Params): string {
+  const q = new URLSearchParams()
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) for (const v of value) q.append(key, v)
+    else q.append(key, String(value))
+  }
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+// Shape checks: Kubo's answers are read as unknown and checked, so garbage becomes a typed error.
+function obj(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new KuboResponseError(`Kubo's answer to ${what} is not a JSON object`)
+  }
+  return value as Record<string, unknown>
+}
+function str(o: Record<string, unknown>, key: string, what: string): string {
+  const v = o[key]
+  if (typeof v !== 'string')
+    throw new KuboResponseError(`Kubo's answer to ${what} has no string field ${key}`)
+  return v
+}
+function optStr(o: Record<string, unknown>, key: string): string | null {
+  const v = o[key]
+  return typeof v === 'string' && v !== '' ? v : null
+}
+function num(o: Record<string, unknown>, key: string, what: string): number {
+  const v = o[key]
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new KuboResponseError(`Kubo's answer to ${what} has no numeric field ${key}`)
+  }
+  return v
+}
+function optNum(o: Record<string, unknown>, key: string): number | null {
+  const v = o[key]
+  return typeof v === 'number' && Number.isFinite(v) ? v : null
+}
+
+export class KuboRpc {
+  readonly address: ApiAddress
+  readonly #authHeader: string | undefined
+  readonly #timeoutMs: number
+
+  constructor(options: KuboRpcOptions) {
+    this.address = options.address
+    this.#authHeader = options.auth ? authorizationHeader(options.auth) : undefined
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  }
+
+  /** Where this client sends its calls, for messages. */
+  get where(): string {
+    return describeAddress(this.address)
+  }
+
+  // --- typed calls -------------------------------------------------------------------------
+
+  async id(options?: CallOptions): Promise<IdResult> {
+    const o = obj(await this.json('id', {}, options), 'id')
+    const addresses = Array.isArray(o.Addresses)
+      ? o.Addresses.filter((a): a is string => typeof a === 'string')
+      : []
+    return { id: str(o, 'ID', 'id'), agentVersion: optStr(o, 'AgentVersion'), addresses }
+  }
+
+  async version(options?: CallOptions): Promise<VersionResult> {
+    const o = obj(await this.json('version', {}, options), 'version')
+    return {
+      version: str(o, 'Version', 'version'),
+      commit: optStr(o, 'Commit'),
+      repo: optStr(o, 'Repo'),
+      system: optStr(o, 'System'),
+      golang: optStr(o, 'Golang'),
+    }
+  }
+
+  /**
+   * Streams pins one at a time (`pin/ls` with `stream=true`). Use type 'recursive' and 'direct'
+   * for the pinset: 'indirect' and 'all' walk every DAG. `cid` asks about one CID only.
+   */
+  async *pinLs(
+    query: { type?: PinType | 'all'; names?: boolean; cid?: string } = {},
+    options?: CallOptions,
+  ): AsyncGenerator<PinEntry> {
+    const params: Params = { stream: true, type: query.type ?? 'all', names: query.names ?? true }
+    if (query.cid) params.arg = query.cid
+    for await (const line of this.ndjson('pin/ls', params, options)) {
+      const o = obj(line, 'pin/ls')
+      const type = str(o, 'Type', 'pin/ls')
+      if (type !== 'recursive' && type !== 'direct' && !type.startsWith('indirect')) {
+        throw new KuboResponseError(`Kubo's answer to pin/ls has an unknown pin type ${JSON.stringify(type)}`)
+      }
+      yield {
+        cid: str(o, 'Cid', 'pin/ls'),
+        // Kubo says "indirect through <cid>" for indirect pins.
+        type: type.startsWith('indirect') ? 'indirect' : (type as PinType),
+        name: optStr(o, 'Name'),
+      }
+    }
+  }
+
+  /** Pins a CID; yields progress (nodes fetched) while Kubo walks the DAG, and the pins at the end. */
+  async *pinAdd(
+    cid: string,
+    pin: { recursive?: boolean; name?: string } = {},
+    options?: CallOptions,
+  ): AsyncGenerator<PinAddProgress> {
+    const params: Params = { arg: cid, recursive: pin.recursive ?? true, progress: true, name: pin.name }
+    for await (const line of this.ndjson('pin/add', params, options)) {
+      const o = obj(line, 'pin/add')
+      const pins = Array.isArray(o.Pins)
+        ? o.Pins.filter((p): p is string => typeof p === 'string')
+        : undefined
+      const progress = optNum(o, 'Progress')
+      yield { ...(progress !== null ? { progress } : {}), ...(pins ? { pins } : {}) }
+    }
+  }
+
+  async pinRm(cid: string, pin: { recursive?: boolean } = {}, options?: CallOptions): Promise<string[]> {
+    const o = obj(
+      await this.json('pin/rm', { arg: cid, recursive: pin.recursive ?? true }, options),
+      'pin/rm',
+    )
+    return Array.isArray(o.Pins) ? o.Pins.filter((p): p is string => typeof p === 'string') : []
+  }
+
+  async swarmPeers(options?: CallOptions): Promise<SwarmPeer[]> {
+    const o = obj(await this.json('swarm/peers', { latency: true, direction: true }, options), 'swarm/peers')
+    if (o.Peers === null || o.Peers === undefined) return []
+    if (!Array.isArray(o.Peers)) throw new KuboResponseError("Kubo's answer to swarm/peers has no Peers list")
+    return o.Peers.map((p) => {
+      const peer = obj(p, 'swarm/peers')
+      const dir = peer.Direction
+      return {
+        peer: str(peer, 'Peer', 'swarm/peers'),
+        addr: str(peer, 'Addr', 'swarm/peers'),
+        latency: optStr(peer, 'Latency'),
+        // Kubo encodes libp2p's network.Direction: 1 inbound, 2 outbound, 0 unknown.
+        direction: dir === 1 ? 'inbound' : dir === 2 ? 'outbound' : null,
+        muxer: optStr(peer, 'Muxer'),
+      }
+    })
+  }
+
+  async repoStat(query: { sizeOnly?: boolean } = {}, options?: CallOptions): Promise<RepoStat> {
+    const sizeOnly = query.sizeOnly ?? false
+    const o = obj(await this.json('repo/stat', { 'size-only': sizeOnly }, options), 'repo/stat')
+    return {
+      repoSize: num(o, 'RepoSize', 'repo/stat'),
+      storageMax: num(o, 'StorageMax', 'repo/stat'),
+      numObjects: sizeOnly ? null : optNum(o, 'NumObjects'),
+      repoPath: optStr(o, 'RepoPath'),
+      version: optStr(o, 'Version'),
+    }
+  }
+
+  async statsBw(options?: CallOptions): Promise<BandwidthStats> {
+    const o = obj(await this.json('stats/bw', {}, options), 'stats/bw')
+    return {
+      totalIn: num(o, 'TotalIn', 'stats/bw'),
+      totalOut: num(o, 'TotalOut', 'stats/bw'),
+      rateIn: num(o, 'RateIn', 'stats/bw'),
+      rateOut: num(o, 'RateOut', 'stats/bw'),
+    }
+  }
+
+  async bitswapStat(options?: CallOptions): Promise<BitswapStat> {
+    const o = obj(await this.json('bitswap/stat', {}, options), 'bitswap/stat')
+    const w = 'bitswap/stat'
+    return {
+      blocksReceived: num(o, 'BlocksReceived', w),
+      dataReceived: num(o, 'DataReceived', w),
+      dupBlksReceived: num(o, 'DupBlksReceived', w),
+      dupDataReceived: num(o, 'DupDataReceived', w),
+      blocksSent: num(o, 'BlocksSent', w),
+      dataSent: num(o, 'DataSent', w),
+      messagesReceived: optNum(o, 'MessagesReceived'),
+      wantlistLength: Array.isArray(o.Wantlist) ? o.Wantlist.length : 0,
+      peerCount: Array.isArray(o.Peers) ? o.Peers.length : 0,
+    }
+  }
+
+  async filesStat(path = '/', options?: CallOptions): Promise<FilesStat> {
+    const o = obj(await this.json('files/stat', { arg: path }, options), 'files/stat')
+    return {
+      hash: str(o, 'Hash', 'files/stat'),
+      size: num(o, 'Size', 'files/stat'),
+      cumulativeSize: num(o, 'CumulativeSize', 'files/stat'),
+      blocks: num(o, 'Blocks', 'files/stat'),
+      type: str(o, 'Type', 'files/stat'),
+    }
+  }
+
+  /** Kubo's own configuration (secrets such as Identity.PrivKey are removed by Kubo). */
+  async configShow(options?: CallOptions): Promise<Record<string, unknown>> {
+    return obj(await this.json('config/show', {}, options), 'config/show')
+  }
+
+  /** Asks the daemon to shut down; it answers before it is gone. */
+  async shutdown(options?: CallOptions): Promise<void> {
+    await this.json('shutdown', {}, options, { allowEmpty: true })
+  }
+
+  // --- transport ---------------------------------------------------------------------------
+
+  /** One unary call: the whole JSON answer, bounded in size. */
+  async json(
+    command: string,
+    params: Params,
+    options?: CallOptions,
+    how: { allowEmpty?: boolean } = {},
+  ): Promise<unknown> {
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
+    const { res, done } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
+    try {
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length
+        if (size > MAX_UNARY_BYTES) {
+          throw new KuboResponseError(`Kubo's answer to ${command} exceeds ${MAX_UNARY_BYTES} bytes`)
+        }
+        chunks.push(chunk)
+      }
+      this.#checkTrailer(command, res)
+      const text = Buffer.concat(chunks).toString('utf8').trim()
+      if (text === '') {
+        if (how.allowEmpty) return null
+        throw new KuboResponseError(`Kubo's answer to ${command} is empty`)
+      }
+      try {
+        // Some commands answer a value per line even without streaming; the last one is the result.
+        const lines = text.split('\n')
+        return JSON.parse(lines[lines.length - 1] ?? '')
+      } catch {
+        throw new KuboResponseError(
+          `Kubo's answer to ${command} at ${this.where} is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
+        )
+      }
+    } catch (err) {
+      throw this.#translate(err, command, options?.signal)
+    } finally {
+      done()
+    }
+  }
+
+  /** A streamed call: one parsed JSON value per line, read as the bytes arrive. */
+  async *ndjson(command: string, params: Params, options?: CallOptions): AsyncGenerator<unknown> {
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
+    const { res, done } = await this.#post(command, params, options?.signal, timeoutMs, 'idle')
+    try {
+      res.setEncoding('utf8')
+      let pending = ''
+      let lineNo = 0
+      const parse = (line: string) => {
+        lineNo++
+        try {
+          return JSON.parse(line)
+        } catch {
+          throw new KuboResponseError(
+            `Kubo's stream ${command} has a line that is not JSON (line ${lineNo}): ${JSON.stringify(line.slice(0, 120))}`,
+          )
+        }
+      }
+      for await (const chunk of res as AsyncIterable<string>) {
+        pending += chunk
+        let nl = pending.indexOf('\n')
+        if (nl === -1) continue
+        let start = 0
+        while (nl !== -1) {
+          const line = pending.slice(start, nl)
+          if (line.trim() !== '') yield parse(line)
+          start = nl + 1
+          nl = pending.indexOf('\n', start)
+        }
+        pending = pending.slice(start)
+      }
+      if (!res.complete) {
+        throw new KuboStreamError(`Kubo's stream ${command} at ${this.where} was cut before it ended`)
+      }
+      this.#checkTrailer(command, res)
+      if (pending.trim() !== '') yield parse(pending)
+    } catch (err) {
+      throw this.#translate(err, command, options?.signal)
+    } finally {
+      done()
+    }
+  }
+
+  #checkTrailer(command: string, res: IncomingMessage): void {
+    const streamError = res.trailers['x-stream-error']
+    if (streamError) throw new KuboStreamError(`Kubo's stream ${command} ended with an error: ${streamError}`)
+  }
+
+  #post(
+    command: string,
+    params: Params,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    timeoutKind: 'total' | 'idle',
+  ): Promise<{ res: IncomingMessage; done: () => void }> {
+    if (signal?.aborted) return Promise.reject(new AbortedError(`Kubo RPC ${command} aborted`))
+    const path = `/api/v0/${command}${queryString(params)}`
+    const headers: Record<string, string> = { 'content-length': '0' }
+    if (this.#authHeader) headers.authorization = this.#authHeader
+    const where = this.where
+    return new Promise((resolve, reject) => {
+      const target =
+        this.address.kind === 'unix'
+          ? { socketPath: this.address.socketPath }
+          : { host: this.address.host, port: this.address.port }
+      // Each call gets its own connection: a CLI makes few calls, and no pooled socket keeps it alive.
+      const req = request({ ...target, path, method: 'POST', headers, agent: false })
+      let settled = false
+      let timer: NodeJS.Timeout | undefined
+      const fail = (err: Error) => {
+        req.destroy(err)
+        if (!settled) {
+          settled = true
+          reject(err)
+        }
+      }
+      const onAbort = () => fail(new AbortedError(`Kubo RPC ${command} aborted`))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const timeoutError = () =>
+        new KuboTimeoutError(`Kubo RPC ${command} at ${where} did not answer within ${timeoutMs} ms`, {
+          hint: 'the daemon may be overloaded or frozen; check it with `ipfs-kit doctor`',
+        })
+      if (timeoutKind === 'total') {
+        timer = setTimeout(() => fail(timeoutError()), timeoutMs)
+      } else {
+        // For a stream, the timeout is the longest silence: a million pins may take minutes in all.
+        req.setTimeout(timeoutMs, () => fail(timeoutError()))
+      }
+      const done = () => {
+        if (timer) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        req.destroy()
+      }
+      req.on('error', (err) => {
+        if (settled) return
+        settled = true
+        done()
+        reject(this.#translate(err, command, signal))
+      })
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0
+        if (status >= 200 && status < 300) {
+          settled = true
+          resolve({ res, done })
+          return
+        }
+        this.#errorFromBody(command, status, res).then(
+          (err) => fail(err),
+          (err) => fail(err instanceof IpfsKitError ? err : this.#translate(err, command, signal)),
+        )
+      })
+      req.end()
+    })
+  }
+
+  async #errorFromBody(command: string, status: number, res: IncomingMessage): Promise<IpfsKitError> {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > 1024 * 1024) break
+      chunks.push(chunk)
+    }
+    const text = Buffer.concat(chunks).toString('utf8').trim()
+    const authHint =
+      status === 401 || status === 403
+        ? 'Kubo requires API credentials: set kubo.auth in config.yaml or IPFS_KIT_KUBO_AUTH (as in API.Authorizations)'
+        : undefined
+    try {
+      const body = JSON.parse(text) as { Message?: unknown; Code?: unknown }
+      if (typeof body.Message === 'string') {
+        return new KuboRpcError(
+          command,
+          status,
+          body.Message,
+          typeof body.Code === 'number' ? body.Code : null,
+          authHint ? { hint: authHint } : undefined,
+        )
+      }
+    } catch {
+      // Not Kubo's JSON error body: report the raw text below.
+    }
+    const snippet = text.slice(0, 200) || res.statusMessage || 'no body'
+    return new KuboRpcError(command, status, snippet, null, authHint ? { hint: authHint } : undefined)
+  }
+
+  #translate(err: unknown, command: string, signal: AbortSignal | undefined): Error {
+    if (err instanceof IpfsKitError) return err
+    if (signal?.aborted) return new AbortedError(`Kubo RPC ${command} aborted`)
+    const e = err as NodeJS.ErrnoException
+    const where = this.where
+    switch (e.code) {
+      case 'ECONNREFUSED':
+      case 'ENOENT':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+      case 'EADDRNOTAVAIL':
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return new KuboUnreachableError(
+          `Kubo RPC at ${where} is not reachable (${e.code}); is the daemon running?`,
+          {
+            hint: 'start it with `ipfs-kit daemon start`; an api file left by a daemon that died points nowhere',
+            cause: err,
+          },
+        )
+      case 'ECONNRESET':
+      case 'EPIPE':
+      case 'ERR_STREAM_PREMATURE_CLOSE':
+        return new KuboStreamError(`Kubo RPC ${command} at ${where}: the connection was cut (${e.code})`, {
+          cause: err,
+        })
+      default:
+        if (e.code === 'HPE_INVALID_CONSTANT' || e.code?.startsWith('HPE_')) {
+          return new KuboResponseError(`Kubo RPC at ${where} did not answer with valid HTTP (${e.code})`, {
+            cause: err,
+          })
+        }
+        return new KuboStreamError(`Kubo RPC ${command} at ${where} failed: ${e.message}`, { cause: err })
+    }
+  }
+}

@@ -1,0 +1,215 @@
+// Opens and validates index files for readers. DESIGN.md's acceptance rules: the file parses,
+// its schema version is known, its peer ID is the repository's, and every CID is a valid CID.
+// Every byte of one query is read through one open descriptor, so a rename mid-query cannot mix
+// the old and new file.
+import { constants } from 'node:fs'
+import { type FileHandle, lstat, open } from 'node:fs/promises'
+import type { AsyncBuffer, FileMetaData } from 'hyparquet'
+import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
+import { IndexRejectedError } from '../errors.js'
+import { CID_COLUMNS, type IndexFileKind, KNOWN_SCHEMA_VERSIONS, META, REQUIRED_COLUMNS } from './layout.js'
+
+export interface IndexHeader {
+  kind: IndexFileKind
+  schemaVersion: number
+  writer: string
+  peerId: string
+  kuboVersion: string | null
+  generatedAt: Date
+  rowCount: number
+  /** All key-value metadata, including the fields above. */
+  kv: Record<string, string>
+}
+
+export interface OpenIndexFile {
+  path: string
+  size: number
+  header: IndexHeader
+  metadata: FileMetaData
+  /** Reads ranges through the one descriptor this file was opened with. */
+  buffer: AsyncBuffer
+  close(): Promise<void>
+}
+
+export type IndexFileCheck =
+  | { status: 'missing'; path: string }
+  | { status: 'valid'; path: string; size: number; header: IndexHeader }
+  | { status: 'invalid'; path: string; reason: string }
+
+/** An AsyncBuffer over one open file: never reopens the path. */
+function fileBuffer(fh: FileHandle, size: number): AsyncBuffer {
+  return {
+    byteLength: size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = Math.min(end ?? size, size)
+      const length = Math.max(0, stop - start)
+      const bytes = new Uint8Array(length)
+      let offset = 0
+      while (offset < length) {
+        const { bytesRead } = await fh.read(bytes, offset, length - offset, start + offset)
+        if (bytesRead === 0)
+          throw new Error(`file ended at ${start + offset} bytes, before its size of ${size}`)
+        offset += bytesRead
+      }
+      return bytes.buffer
+    },
+  }
+}
+
+function parseHeader(path: string, kind: IndexFileKind, metadata: FileMetaData): IndexHeader {
+  const reject = (reason: string) => new IndexRejectedError(path, reason)
+  const kv: Record<string, string> = {}
+  for (const { key, value } of metadata.key_value_metadata ?? []) kv[key] = value ?? ''
+  if (kv[META.kind] === undefined || kv[META.schemaVersion] === undefined) {
+    throw reject('it has no ipfs-kit metadata (not written by ipfs-kit)')
+  }
+  if (kv[META.kind] !== kind)
+    throw reject(`it is a ${JSON.stringify(kv[META.kind])} file, not a ${kind} file`)
+  const schemaVersion = Number(kv[META.schemaVersion])
+  if (!KNOWN_SCHEMA_VERSIONS[kind].includes(schemaVersion)) {
+    throw reject(
+      `unknown schema version ${JSON.stringify(kv[META.schemaVersion])} (this ipfs-kit reads ${KNOWN_SCHEMA_VERSIONS[kind].join(', ')})`,
+    )
+  }
+  const writer = kv[META.writer] ?? ''
+  if (!writer.startsWith('ipfs-kit ')) throw reject(`its writer is ${JSON.stringify(writer)}, not ipfs-kit`)
+  const peerId = kv[META.peerId] ?? ''
+  if (peerId === '') throw reject('it names no peer ID')
+  const generatedAt = new Date(kv[META.generatedAt] ?? '')
+  if (Number.isNaN(generatedAt.getTime()))
+    throw reject(`invalid generated_at ${JSON.stringify(kv[META.generatedAt])}`)
+  const rowCountText = kv[META.rowCount] ?? ''
+  const rowCount = Number(rowCountText)
+  if (!/^\d+$/.test(rowCountText)) throw reject(`invalid row count ${JSON.stringify(rowCountText)}`)
+  const footerRows = Number(metadata.num_rows)
+  const groupRows = metadata.row_groups.reduce((sum, g) => sum + Number(g.num_rows), 0)
+  if (footerRows !== rowCount || groupRows !== rowCount) {
+    throw reject(
+      `row counts disagree: metadata says ${rowCount}, footer ${footerRows}, row groups ${groupRows}`,
+    )
+  }
+  const required = REQUIRED_COLUMNS[kind]
+  if (required) {
+    const columns = new Map(metadata.schema.slice(1).map((s) => [s.name, s.type]))
+    for (const col of required) {
+      const type = columns.get(col.name)
+      if (type === undefined) throw reject(`it has no column ${col.name}`)
+      if (type !== col.type) throw reject(`column ${col.name} is ${type}, expected ${col.type}`)
+    }
+  }
+  return {
+    kind,
+    schemaVersion,
+    writer,
+    peerId,
+    kuboVersion: kv[META.kuboVersion] || null,
+    generatedAt,
+    rowCount,
+    kv,
+  }
+}
+
+/**
+ * Opens an index file and validates its footer and metadata against the repository's peer ID.
+ * Throws IndexRejectedError with a one-line reason; the caller must close() what it gets.
+ */
+export async function openIndexFile(
+  path: string,
+  kind: IndexFileKind,
+  expectedPeerId: string,
+): Promise<OpenIndexFile> {
+  const reject = (reason: string) => new IndexRejectedError(path, reason)
+  let fh: FileHandle
+  try {
+    const st = await lstat(path)
+    if (st.isSymbolicLink()) throw reject('it is a symbolic link; ipfs-kit writes regular files only')
+    if (!st.isFile()) throw reject('it is not a regular file')
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (err) {
+    if (err instanceof IndexRejectedError) throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw reject('it does not exist')
+    if (code === 'EACCES' || code === 'EPERM') throw reject('it is not readable by this user')
+    if (code === 'ELOOP') throw reject('it is a symbolic link; ipfs-kit writes regular files only')
+    throw reject(`cannot open it: ${(err as Error).message}`)
+  }
+  try {
+    const st = await fh.stat()
+    if (!st.isFile()) throw reject('it is not a regular file')
+    const size = st.size
+    if (size < 12) throw reject(`it is ${size} bytes, too small to be a Parquet file`)
+    const buffer = fileBuffer(fh, size)
+    const head = new Uint8Array(await buffer.slice(0, 4))
+    if (String.fromCharCode(...head) !== 'PAR1')
+      throw reject('it does not start with the Parquet magic bytes')
+    let metadata: FileMetaData
+    try {
+      metadata = await parquetMetadataAsync(buffer)
+    } catch (err) {
+      throw reject(`its Parquet footer cannot be read (${(err as Error).message}); truncated or corrupt`)
+    }
+    const header = parseHeader(path, kind, metadata)
+    if (header.peerId !== expectedPeerId) {
+      throw reject(`it belongs to peer ${header.peerId}, not to this repository's peer ${expectedPeerId}`)
+    }
+    return { path, size, header, metadata, buffer, close: () => fh.close() }
+  } catch (err) {
+    await fh.close()
+    throw err
+  }
+}
+
+/** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */
+export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind): Promise<void> {
+  const columns = CID_COLUMNS[kind]
+  if (columns.length === 0 || file.header.rowCount === 0) return
+  const { CID } = await import('multiformats/cid')
+  let rows: Record<string, unknown>[]
+  try {
+    rows = await parquetReadObjects({ file: file.buffer, metadata: file.metadata, columns: [...columns] })
+  } catch (err) {
+    throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
+  }
+  let rowNo = 0
+  for (const row of rows) {
+    for (const col of columns) {
+      const value = row[col]
+      try {
+        if (typeof value !== 'string') throw new Error('not a string')
+        CID.parse(value)
+      } catch {
+        const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value)
+        throw new IndexRejectedError(file.path, `row ${rowNo} has an invalid CID in column ${col}: ${shown}`)
+      }
+    }
+    rowNo++
+  }
+}
+
+/** Opens, validates (CIDs included) and closes a file: for `doctor` and status displays. */
+export async function checkIndexFile(
+  path: string,
+  kind: IndexFileKind,
+  expectedPeerId: string,
+): Promise<IndexFileCheck> {
+  let file: OpenIndexFile
+  try {
+    file = await openIndexFile(path, kind, expectedPeerId)
+  } catch (err) {
+    if (err instanceof IndexRejectedError) {
+      return err.reason === 'it does not exist'
+        ? { status: 'missing', path }
+        : { status: 'invalid', path, reason: err.reason }
+    }
+    throw err
+  }
+  try {
+    await verifyCidColumns(file, kind)
+    return { status: 'valid', path, size: file.size, header: file.header }
+  } catch (err) {
+    if (err instanceof IndexRejectedError) return { status: 'invalid', path, reason: err.reason }
+    throw err
+  } finally {
+    await file.close()
+  }
+}

@@ -1,0 +1,79 @@
+// The only way index files are written: the whole file to a temporary file in the same folder,
+// fsync, rename over the old one, fsync the folder. A reader sees the old file or the new one.
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { ColumnSource } from 'hyparquet-writer'
+import { parquetWriteBuffer } from 'hyparquet-writer'
+import { type IndexFileKind, META } from './layout.js'
+
+export interface IndexFileHeader {
+  kind: IndexFileKind
+  schemaVersion: number
+  writer: string
+  peerId: string
+  kuboVersion: string | null
+  generatedAt: Date
+  /** More key-value metadata (counts per type, reasons for nulls). */
+  extra?: Record<string, string>
+}
+
+export interface WriteIndexOptions {
+  rowGroupSize?: number
+}
+
+/** The prefix of temporary files, so that a later start can find and remove a crashed write's leftovers. */
+export const TEMP_PREFIX = '.tmp-'
+
+/** Writes a Parquet file atomically; returns its size in bytes. */
+export async function writeIndexFileAtomic(
+  path: string,
+  header: IndexFileHeader,
+  columns: ColumnSource[],
+  rowCount: number,
+  options: WriteIndexOptions = {},
+): Promise<number> {
+  const kv = [
+    { key: META.kind, value: header.kind },
+    { key: META.schemaVersion, value: String(header.schemaVersion) },
+    { key: META.writer, value: header.writer },
+    { key: META.peerId, value: header.peerId },
+    { key: META.kuboVersion, value: header.kuboVersion ?? '' },
+    { key: META.generatedAt, value: header.generatedAt.toISOString() },
+    { key: META.rowCount, value: String(rowCount) },
+    ...Object.entries(header.extra ?? {}).map(([key, value]) => ({ key, value })),
+  ]
+  const bytes = parquetWriteBuffer({
+    columnData: columns,
+    kvMetadata: kv,
+    createdBy: header.writer,
+    ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
+  })
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
+  const fh = await open(tmp, 'wx', 0o600)
+  try {
+    await fh.writeFile(new Uint8Array(bytes))
+    await fh.sync()
+  } catch (err) {
+    await fh.close()
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await fh.close()
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  // Make the rename itself durable: without this a power cut can bring back the old file.
+  const dh = await open(dir, 'r')
+  try {
+    await dh.sync()
+  } finally {
+    await dh.close()
+  }
+  return bytes.byteLength
+}
