@@ -35,6 +35,18 @@ export class NotImplementedError extends IpfsKitError {
 export class KuboBinaryNotFoundError extends IpfsKitError {
   override name = 'KuboBinaryNotFoundError'
   readonly exitCode = 1
+  /** Every candidate looked at, and why it was not taken. */
+  readonly tried: ReadonlyArray<{ source: string; path: string | null; problem?: string }>
+  constructor(
+    message: string,
+    options: {
+      hint?: string
+      tried?: ReadonlyArray<{ source: string; path: string | null; problem?: string }>
+    } = {},
+  ) {
+    super(message, options)
+    this.tried = options.tried ?? []
+  }
 }
 
 /** Running the Kubo binary itself failed (init, version, daemon start). */

@@ -3,9 +3,9 @@
 import { access } from 'node:fs/promises'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
-import { IpfsKitError } from '../errors.js'
+import { IpfsKitError, KuboBinaryNotFoundError } from '../errors.js'
 import { describeAddress, parseApiMultiaddr } from '../kubo/address.js'
-import { type KuboCandidate, resolveKuboBinary } from '../kubo/binary.js'
+import { resolveKuboBinary } from '../kubo/binary.js'
 import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
 import { KuboRpc } from '../kubo/rpc.js'
 import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
@@ -30,7 +30,7 @@ export interface DoctorReport {
     source: string | null
     version: string | null
     reason: string | null
-    tried: KuboCandidate[]
+    tried: Array<{ source: string; path: string | null; problem?: string }>
   }
   config: Check & { file: string; found: boolean }
   repo: Check & {
@@ -102,7 +102,7 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       source: null,
       version: null,
       reason: null,
-      tried: [],
+      tried: err instanceof KuboBinaryNotFoundError ? [...err.tried] : [],
       ...failure(err),
     }
   }

@@ -120,9 +120,11 @@ export async function resolveKuboBinary(
         tried,
       }
     } catch (err) {
+      const problem = (err as Error).message
       throw new KuboBinaryNotFoundError(
-        `the Kubo binary ${explicit.path} (${REASONS[explicit.source]}) does not work: ${(err as Error).message}`,
+        `the Kubo binary ${explicit.path} (${REASONS[explicit.source]}) does not work: ${problem}`,
         {
+          tried: [{ source: explicit.source, path: explicit.path, problem }],
           hint:
             explicit.source === 'env'
               ? 'fix or unset IPFS_KIT_IPFS_BIN'
@@ -156,6 +158,7 @@ export async function resolveKuboBinary(
   }
   const lines = tried.map((t) => `  ${t.source}: ${t.path ?? '-'}: ${t.problem}`).join('\n')
   throw new KuboBinaryNotFoundError(`no usable Kubo binary found; looked at:\n${lines}`, {
+    tried,
     hint: `build one with \`npm run kubo\` (needs Go; builds Kubo ${KUBO_BUILD_VERSION} once per machine), put ipfs on PATH, or set IPFS_KIT_IPFS_BIN`,
   })
 }

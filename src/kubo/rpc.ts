@@ -323,7 +323,7 @@ export class KuboRpc {
     how: { allowEmpty?: boolean } = {},
   ): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
-    const { res, done } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
+    const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
     try {
       const chunks: Buffer[] = []
       let size = 0
@@ -350,7 +350,7 @@ export class KuboRpc {
         )
       }
     } catch (err) {
-      throw this.#translate(err, command, options?.signal)
+      throw stoppedBy() ?? this.#translate(err, command, options?.signal)
     } finally {
       done()
     }
@@ -359,7 +359,7 @@ export class KuboRpc {
   /** A streamed call: one parsed JSON value per line, read as the bytes arrive. */
   async *ndjson(command: string, params: Params, options?: CallOptions): AsyncGenerator<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
-    const { res, done } = await this.#post(command, params, options?.signal, timeoutMs, 'idle')
+    const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'idle')
     try {
       res.setEncoding('utf8')
       let pending = ''
@@ -393,7 +393,7 @@ export class KuboRpc {
       this.#checkTrailer(command, res)
       if (pending.trim() !== '') yield parse(pending)
     } catch (err) {
-      throw this.#translate(err, command, options?.signal)
+      throw stoppedBy() ?? this.#translate(err, command, options?.signal)
     } finally {
       done()
     }
@@ -410,7 +410,7 @@ export class KuboRpc {
     signal: AbortSignal | undefined,
     timeoutMs: number,
     timeoutKind: 'total' | 'idle',
-  ): Promise<{ res: IncomingMessage; done: () => void }> {
+  ): Promise<{ res: IncomingMessage; done: () => void; stoppedBy: () => Error | undefined }> {
     if (signal?.aborted) return Promise.reject(new AbortedError(`Kubo RPC ${command} aborted`))
     const path = `/api/v0/${command}${queryString(params)}`
     const headers: Record<string, string> = { 'content-length': '0' }
@@ -425,7 +425,11 @@ export class KuboRpc {
       const req = request({ ...target, path, method: 'POST', headers, agent: false })
       let settled = false
       let timer: NodeJS.Timeout | undefined
+      // Why we cut the request ourselves (timeout, abort): the body stream then only reports a
+      // reset, and the caller must see the real reason.
+      let stopReason: Error | undefined
       const fail = (err: Error) => {
+        stopReason ??= err
         req.destroy(err)
         if (!settled) {
           settled = true
@@ -459,7 +463,7 @@ export class KuboRpc {
         const status = res.statusCode ?? 0
         if (status >= 200 && status < 300) {
           settled = true
-          resolve({ res, done })
+          resolve({ res, done, stoppedBy: () => stopReason })
           return
         }
         this.#errorFromBody(command, status, res).then(

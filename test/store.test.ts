@@ -1,0 +1,167 @@
+// The index store: atomic writes that other readers accept, and a reader that rejects every
+// file it cannot trust with its own reason.
+import assert from 'node:assert/strict'
+import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { indexFilePath } from '../src/store/layout.js'
+import { checkIndexFile } from '../src/store/reader.js'
+import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { makeTempDir } from './helpers/kubo.js'
+
+const PEER = '12D3KooWJ9c6EZs1KEJY8HADbZGWRTPnkpFq4hjbQ1WxDCiv2q4D'
+const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+const CIDS = [
+  'QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn',
+  'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku',
+  'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
+]
+
+async function writePins(
+  path: string,
+  options: {
+    peerId?: string
+    cids?: string[]
+    schemaVersion?: number
+    writer?: string
+    rowCountClaim?: number
+  } = {},
+) {
+  const cids = options.cids ?? CIDS
+  const now = BigInt(Date.now()) * 1000n
+  await writeIndexFileAtomic(
+    path,
+    {
+      kind: 'pins',
+      schemaVersion: options.schemaVersion ?? 1,
+      writer: options.writer ?? 'ipfs-kit 0.1.0',
+      peerId: options.peerId ?? PEER,
+      kuboVersion: '0.43.1',
+      generatedAt: new Date(),
+    },
+    [
+      { name: 'cid', data: cids, type: 'STRING' },
+      { name: 'type', data: cids.map(() => 'recursive'), type: 'STRING' },
+      { name: 'name', data: cids.map(() => null), type: 'STRING', nullable: true },
+      { name: 'indexed_at', data: cids.map(() => now), type: 'INT64' },
+    ],
+    options.rowCountClaim ?? cids.length,
+  )
+}
+
+describe('index store', () => {
+  it('writes atomically, privately, leaving no temporary file, and reads back as valid', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    await writePins(path)
+    await writePins(path)
+    assert.deepEqual(await readdir(join(kit, 'pin_metadata/parquet_storage')), ['pins.parquet'])
+    assert.equal((await stat(path)).mode & 0o777, 0o600)
+    const check = await checkIndexFile(path, 'pins', PEER)
+    assert.equal(check.status, 'valid')
+    assert.equal(check.status === 'valid' && check.header.rowCount, 3)
+    assert.equal(check.status === 'valid' && check.header.kuboVersion, '0.43.1')
+  })
+
+  it('says missing for an absent file', async () => {
+    const kit = await makeTempDir('kit')
+    assert.equal((await checkIndexFile(indexFilePath(kit, 'pins'), 'pins', PEER)).status, 'missing')
+  })
+
+  const rejected: Array<[string, (path: string) => Promise<void>, RegExp]> = [
+    ['zero bytes', (p) => writeFile(p, ''), /0 bytes, too small/],
+    [
+      'a truncated file',
+      async (p) => {
+        await writePins(p)
+        await truncate(p, (await stat(p)).size - 40)
+      },
+      /footer cannot be read|truncated/,
+    ],
+    [
+      'random bytes',
+      (p) => writeFile(p, Buffer.from('this is not parquet at all, not even close')),
+      /magic bytes/,
+    ],
+    ['another node', (p) => writePins(p, { peerId: OTHER_PEER }), /belongs to peer 12D3KooWQYh/],
+    ['an unknown schema version', (p) => writePins(p, { schemaVersion: 99 }), /unknown schema version "99"/],
+    [
+      'a foreign writer',
+      (p) => writePins(p, { writer: 'mock-generator 1.0' }),
+      /writer is "mock-generator 1.0"/,
+    ],
+    [
+      'fake CIDs',
+      (p) => writePins(p, { cids: ['QmFakeCid1', 'QmFakeCid2'] }),
+      /row 0 has an invalid CID in column cid: "QmFakeCid1"/,
+    ],
+    [
+      'one invalid CID among many',
+      (p) => writePins(p, { cids: [...CIDS, 'bafy-not-real', ...CIDS] }),
+      /row 3 has an invalid CID/,
+    ],
+    ['a row count that lies', (p) => writePins(p, { rowCountClaim: 1000 }), /row counts disagree/],
+    [
+      'a symlink',
+      async (p) => {
+        const real = `${p}.real`
+        await writePins(real)
+        await symlink(real, p)
+      },
+      /symbolic link/,
+    ],
+    ['a directory', (p) => mkdir(p), /not a regular file/],
+  ]
+  for (const [what, make, why] of rejected) {
+    it(`rejects ${what} with its own reason`, async () => {
+      const kit = await makeTempDir('kit')
+      const path = indexFilePath(kit, 'pins')
+      await mkdir(join(kit, 'pin_metadata/parquet_storage'), { recursive: true })
+      await make(path)
+      const check = await checkIndexFile(path, 'pins', PEER)
+      assert.equal(check.status, 'invalid')
+      assert.match(check.status === 'invalid' ? check.reason : '', why)
+    })
+  }
+
+  it('rejects a file of the wrong kind, and one without ipfs-kit metadata', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    await writePins(path)
+    const asSystem = await checkIndexFile(path, 'system', PEER)
+    assert.match(asSystem.status === 'invalid' ? asSystem.reason : '', /is a "pins" file, not a system file/)
+    const { parquetWriteBuffer } = await import('hyparquet-writer')
+    await writeFile(
+      path,
+      new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'cid', data: CIDS, type: 'STRING' }] })),
+    )
+    const bare = await checkIndexFile(path, 'pins', PEER)
+    assert.match(bare.status === 'invalid' ? bare.reason : '', /no ipfs-kit metadata/)
+  })
+
+  it('rejects a file the user cannot read', {
+    skip: process.getuid?.() === 0 ? 'root reads every file' : false,
+  }, async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    await writePins(path)
+    await chmod(path, 0)
+    const check = await checkIndexFile(path, 'pins', PEER)
+    assert.match(check.status === 'invalid' ? check.reason : '', /not readable/)
+  })
+
+  it('reads back whole, without the validating reader, with the same rows', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    await writePins(path)
+    const { parquetReadObjects } = await import('hyparquet')
+    const bytes = await readFile(path)
+    const rows = await parquetReadObjects({
+      file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+    })
+    assert.deepEqual(
+      rows.map((r) => r.cid),
+      CIDS,
+    )
+  })
+})
