@@ -73,8 +73,8 @@ describe('ipfs-kit CLI', () => {
   }
 
   it('a subcommand whose issue has not landed says so and exits 1', async () => {
-    const r = await runCli(['index', 'refresh'])
+    const r = await runCli(['pin', 'list'])
     assert.equal(r.code, 1)
-    assert.match(r.stderr, /^ipfs-kit: index refresh: not implemented yet \(issue #3\)$/m)
+    assert.match(r.stderr, /^ipfs-kit: pin list: not implemented yet \(issue #4\)$/m)
   })
 })

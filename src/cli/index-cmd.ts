@@ -1,21 +1,90 @@
 // `ipfs-kit index ...`: pause, resume and refresh the manager's background indexing.
+import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
+
+async function call(cmd: 'status' | 'index.pause' | 'index.resume' | 'index.refresh', timeoutMs = 10_000) {
+  const { ipfsKitPath } = await import('../config/paths.js')
+  const { managerFiles } = await import('../manager/files.js')
+  const { callControl } = await import('../manager/control.js')
+  return callControl(managerFiles(ipfsKitPath()).socket, { cmd }, { timeoutMs })
+}
+
+type IndexStatus = import('../indexer/loop.js').IndexStatus
+type CycleResult = import('../indexer/loop.js').CycleResult
+
+function renderIndexStatus(s: IndexStatus): string {
+  const lines = [
+    `index: ${s.running ? 'running' : s.paused ? 'paused' : 'stopped'}${s.cycle_running ? ' (a cycle is running)' : ''}`,
+    `  interval:      ${s.interval_s} s${s.stretched_reason ? `, stretched to ${s.effective_interval_s} s: ${s.stretched_reason}` : ''}`,
+    `  last updated:  ${s.last_updated ?? 'never'}`,
+    `  next cycle:    ${s.next_cycle_at ?? (s.paused ? 'paused' : 'none scheduled')}`,
+    `  cycles:        ${s.cycles}`,
+  ]
+  for (const [name, c] of Object.entries(s.collectors)) {
+    lines.push(
+      `  ${name}: ${c.last_error ? `ERROR ${c.last_error} (${c.consecutive_failures} failures in a row)` : 'ok'}; ` +
+        `${c.last_rows ?? '-'} rows, last run ${c.last_run ?? 'never'} (${c.last_duration_ms ?? '-'} ms), last written ${c.last_write ?? 'never'}`,
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
 
 const group: CommandGroup = {
   name: 'index',
   summary: 'control background indexing in the running manager',
   subcommands: {
-    start: { usage: 'index start', summary: 'resume background indexing', pendingIssue: 3 },
-    stop: { usage: 'index stop', summary: 'pause background indexing', pendingIssue: 3 },
+    start: {
+      usage: 'index start',
+      summary: 'resume background indexing',
+      async run(args) {
+        parseFlags('index start', args, {})
+        await call('index.resume')
+        process.stdout.write('background indexing resumed\n')
+        return 0
+      },
+    },
+    stop: {
+      usage: 'index stop',
+      summary: 'pause background indexing (a cycle in progress finishes; `index refresh` still works)',
+      async run(args) {
+        parseFlags('index stop', args, {})
+        await call('index.pause')
+        process.stdout.write('background indexing paused\n')
+        return 0
+      },
+    },
     refresh: {
-      usage: 'index refresh',
+      usage: 'index refresh [--json]',
       summary: 'update the index now and wait until the new files are in place',
-      pendingIssue: 3,
+      options: ['--json            machine-readable output'],
+      async run(args) {
+        const { values } = parseFlags('index refresh', args, JSON_FLAG)
+        const result = (await call('index.refresh', 30 * 60_000)) as CycleResult
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+          return 0
+        }
+        const parts = Object.entries(result.outcomes).map(([name, o]) =>
+          o.ok
+            ? `${name}: ${o.rows ?? '-'} rows ${o.wrote ? 'written' : 'unchanged'}`
+            : `${name}: ${o.error}`,
+        )
+        process.stdout.write(`index refreshed in ${result.duration_ms} ms (${parts.join('; ')})\n`)
+        return 0
+      },
     },
     status: {
       usage: 'index status [--json]',
-      summary: 'running or paused, interval, last update, errors',
-      pendingIssue: 3,
+      summary: 'running or paused, interval, last update, errors per collector',
+      options: ['--json            machine-readable output'],
+      async run(args) {
+        const { values } = parseFlags('index status', args, JSON_FLAG)
+        const s = (await call('status')) as { index: IndexStatus }
+        process.stdout.write(
+          values.json ? `${JSON.stringify(s.index, null, 2)}\n` : renderIndexStatus(s.index),
+        )
+        return 0
+      },
     },
   },
 }

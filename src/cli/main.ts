@@ -1,17 +1,10 @@
 #!/usr/bin/env node
 // The `ipfs-kit` command: picks the command group, loads only its module, and turns errors into
 // a message on stderr and DESIGN.md's exit codes (0 done, 1 could not be done, 2 bad usage).
-import { readFileSync } from 'node:fs'
 import { IpfsKitError, UsageError } from '../errors.js'
+import { packageVersion } from '../version.js'
 import { COMMANDS } from './commands.js'
 import { isHelpFlag } from './group.js'
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string
-  }
-  return pkg.version
-}
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
@@ -43,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0
   }
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`ipfs-kit ${version()}\n`)
+    process.stdout.write(`ipfs-kit ${packageVersion()}\n`)
     return 0
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined

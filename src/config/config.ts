@@ -50,6 +50,13 @@ export const CONFIG_KEYS = {
     secret: true,
     describe: "credentials for Kubo's API.Authorizations, as 'bearer:<token>' or 'basic:<user>:<password>'",
   },
+  'kubo.init_profiles': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_KUBO_INIT_PROFILES',
+    describe:
+      "Kubo profiles for `ipfs init` when daemon start creates the repository, comma-separated (e.g. 'server')",
+  },
   'kubo.timeout_ms': {
     kind: 'positive-number',
     default: DEFAULT_KUBO_TIMEOUT_MS,

@@ -1,0 +1,234 @@
+// `ipfs-kit daemon status`: one report on the manager, Kubo, the index, the network and storage.
+// With the manager running, its own status plus live figures from Kubo's RPC API; without it,
+// what the API and the last pin index say, marked as such. (The state files of issue #5 will
+// become the first source.)
+import { loadConfig } from '../config/config.js'
+import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { COUNT_DIRECT_KEY, COUNT_RECURSIVE_KEY } from '../indexer/pins.js'
+import { readApiFile, readRepoConfig } from '../kubo/repo.js'
+import { KuboRpc } from '../kubo/rpc.js'
+import { managerStatus } from '../manager/client.js'
+import { ManagerNotRunningError } from '../manager/control.js'
+import { managerFiles } from '../manager/files.js'
+import type { ManagerStatus } from '../manager/manager.js'
+import { indexFilePath } from '../store/layout.js'
+import { openIndexFile } from '../store/reader.js'
+
+export interface DaemonStatusReport {
+  /** Where the live figures (network, storage, Kubo identity) came from. */
+  source: 'api' | null
+  manager: {
+    running: boolean
+    pid: number | null
+    uptime_s: number | null
+    ready: boolean | null
+    instance_id: string | null
+  }
+  kubo: {
+    peer_id: string | null
+    version: string | null
+    api_address: string | null
+    mode: 'started' | 'attached' | null
+    pid: number | null
+    healthy: boolean
+    last_health_error: string | null
+    restarts: number | null
+    last_exit: { at: string; reason: string } | null
+    gave_up: boolean
+    gave_up_reason: string | null
+  }
+  network: { peers: number | null }
+  storage: {
+    repo_size_bytes: number | null
+    storage_max_bytes: number | null
+    pin_count: number | null
+    pins_by_type: { recursive: number; direct: number } | null
+    /** When the pin counts were taken (the index they come from). */
+    pins_as_of: string | null
+  }
+  index: {
+    running: boolean
+    paused: boolean | null
+    interval_s: number
+    effective_interval_s: number | null
+    stretched_reason: string | null
+    last_updated: string | null
+    cycles: number | null
+    errors: Record<string, string>
+  }
+  problems: string[]
+}
+
+export async function daemonStatus(): Promise<DaemonStatusReport> {
+  const config = await loadConfig()
+  const kitPath = ipfsKitPath()
+  const repoPath = ipfsRepoPath()
+  const files = managerFiles(kitPath)
+  const problems: string[] = []
+  let st: ManagerStatus | null = null
+  try {
+    st = await managerStatus(files)
+  } catch (err) {
+    if (!(err instanceof ManagerNotRunningError)) throw err
+    problems.push('the ipfs-kit manager is not running: start it with `ipfs-kit daemon start`')
+  }
+
+  const report: DaemonStatusReport = {
+    source: null,
+    manager: {
+      running: st !== null,
+      pid: st?.manager.pid ?? null,
+      uptime_s: st?.manager.uptime_s ?? null,
+      ready: st?.manager.ready ?? null,
+      instance_id: st?.manager.instance_id ?? null,
+    },
+    kubo: {
+      peer_id: st?.kubo.peer_id ?? null,
+      version: st?.kubo.version ?? null,
+      api_address: st?.kubo.api_address ?? null,
+      mode: st?.kubo.mode ?? null,
+      pid: st?.kubo.pid ?? null,
+      healthy: st?.kubo.healthy ?? false,
+      last_health_error: st?.kubo.last_health_error ?? null,
+      restarts: st?.kubo.restarts ?? null,
+      last_exit: st?.kubo.last_exit ?? null,
+      gave_up: st?.kubo.gave_up ?? false,
+      gave_up_reason: st?.kubo.gave_up_reason ?? null,
+    },
+    network: { peers: null },
+    storage: {
+      repo_size_bytes: null,
+      storage_max_bytes: null,
+      pin_count: null,
+      pins_by_type: null,
+      pins_as_of: null,
+    },
+    index: {
+      running: st?.index.running ?? false,
+      paused: st?.index.paused ?? null,
+      interval_s: st?.index.interval_s ?? Number(config.settings['index.interval_s'].value),
+      effective_interval_s: st?.index.effective_interval_s ?? null,
+      stretched_reason: st?.index.stretched_reason ?? null,
+      last_updated: st?.index.last_updated ?? null,
+      cycles: st?.index.cycles ?? null,
+      errors: Object.fromEntries(
+        Object.entries(st?.index.collectors ?? {})
+          .filter(([, c]) => c.last_error !== null)
+          .map(([name, c]) => [name, c.last_error as string]),
+      ),
+    },
+    problems,
+  }
+  if (st?.kubo.gave_up) problems.push(`the manager gave up restarting Kubo: ${st.kubo.gave_up_reason}`)
+  else if (st && !st.kubo.healthy)
+    problems.push(`Kubo is not healthy: ${st.kubo.last_health_error ?? 'not answering'}`)
+
+  // Live figures from Kubo itself.
+  const repo = await readRepoConfig(repoPath).catch(() => null)
+  const auth = config.settings['kubo.auth'].value
+  const apiSetting = config.settings['kubo.api']
+  const address = st?.kubo.api_address
+    ? (await import('../kubo/address.js')).parseApiMultiaddr(st.kubo.api_address)
+    : apiSetting.origin !== 'default' && typeof apiSetting.value === 'string'
+      ? (await import('../kubo/address.js')).parseApiMultiaddr(apiSetting.value)
+      : await readApiFile(repoPath).catch(() => null)
+  if (address) {
+    const rpc = new KuboRpc({ address, auth: typeof auth === 'string' ? auth : null, timeoutMs: 5_000 })
+    const [id, version, peers, repoStat] = await Promise.allSettled([
+      rpc.id(),
+      rpc.version(),
+      rpc.swarmPeers(),
+      rpc.repoStat({ sizeOnly: true }),
+    ])
+    if (id.status === 'fulfilled') {
+      report.source = 'api'
+      report.kubo.peer_id = id.value.id
+      if (!st) report.kubo.healthy = true
+      if (repo && id.value.id !== repo.peerId) {
+        problems.push(`the API answers as peer ${id.value.id}, but ${repoPath} is peer ${repo.peerId}`)
+      }
+    } else if (!st) {
+      problems.push(
+        `Kubo's API does not answer: ${id.reason instanceof Error ? id.reason.message : String(id.reason)}`,
+      )
+    }
+    if (version.status === 'fulfilled') report.kubo.version = version.value.version
+    if (peers.status === 'fulfilled') report.network.peers = peers.value.length
+    if (repoStat.status === 'fulfilled') {
+      report.storage.repo_size_bytes = repoStat.value.repoSize
+      report.storage.storage_max_bytes = repoStat.value.storageMax
+    }
+  }
+  report.kubo.peer_id ??= repo?.peerId ?? null
+
+  // Pin counts as of the last index (never a second full pin/ls here).
+  if (repo) {
+    try {
+      const file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
+      try {
+        const recursive = Number(file.header.kv[COUNT_RECURSIVE_KEY])
+        const direct = Number(file.header.kv[COUNT_DIRECT_KEY])
+        if (Number.isFinite(recursive) && Number.isFinite(direct)) {
+          report.storage.pins_by_type = { recursive, direct }
+          report.storage.pin_count = recursive + direct
+          report.storage.pins_as_of = file.header.generatedAt.toISOString()
+        }
+        report.index.last_updated ??= file.header.generatedAt.toISOString()
+      } finally {
+        await file.close()
+      }
+    } catch (err) {
+      problems.push(`no usable pin index: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+  return report
+}
+
+function age(iso: string | null): string {
+  if (!iso) return 'never'
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  const text = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`
+  return `${iso} (${text} ago)`
+}
+
+function bytes(n: number | null): string {
+  if (n === null) return 'unknown'
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024
+    u++
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`
+}
+
+export function renderDaemonStatus(r: DaemonStatusReport): string {
+  const dot = r.manager.running ? '●' : '○'
+  const k = r.kubo
+  const lines = [
+    `${dot} ipfs-kit daemon: ${r.manager.running ? `running (pid ${r.manager.pid}, up ${r.manager.uptime_s} s${r.manager.ready ? '' : ', starting'})` : 'not running'}`,
+    `  Kubo:     ${k.version ?? 'unknown version'}, peer ${k.peer_id ?? 'unknown'}`,
+    `            ${k.mode === 'attached' ? 'attached (not managed)' : k.mode === 'started' ? `started by ipfs-kit (pid ${k.pid})` : 'not managed'}, ${k.healthy ? 'healthy' : 'NOT HEALTHY'}${k.api_address ? `, API ${k.api_address}` : ''}`,
+  ]
+  if (k.restarts !== null) {
+    lines.push(
+      `            restarts: ${k.restarts}${k.last_exit ? `, last exit: ${k.last_exit.reason} at ${k.last_exit.at}` : ''}`,
+    )
+  }
+  const i = r.index
+  lines.push(
+    `  Index:    ${i.running ? 'running' : i.paused ? 'paused' : 'not running'}, every ${i.effective_interval_s ?? i.interval_s} s${i.stretched_reason ? ` (stretched: ${i.stretched_reason})` : ''}`,
+    `            last updated ${age(i.last_updated)}`,
+  )
+  for (const [name, error] of Object.entries(i.errors)) lines.push(`            ${name}: ERROR ${error}`)
+  lines.push(`  Network:  ${r.network.peers === null ? 'unknown' : `${r.network.peers} peers`}`)
+  const s = r.storage
+  lines.push(
+    `  Storage:  repo ${bytes(s.repo_size_bytes)} of ${bytes(s.storage_max_bytes)}`,
+    `            pins: ${s.pins_by_type ? `${s.pin_count} (${s.pins_by_type.recursive} recursive, ${s.pins_by_type.direct} direct) as of ${s.pins_as_of}` : 'unknown'}`,
+  )
+  if (r.source) lines.push(`  (live figures from Kubo's RPC API)`)
+  for (const p of r.problems) lines.push(`  ! ${p}`)
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,184 @@
+// What the CLI does to the manager from outside: start it detached and wait until it is ready,
+// ask it to stop and wait until it is gone, and clean up after a manager that died (its lock,
+// its socket, and the Kubo it had started).
+import { spawn } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { open, readFile, rm, stat } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { KuboProcessError } from '../errors.js'
+import { callControl, ManagerNotRunningError } from './control.js'
+import { ensurePrivateDirs, type ManagerFiles } from './files.js'
+import { ManagerAlreadyRunningError, readLock, runningManager } from './lock.js'
+import type { ManagerStatus } from './manager.js'
+import { isProcessAlive, processStartTime } from './process-info.js'
+
+const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+
+export async function managerStatus(files: ManagerFiles, timeoutMs = 5_000): Promise<ManagerStatus> {
+  return (await callControl(files.socket, { cmd: 'status' }, { timeoutMs })) as ManagerStatus
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+async function readFrom(path: string, offset: number): Promise<string> {
+  try {
+    const fh = await open(path, 'r')
+    try {
+      const size = (await fh.stat()).size
+      const buf = Buffer.alloc(Math.max(0, size - offset))
+      await fh.read(buf, 0, buf.length, offset)
+      return buf.toString('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    return ''
+  }
+}
+
+export interface StartOptions {
+  /** Arguments passed on to `daemon start --foreground` in the detached manager. */
+  args: string[]
+  timeoutMs?: number
+  onProgress?: (message: string) => void
+}
+
+/**
+ * Starts the manager as a detached process (own process group, output to logs/manager.out) and
+ * returns its status once it is ready: Kubo answers and the first index cycle is written.
+ */
+export async function startDetached(files: ManagerFiles, options: StartOptions): Promise<ManagerStatus> {
+  const running = await runningManager(files.lock)
+  if (running) throw new ManagerAlreadyRunningError(running.pid)
+  await ensurePrivateDirs(files)
+  const outOffset = await stat(files.managerOut).then(
+    (s) => s.size,
+    () => 0,
+  )
+  const out = openSync(files.managerOut, 'a', 0o600)
+  const child = spawn(process.execPath, [CLI_MAIN, 'daemon', 'start', '--foreground', ...options.args], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, IPFS_KIT_DETACHED: '1' },
+  })
+  closeSync(out)
+  let exited: string | null = null
+  child.once('exit', (code, signal) => {
+    exited = signal ? `killed by ${signal}` : `exited with code ${code}`
+  })
+  child.unref()
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000)
+  let lastProgress = ''
+  const progress = (m: string) => {
+    if (m !== lastProgress) options.onProgress?.(m)
+    lastProgress = m
+  }
+  progress(`starting the ipfs-kit manager (pid ${child.pid})`)
+  while (true) {
+    if (exited) {
+      const output = (await readFrom(files.managerOut, outOffset)).trim()
+      throw new KuboProcessError(
+        `the ipfs-kit manager ${exited} before it was ready${output ? `:\n${output}` : ''}`,
+        {
+          hint: 'see `ipfs-kit daemon logs` (and `ipfs-kit daemon logs --kubo` for Kubo output)',
+        },
+      )
+    }
+    if (Date.now() > deadline) {
+      throw new KuboProcessError(
+        `the ipfs-kit manager (pid ${child.pid}) was not ready within ${(options.timeoutMs ?? 300_000) / 1000} s; it goes on starting in the background`,
+        { hint: 'see `ipfs-kit daemon status` and `ipfs-kit daemon logs`' },
+      )
+    }
+    try {
+      const st = await managerStatus(files, 2_000)
+      if (st.manager.pid === child.pid) {
+        if (st.manager.ready) return st
+        if (st.kubo.healthy) {
+          const pins = st.index.collectors.pins
+          progress(
+            pins?.last_error
+              ? `Kubo is ready; indexing failed so far: ${pins.last_error}`
+              : 'Kubo is ready; writing the first index',
+          )
+        } else progress('waiting for Kubo to answer')
+      }
+    } catch (err) {
+      if (!(err instanceof ManagerNotRunningError)) throw err
+    }
+    await sleep(100)
+  }
+}
+
+export interface StopResult {
+  /** pid of the manager that was stopped, or null when none ran. */
+  stoppedPid: number | null
+  /** What was cleaned up after a manager that had died. */
+  cleaned: string[]
+}
+
+/** Asks the running manager to stop and waits until its process is gone; cleans up after a dead one. */
+export async function stopManager(files: ManagerFiles, timeoutMs = 120_000): Promise<StopResult> {
+  const holder = await readLock(files.lock)
+  const alive = holder !== null && isProcessAlive(holder.pid, holder.start_time)
+  if (holder && alive) {
+    try {
+      await callControl(files.socket, { cmd: 'daemon.stop' }, { timeoutMs: 10_000 })
+    } catch (err) {
+      // The manager runs but does not answer: ask it the way a service manager would.
+      if (!(err instanceof ManagerNotRunningError)) throw err
+      process.kill(holder.pid, 'SIGTERM')
+    }
+    const deadline = Date.now() + timeoutMs
+    while (isProcessAlive(holder.pid, holder.start_time)) {
+      if (Date.now() > deadline) {
+        throw new KuboProcessError(
+          `the ipfs-kit manager (pid ${holder.pid}) did not stop within ${timeoutMs / 1000} s`,
+          {
+            hint: `see \`ipfs-kit daemon logs\`; \`kill ${holder.pid}\` three times forces it`,
+          },
+        )
+      }
+      await sleep(100)
+    }
+    return { stoppedPid: holder.pid, cleaned: [] }
+  }
+  return { stoppedPid: null, cleaned: await cleanUpAfterDeadManager(files) }
+}
+
+/** After a manager was killed: stop the Kubo it had started, remove its lock and socket. */
+async function cleanUpAfterDeadManager(files: ManagerFiles): Promise<string[]> {
+  const cleaned: string[] = []
+  try {
+    const record = JSON.parse(await readFile(files.kuboRecord, 'utf8')) as {
+      pid: number
+      start_time: string | null
+    }
+    if (isProcessAlive(record.pid, record.start_time)) {
+      const start = processStartTime(record.pid)
+      process.kill(record.pid, 'SIGTERM')
+      const deadline = Date.now() + 30_000
+      while (isProcessAlive(record.pid, start) && Date.now() < deadline) await sleep(100)
+      if (isProcessAlive(record.pid, start)) process.kill(record.pid, 'SIGKILL')
+      cleaned.push(`stopped the Kubo (pid ${record.pid}) a dead manager had started`)
+    }
+    await rm(files.kuboRecord, { force: true })
+  } catch {
+    // no record: nothing of ours runs
+  }
+  for (const [path, what] of [
+    [files.lock, 'a stale lock'],
+    [files.socket, 'a stale control socket'],
+  ] as const) {
+    try {
+      await stat(path)
+      await rm(path, { force: true })
+      cleaned.push(`removed ${what} (${path})`)
+    } catch {
+      // not there
+    }
+  }
+  return cleaned
+}

@@ -1,0 +1,152 @@
+// The control channel between the CLI and the running manager: a Unix socket under
+// IPFS_KIT_PATH (mode 0600 in a 0700 folder, so only its user reaches it; nothing listens on a
+// network port). One JSON request line, one JSON response line.
+import { chmod, rm } from 'node:fs/promises'
+import { createConnection, createServer, type Server } from 'node:net'
+import { IpfsKitError } from '../errors.js'
+
+export type ControlCommand = 'status' | 'index.pause' | 'index.resume' | 'index.refresh' | 'daemon.stop'
+
+export interface ControlRequest {
+  cmd: ControlCommand
+}
+
+type ControlResponse =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { name: string; message: string; hint?: string } }
+
+export class ManagerNotRunningError extends IpfsKitError {
+  override name = 'ManagerNotRunningError'
+  readonly exitCode = 1
+}
+
+/** An error the manager reported over the control channel. */
+export class ManagerCommandError extends IpfsKitError {
+  override name = 'ManagerCommandError'
+  readonly exitCode = 1
+}
+
+const MAX_LINE = 1024 * 1024
+
+export async function serveControl(
+  path: string,
+  handle: (req: ControlRequest) => Promise<unknown>,
+  onError: (err: Error) => void,
+): Promise<Server> {
+  // A socket file left by a manager that died is in the way of bind(); the lock says it is ours.
+  await rm(path, { force: true })
+  const server = createServer((socket) => {
+    let buffer = ''
+    socket.setEncoding('utf8')
+    socket.on('error', () => socket.destroy())
+    socket.on('data', (chunk: string) => {
+      buffer += chunk
+      if (buffer.length > MAX_LINE) {
+        socket.destroy()
+        return
+      }
+      const nl = buffer.indexOf('\n')
+      if (nl === -1) return
+      const line = buffer.slice(0, nl)
+      socket.removeAllListeners('data')
+      let req: ControlRequest
+      try {
+        req = JSON.parse(line) as ControlRequest
+        if (typeof req?.cmd !== 'string') throw new Error('no cmd')
+      } catch {
+        socket.end(
+          `${JSON.stringify({ ok: false, error: { name: 'BadRequest', message: 'not a control request' } })}\n`,
+        )
+        return
+      }
+      handle(req).then(
+        (result) => socket.end(`${JSON.stringify({ ok: true, result } satisfies ControlResponse)}\n`),
+        (err: unknown) => {
+          const e = err instanceof Error ? err : new Error(String(err))
+          const hint = err instanceof IpfsKitError ? err.hint : undefined
+          socket.end(
+            `${JSON.stringify({ ok: false, error: { name: e.name, message: e.message, ...(hint ? { hint } : {}) } } satisfies ControlResponse)}\n`,
+          )
+        },
+      )
+    })
+  })
+  server.on('error', onError)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  await chmod(path, 0o600)
+  return server
+}
+
+/** Sends one request to the manager and returns its result; ManagerNotRunningError when none listens. */
+export function callControl(
+  path: string,
+  req: ControlRequest,
+  options: { timeoutMs?: number } = {},
+): Promise<unknown> {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path)
+    let data = ''
+    let settled = false
+    const finish = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      socket.destroy()
+      fn()
+    }
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new ManagerCommandError(
+              `the ipfs-kit manager did not answer '${req.cmd}' within ${timeoutMs / 1000} s`,
+              {
+                hint: 'see `ipfs-kit daemon logs`',
+              },
+            ),
+          ),
+        ),
+      timeoutMs,
+    )
+    socket.setEncoding('utf8')
+    socket.on('connect', () => socket.write(`${JSON.stringify(req)}\n`))
+    socket.on('data', (chunk: string) => {
+      data += chunk
+    })
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish(() =>
+        reject(
+          err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+            ? new ManagerNotRunningError('the ipfs-kit daemon is not running', {
+                hint: 'start it with `ipfs-kit daemon start`',
+              })
+            : err,
+        ),
+      ),
+    )
+    socket.on('end', () =>
+      finish(() => {
+        try {
+          const res = JSON.parse(data) as ControlResponse
+          if (res.ok) resolve(res.result)
+          else
+            reject(
+              new ManagerCommandError(
+                res.error.message,
+                res.error.hint ? { hint: res.error.hint } : undefined,
+              ),
+            )
+        } catch {
+          reject(new ManagerCommandError(`the ipfs-kit manager sent an invalid answer to '${req.cmd}'`))
+        }
+      }),
+    )
+  })
+}

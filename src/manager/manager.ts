@@ -1,0 +1,253 @@
+// The daemon manager: the one long-running process per IPFS_KIT_PATH. It takes the lock, brings
+// Kubo up (or attaches), runs the indexing loop (the only writer of the index), answers the CLI
+// on the control socket, and on stop lets a write in progress finish, stops the Kubo it started
+// and removes its lock and socket.
+import { readdir, rm } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
+import { type Env, ipfsRepoPath } from '../config/paths.js'
+import { IpfsKitError } from '../errors.js'
+import { IndexLoop } from '../indexer/loop.js'
+import { pinCollector } from '../indexer/pins.js'
+import { parseApiMultiaddr } from '../kubo/address.js'
+import { resolveKuboBinary } from '../kubo/binary.js'
+import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
+import { TEMP_PREFIX } from '../store/writer.js'
+import { writerName } from '../version.js'
+import { type ControlRequest, serveControl } from './control.js'
+import { ensurePrivateDirs, managerFiles } from './files.js'
+import { acquireLock } from './lock.js'
+import { createLogger } from './log.js'
+import { KuboSupervisor } from './supervisor.js'
+
+export interface ManagerOptions {
+  env?: Env
+  /** Values given as flags for this run, keyed by config key. */
+  flags?: Partial<Record<ConfigKey, { value: unknown; flag: string }>>
+  offline?: boolean
+  /** Also write readable log lines to stderr. */
+  logToStderr?: boolean
+}
+
+export interface ManagerStatus {
+  manager: {
+    pid: number
+    instance_id: string
+    started_at: string
+    uptime_s: number
+    ready: boolean
+    stopping: boolean
+    ipfs_kit_path: string
+    ipfs_path: string
+    kubo_binary: string
+    offline: boolean
+    log_file: string
+  }
+  kubo: ReturnType<KuboSupervisor['status']>
+  index: ReturnType<IndexLoop['status']>
+}
+
+/** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
+async function removeStaleTempFiles(kitPath: string): Promise<string[]> {
+  const removed: string[] = []
+  const dirs = new Set(
+    Object.keys(INDEX_FILES).map((k) => dirname(indexFilePath(kitPath, k as IndexFileKind))),
+  )
+  for (const dir of dirs) {
+    let names: string[]
+    try {
+      names = await readdir(dir)
+    } catch {
+      continue
+    }
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX)) continue
+      await rm(join(dir, name), { force: true })
+      removed.push(join(dir, name))
+    }
+  }
+  return removed
+}
+
+export async function runManager(options: ManagerOptions = {}): Promise<number> {
+  const env = options.env ?? process.env
+  const config: IpfsKitConfig = await loadConfig({ env, ...(options.flags ? { flags: options.flags } : {}) })
+  const files = managerFiles(config.path)
+  await ensurePrivateDirs(files)
+  const log = createLogger({
+    file: files.managerLog,
+    stderr: options.logToStderr ?? false,
+    component: 'manager',
+  })
+  const lock = await acquireLock(files.lock)
+  log.info('manager starting', {
+    pid: process.pid,
+    instance_id: lock.record.instance_id,
+    ipfs_kit_path: config.path,
+  })
+  if (lock.tookOverFrom !== null)
+    log.warn('took over the lock of a manager that is gone', { stale_pid: lock.tookOverFrom })
+
+  const ipfsPath = ipfsRepoPath(env)
+  const startedAt = Date.now()
+  let ready = false
+  let stopping = false
+  let resolveStopped: (code: number) => void = () => {}
+  const stopped = new Promise<number>((r) => {
+    resolveStopped = r
+  })
+
+  let supervisor: KuboSupervisor | null = null
+  let loop: IndexLoop | null = null
+  let server: Awaited<ReturnType<typeof serveControl>> | null = null
+  let kuboBinary = ''
+
+  const shutdown = async (why: string, code: number) => {
+    if (stopping) return
+    stopping = true
+    log.info('manager stopping', { reason: why })
+    try {
+      await loop?.close()
+      await supervisor?.stop()
+    } catch (err) {
+      log.error('error while stopping', { error: err })
+    }
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
+    await rm(files.socket, { force: true })
+    await lock.release()
+    log.info('manager stopped')
+    resolveStopped(code)
+  }
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals >= 3) {
+      log.error('third signal: exiting at once', { signal })
+      process.exit(130)
+    }
+    if (signals === 1) void shutdown(`received ${signal}`, 0)
+    else log.warn('stopping already; send the signal once more to exit at once', { signal })
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
+  try {
+    const removed = await removeStaleTempFiles(config.path)
+    if (removed.length > 0)
+      log.warn('removed temporary files left by an interrupted write', { files: removed })
+
+    const kubo = await resolveKuboBinary({ env, configured: config.settings['kubo.binary'] })
+    kuboBinary = kubo.path
+    log.info('using Kubo', { bin: kubo.path, version: kubo.version, reason: kubo.reason })
+    const apiSetting = config.settings['kubo.api']
+    const auth = config.settings['kubo.auth'].value
+    supervisor = new KuboSupervisor({
+      bin: kubo.path,
+      ipfsPath,
+      recordPath: files.kuboRecord,
+      kuboLog: files.kuboLog,
+      log: log.child('kubo'),
+      offline: options.offline ?? false,
+      initProfiles: String(config.settings['kubo.init_profiles'].value ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+      auth: typeof auth === 'string' ? auth : null,
+      apiOverride:
+        apiSetting.origin !== 'default' && typeof apiSetting.value === 'string'
+          ? parseApiMultiaddr(apiSetting.value)
+          : null,
+      rpcTimeoutMs: Number(config.settings['kubo.timeout_ms'].value),
+    })
+    const sup = supervisor
+    const intervalS = Number(config.settings['index.interval_s'].value)
+    loop = new IndexLoop({
+      collectors: [pinCollector({ kitPath: config.path, writer: writerName() })],
+      intervalS,
+      log: log.child('index'),
+      context: () => {
+        const rpc = sup.rpc
+        const st = sup.status()
+        return rpc && st.peer_id ? { rpc, peerId: st.peer_id, kuboVersion: st.version } : null
+      },
+    })
+    const idx = loop
+
+    const status = (): ManagerStatus => ({
+      manager: {
+        pid: process.pid,
+        instance_id: lock.record.instance_id,
+        started_at: lock.record.started_at,
+        uptime_s: Math.round((Date.now() - startedAt) / 1000),
+        ready,
+        stopping,
+        ipfs_kit_path: config.path,
+        ipfs_path: ipfsPath,
+        kubo_binary: kuboBinary,
+        offline: options.offline ?? false,
+        log_file: files.managerLog,
+      },
+      kubo: sup.status(),
+      index: idx.status(),
+    })
+    const handle = async (req: ControlRequest): Promise<unknown> => {
+      switch (req.cmd) {
+        case 'status':
+          return status()
+        case 'index.pause':
+          idx.pause()
+          return idx.status()
+        case 'index.resume':
+          idx.resume()
+          return idx.status()
+        case 'index.refresh': {
+          const result = await idx.refresh()
+          const failed = Object.entries(result.outcomes).filter(([, o]) => !o.ok)
+          if (failed.length > 0) {
+            throw new IndexRefreshError(
+              `index refresh failed: ${failed.map(([name, o]) => `${name}: ${o.ok ? '' : o.error}`).join('; ')}`,
+            )
+          }
+          return result
+        }
+        case 'daemon.stop':
+          setImmediate(() => void shutdown('asked by `ipfs-kit daemon stop`', 0))
+          return { stopping: true, pid: process.pid }
+        default:
+          throw new Error(`unknown control command ${JSON.stringify((req as { cmd: unknown }).cmd)}`)
+      }
+    }
+    server = await serveControl(files.socket, handle, (err) =>
+      log.error('control socket error', { error: err }),
+    )
+
+    await supervisor.start()
+    if (stopping) return await stopped
+    loop.start()
+    const first = await Promise.race([loop.firstFullCycle(), stopped.then(() => null)])
+    if (first) {
+      ready = true
+      log.info('ready: Kubo answers and the first index is written', {
+        peer_id: sup.status().peer_id,
+        api: sup.status().api_address,
+        cycle_ms: first.duration_ms,
+      })
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    log.error('manager could not start', { error: message })
+    process.stderr.write(`ipfs-kit: ${message}\n`)
+    if (err instanceof IpfsKitError && err.hint) process.stderr.write(`  ${err.hint}\n`)
+    await shutdown('start-up failed', 1)
+  }
+  const code = await stopped
+  process.off('SIGTERM', onSignal)
+  process.off('SIGINT', onSignal)
+  return code
+}
+
+export class IndexRefreshError extends IpfsKitError {
+  override name = 'IndexRefreshError'
+  readonly exitCode = 1
+}

@@ -1,0 +1,432 @@
+// Owns the Kubo node's life for the manager: initialise the repository if needed, attach to a
+// daemon that already serves it (never stopping that one), adopt the Kubo a crashed manager
+// left running, or start `ipfs daemon`; then check its health on a timer and restart a Kubo
+// it owns when it exits or stops answering, backing off from 1 s to 60 s.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
+import { open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { IpfsKitError, KuboProcessError } from '../errors.js'
+import { type ApiAddress, describeAddress } from '../kubo/address.js'
+import { initRepo } from '../kubo/process.js'
+import { readApiFile, readRepoConfig, repoLockHolder } from '../kubo/repo.js'
+import { KuboRpc } from '../kubo/rpc.js'
+import type { Logger } from './log.js'
+import { isProcessAlive, processStartTime } from './process-info.js'
+
+export type KuboMode = 'started' | 'attached'
+
+export interface KuboStatus {
+  /** started: this manager runs it (and restarts it); attached: someone else's daemon, only watched. */
+  mode: KuboMode | null
+  adopted: boolean
+  pid: number | null
+  api_address: string | null
+  peer_id: string | null
+  version: string | null
+  healthy: boolean
+  last_health_check: string | null
+  last_health_error: string | null
+  restarts: number
+  last_exit: { at: string; reason: string } | null
+  gave_up: boolean
+  gave_up_reason: string | null
+  started_at: string | null
+}
+
+export interface SupervisorOptions {
+  bin: string
+  ipfsPath: string
+  /** Where the record of an owned Kubo is kept (for adoption after a manager crash). */
+  recordPath: string
+  kuboLog: string
+  log: Logger
+  offline?: boolean
+  /** Profiles for `ipfs init` when the repository does not exist yet. */
+  initProfiles?: string[]
+  auth?: string | null
+  /** An API address from configuration; the repository's api file otherwise. */
+  apiOverride?: ApiAddress | null
+  rpcTimeoutMs?: number
+  healthIntervalMs?: number
+  /** Consecutive failed health checks before an owned Kubo is declared stuck and restarted. */
+  unhealthyAfter?: number
+  startTimeoutMs?: number
+}
+
+interface KuboRecord {
+  pid: number
+  start_time: string | null
+  ipfs_path: string
+  started_at: string
+}
+
+/** A run shorter than this counts as a fast failure for the give-up rule. */
+const FAST_FAILURE_MS = 30_000
+const MAX_FAST_FAILURES = 5
+const BACKOFF_START_MS = 1_000
+const BACKOFF_MAX_MS = 60_000
+
+export class KuboSupervisor {
+  readonly #o: Required<Omit<SupervisorOptions, 'auth' | 'apiOverride'>> &
+    Pick<SupervisorOptions, 'auth' | 'apiOverride'>
+  #rpc: KuboRpc | null = null
+  #child: ChildProcess | null = null
+  #childStartedAt = 0
+  #stopping = false
+  #healthTimer: NodeJS.Timeout | null = null
+  #restartTimer: NodeJS.Timeout | null = null
+  #failedChecks = 0
+  #fastFailures = 0
+  #restarting = false
+  readonly #status: KuboStatus = {
+    mode: null,
+    adopted: false,
+    pid: null,
+    api_address: null,
+    peer_id: null,
+    version: null,
+    healthy: false,
+    last_health_check: null,
+    last_health_error: null,
+    restarts: 0,
+    last_exit: null,
+    gave_up: false,
+    gave_up_reason: null,
+    started_at: null,
+  }
+
+  constructor(options: SupervisorOptions) {
+    this.#o = {
+      offline: false,
+      initProfiles: [],
+      rpcTimeoutMs: 10_000,
+      healthIntervalMs: 5_000,
+      unhealthyAfter: 3,
+      startTimeoutMs: 120_000,
+      ...options,
+    }
+  }
+
+  /** The RPC client of the running Kubo; null while none answers. */
+  get rpc(): KuboRpc | null {
+    return this.#status.healthy ? this.#rpc : null
+  }
+
+  status(): KuboStatus {
+    return { ...this.#status }
+  }
+
+  /** Brings Kubo up (init, attach, adopt or spawn) and starts health checks. */
+  async start(): Promise<void> {
+    const { ipfsPath, log } = this.#o
+    let repo = await readRepoConfig(ipfsPath)
+    if (!repo) {
+      log.info('no Kubo repository here; initialising it', {
+        ipfs_path: ipfsPath,
+        profiles: this.#o.initProfiles,
+      })
+      await initRepo(this.#o.bin, ipfsPath, this.#o.initProfiles)
+      repo = await readRepoConfig(ipfsPath)
+      if (!repo) throw new KuboProcessError(`ipfs init did not create a repository at ${ipfsPath}`)
+      log.info('initialised the Kubo repository', { ipfs_path: ipfsPath, peer_id: repo.peerId })
+    }
+    this.#status.peer_id = repo.peerId
+
+    const record = await this.#readRecord()
+    const existing = await this.#answeringDaemon()
+    if (existing) {
+      const ownedByUs =
+        record !== null && record.ipfs_path === ipfsPath && isProcessAlive(record.pid, record.start_time)
+      this.#status.mode = ownedByUs ? 'started' : 'attached'
+      this.#status.adopted = ownedByUs
+      this.#status.pid = ownedByUs ? (record?.pid ?? null) : ((await repoLockHolder(ipfsPath)) ?? null)
+      this.#status.started_at = ownedByUs ? (record?.started_at ?? null) : null
+      log.info(
+        ownedByUs
+          ? 'adopted the Kubo daemon a previous manager started'
+          : 'attached to a Kubo daemon that already serves this repository; it will be watched, never stopped',
+        { pid: this.#status.pid, api: this.#status.api_address },
+      )
+    } else {
+      if (record) await rm(this.#o.recordPath, { force: true })
+      await this.#spawn()
+    }
+    this.#scheduleHealthCheck()
+  }
+
+  /** Stops health checks, and stops the Kubo this manager owns: RPC shutdown, SIGTERM, SIGKILL. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    if (this.#healthTimer) clearTimeout(this.#healthTimer)
+    if (this.#restartTimer) clearTimeout(this.#restartTimer)
+    if (this.#status.mode !== 'started' || this.#status.pid === null) return
+    const pid = this.#status.pid
+    const startTime = processStartTime(pid)
+    const alive = () => isProcessAlive(pid, startTime)
+    const waitGone = async (ms: number) => {
+      const deadline = Date.now() + ms
+      while (alive() && Date.now() < deadline) await sleep(100)
+      return !alive()
+    }
+    this.#o.log.info('stopping Kubo', { pid })
+    try {
+      await this.#rpc?.shutdown({ timeoutMs: 5_000 })
+    } catch (err) {
+      this.#o.log.warn('Kubo did not accept shutdown over RPC; sending SIGTERM', { error: err })
+    }
+    if (!(await waitGone(20_000))) {
+      signalProcess(pid, 'SIGTERM')
+      if (!(await waitGone(10_000))) {
+        this.#o.log.warn('Kubo did not stop after SIGTERM; sending SIGKILL', { pid })
+        signalProcess(pid, 'SIGKILL')
+        await waitGone(5_000)
+      }
+    }
+    this.#status.healthy = false
+    await rm(this.#o.recordPath, { force: true })
+    this.#o.log.info('Kubo stopped', { pid })
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  /** The daemon that serves this repository now, if any: its api file answers `id` with our peer ID. */
+  async #answeringDaemon(): Promise<boolean> {
+    const address = this.#o.apiOverride ?? (await readApiFile(this.#o.ipfsPath).catch(() => null))
+    if (!address) return false
+    const rpc = new KuboRpc({ address, auth: this.#o.auth ?? null, timeoutMs: 3_000 })
+    try {
+      const [id, version] = await Promise.all([rpc.id(), rpc.version()])
+      if (id.id !== this.#status.peer_id) {
+        throw new KuboProcessError(
+          `the Kubo API at ${describeAddress(address)} serves peer ${id.id}, not this repository's peer ${this.#status.peer_id}`,
+          { hint: 'check kubo.api in config.yaml and IPFS_PATH' },
+        )
+      }
+      this.#rpc = new KuboRpc({ address, auth: this.#o.auth ?? null, timeoutMs: this.#o.rpcTimeoutMs })
+      this.#status.api_address = address.multiaddr
+      this.#status.version = version.version
+      this.#status.healthy = true
+      this.#status.last_health_check = new Date().toISOString()
+      return true
+    } catch (err) {
+      if (err instanceof KuboProcessError) throw err
+      return false
+    }
+  }
+
+  async #spawn(): Promise<void> {
+    const { bin, ipfsPath, log } = this.#o
+    const lockedBy = await repoLockHolder(ipfsPath)
+    if (typeof lockedBy === 'number') {
+      throw new KuboProcessError(
+        `the Kubo repository ${ipfsPath} is locked by another process (pid ${lockedBy}) that does not serve its API`,
+        { hint: `stop that process, or point IPFS_PATH at another repository (see \`ps -p ${lockedBy}\`)` },
+      )
+    }
+    const args = ['daemon']
+    if (this.#o.offline) args.push('--offline')
+    const logOffset = await stat(this.#o.kuboLog).then(
+      (s) => s.size,
+      () => 0,
+    )
+    const out = openSync(this.#o.kuboLog, 'a', 0o600)
+    let child: ChildProcess
+    try {
+      // Own process group: a Ctrl-C meant for a foreground manager must not reach Kubo
+      // directly; the manager stops it in order.
+      child = spawn(bin, args, {
+        env: { ...process.env, IPFS_PATH: ipfsPath },
+        stdio: ['ignore', out, out],
+        detached: true,
+      })
+    } finally {
+      closeSync(out)
+    }
+    const pid = child.pid
+    if (pid === undefined) {
+      const err = await new Promise<Error>((r) => child.once('error', r))
+      throw new KuboProcessError(`could not start ${bin}: ${err.message}`)
+    }
+    this.#child = child
+    this.#childStartedAt = Date.now()
+    this.#status.mode = 'started'
+    this.#status.adopted = false
+    this.#status.pid = pid
+    this.#status.healthy = false
+    this.#status.started_at = new Date().toISOString()
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null
+    child.once('exit', (code, signal) => {
+      exited = { code, signal }
+      this.#onExit(child, code, signal)
+    })
+    await writeFile(
+      this.#o.recordPath,
+      JSON.stringify({
+        pid,
+        start_time: processStartTime(pid),
+        ipfs_path: ipfsPath,
+        started_at: this.#status.started_at,
+      } satisfies KuboRecord),
+      { mode: 0o600 },
+    )
+    log.info('started Kubo', { pid, bin, offline: this.#o.offline })
+
+    const deadline = Date.now() + this.#o.startTimeoutMs
+    while (!(await this.#answeringDaemon())) {
+      if (exited) {
+        const e = exited as { code: number | null; signal: NodeJS.Signals | null }
+        throw new KuboProcessError(
+          `Kubo exited during start-up (${exitReason(e.code, e.signal)}); its last output:\n${await tail(this.#o.kuboLog, logOffset)}`,
+        )
+      }
+      if (this.#stopping) throw new KuboProcessError('stopped while Kubo was starting')
+      if (Date.now() > deadline) {
+        signalProcess(pid, 'SIGKILL')
+        throw new KuboProcessError(
+          `Kubo did not answer within ${this.#o.startTimeoutMs / 1000} s of starting; its last output:\n${await tail(this.#o.kuboLog, logOffset)}`,
+        )
+      }
+      await sleep(100)
+    }
+    log.info('Kubo is ready', { pid, api: this.#status.api_address, version: this.#status.version })
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.#child) return
+    this.#child = null
+    const reason = exitReason(code, signal)
+    this.#status.healthy = false
+    this.#status.last_exit = { at: new Date().toISOString(), reason }
+    if (this.#stopping) return
+    this.#o.log.warn('Kubo exited', { pid: child.pid, reason })
+    this.#scheduleRestart(Date.now() - this.#childStartedAt)
+  }
+
+  #scheduleRestart(ranForMs: number): void {
+    if (this.#stopping || this.#restarting || this.#restartTimer) return
+    this.#fastFailures = ranForMs < FAST_FAILURE_MS ? this.#fastFailures + 1 : 0
+    if (this.#fastFailures > MAX_FAST_FAILURES) {
+      this.#status.gave_up = true
+      this.#status.gave_up_reason = `Kubo failed ${MAX_FAST_FAILURES} times in a row within ${FAST_FAILURE_MS / 1000} s of starting; last: ${this.#status.last_exit?.reason ?? 'unknown'}`
+      this.#o.log.error('giving up restarting Kubo', { reason: this.#status.gave_up_reason })
+      return
+    }
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.max(0, this.#fastFailures - 1))
+    this.#o.log.info('restarting Kubo', { in_ms: delay, fast_failures: this.#fastFailures })
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null
+      this.#restarting = true
+      this.#status.restarts++
+      this.#spawn()
+        .catch((err) => {
+          this.#o.log.error('restarting Kubo failed', { error: err })
+          if (this.#child === null && !this.#stopping) this.#scheduleRestart(0)
+        })
+        .finally(() => {
+          this.#restarting = false
+        })
+    }, delay)
+  }
+
+  #scheduleHealthCheck(): void {
+    if (this.#stopping) return
+    this.#healthTimer = setTimeout(() => {
+      this.#healthCheck().finally(() => this.#scheduleHealthCheck())
+    }, this.#o.healthIntervalMs)
+  }
+
+  async #healthCheck(): Promise<void> {
+    if (this.#restarting || this.#restartTimer || this.#status.gave_up) return
+    const now = new Date().toISOString()
+    const owned = this.#status.mode === 'started'
+    // A Kubo adopted from a crashed manager is not our child: notice its death by polling.
+    if (owned && this.#child === null && this.#status.pid !== null && !isProcessAlive(this.#status.pid)) {
+      this.#status.healthy = false
+      this.#status.last_exit = { at: now, reason: 'the adopted Kubo process is gone' }
+      this.#o.log.warn('Kubo exited', { pid: this.#status.pid, reason: this.#status.last_exit.reason })
+      this.#status.pid = null
+      this.#scheduleRestart(Number.POSITIVE_INFINITY)
+      return
+    }
+    try {
+      const rpc = this.#rpc
+      if (!rpc) throw new Error('no API address yet')
+      const id = await rpc.id({ timeoutMs: Math.min(this.#o.rpcTimeoutMs, this.#o.healthIntervalMs) })
+      if (id.id !== this.#status.peer_id) throw new Error(`the API answers as peer ${id.id}`)
+      if (!this.#status.healthy) this.#o.log.info('Kubo answers again')
+      this.#status.healthy = true
+      this.#status.last_health_error = null
+      this.#failedChecks = 0
+    } catch (err) {
+      // An attached daemon may have been restarted on another port: look at the api file again.
+      if (!owned && (await this.#answeringDaemon().catch(() => false))) {
+        this.#failedChecks = 0
+        return
+      }
+      this.#failedChecks++
+      this.#status.healthy = false
+      this.#status.last_health_error =
+        err instanceof IpfsKitError || err instanceof Error ? err.message : String(err)
+      if (this.#failedChecks === 1 || this.#failedChecks % 10 === 0) {
+        this.#o.log.warn('Kubo health check failed', {
+          error: this.#status.last_health_error,
+          failed_checks: this.#failedChecks,
+        })
+      }
+      if (owned && this.#failedChecks >= this.#o.unhealthyAfter && this.#status.pid !== null) {
+        const pid = this.#status.pid
+        this.#o.log.error('Kubo stopped answering; killing it to restart it', {
+          pid,
+          failed_checks: this.#failedChecks,
+        })
+        this.#failedChecks = 0
+        signalProcess(pid, 'SIGKILL')
+      }
+    } finally {
+      this.#status.last_health_check = now
+    }
+  }
+
+  async #readRecord(): Promise<KuboRecord | null> {
+    try {
+      return JSON.parse(await readFile(this.#o.recordPath, 'utf8')) as KuboRecord
+    } catch {
+      return null
+    }
+  }
+}
+
+export function exitReason(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `killed by ${signal}`
+  return code === null ? 'exited' : `exited with code ${code}`
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/** The last lines a log file got since `fromOffset`. */
+async function tail(path: string, fromOffset: number, lines = 20): Promise<string> {
+  try {
+    const fh = await open(path, 'r')
+    try {
+      const size = (await fh.stat()).size
+      const start = Math.max(fromOffset, size - 64 * 1024)
+      const buf = Buffer.alloc(size - start)
+      await fh.read(buf, 0, buf.length, start)
+      return buf.toString('utf8').trimEnd().split('\n').slice(-lines).join('\n') || '(no output)'
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    return '(no output)'
+  }
+}
