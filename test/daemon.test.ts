@@ -96,6 +96,53 @@ describe('ipfs-kit daemon', () => {
     assert.equal(isAlive(after.kubo.pid), false)
   })
 
+  it('backs off when restarts keep failing, gives up, and says why in status', async () => {
+    // A fixed API port (the test profile picks a new one at each start), free right now.
+    const probe = createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+    const port = (probe.address() as { port: number }).port
+    await new Promise((r) => probe.close(r))
+    const { ipfsPath } = await initTestRepo({ config: [['Addresses.API', `/ip4/127.0.0.1/tcp/${port}`]] })
+    const d = await daemonEnv({ ipfsPath })
+    assert.equal((await d.cli(['daemon', 'start'])).code, 0)
+    const before = await d.status()
+    process.kill(before.kubo.pid as number, 'SIGKILL')
+    // Take Kubo's API port before the first restart (1 s later): every restart now fails fast.
+    const blocker = createServer()
+    await waitFor(
+      'the API port to be free',
+      () =>
+        new Promise<boolean>((resolve) => {
+          blocker.once('error', () => resolve(false))
+          blocker.listen(port, '127.0.0.1', () => resolve(true))
+        }),
+      5_000,
+    )
+    try {
+      // Backoff 1 + 2 + 4 + 8 + 16 s, then the sixth fast failure gives up.
+      const st = await waitFor(
+        'the manager to give up',
+        async () => {
+          const s = (await d.status()) as unknown as {
+            kubo: { gave_up: boolean; gave_up_reason: string | null }
+          }
+          return s.kubo.gave_up ? s : null
+        },
+        60_000,
+      )
+      assert.match(st.kubo.gave_up_reason ?? '', /failed 6 times in a row/)
+      assert.match(st.kubo.gave_up_reason ?? '', /address already in use/)
+      const text = await d.cli(['daemon', 'status'])
+      assert.match(text.stdout, /gave up restarting Kubo/)
+      const log = await managerLog(d)
+      for (const ms of [1000, 2000, 4000, 8000, 16000])
+        assert.match(log, new RegExp(`restarting Kubo.*"in_ms":${ms}\\b`))
+    } finally {
+      blocker.close()
+    }
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+  })
+
   it('index stop pauses updates, index start resumes them, index refresh works at once', async () => {
     const d = await daemonEnv()
     assert.equal((await d.cli(['daemon', 'start', '--interval', '1'])).code, 0)

@@ -30,6 +30,8 @@ export interface KuboStatus {
   last_exit: { at: string; reason: string } | null
   gave_up: boolean
   gave_up_reason: string | null
+  /** Why the last (re)start failed, with the tail of Kubo's output. */
+  last_start_error: string | null
   started_at: string | null
 }
 
@@ -92,6 +94,7 @@ export class KuboSupervisor {
     last_exit: null,
     gave_up: false,
     gave_up_reason: null,
+    last_start_error: null,
     started_at: null,
   }
 
@@ -307,7 +310,9 @@ export class KuboSupervisor {
     this.#fastFailures = ranForMs < FAST_FAILURE_MS ? this.#fastFailures + 1 : 0
     if (this.#fastFailures > MAX_FAST_FAILURES) {
       this.#status.gave_up = true
-      this.#status.gave_up_reason = `Kubo failed ${MAX_FAST_FAILURES} times in a row within ${FAST_FAILURE_MS / 1000} s of starting; last: ${this.#status.last_exit?.reason ?? 'unknown'}`
+      const last =
+        this.#status.last_start_error?.split('\n').slice(-1)[0] ?? this.#status.last_exit?.reason ?? 'unknown'
+      this.#status.gave_up_reason = `Kubo failed ${MAX_FAST_FAILURES + 1} times in a row within ${FAST_FAILURE_MS / 1000} s of starting; last: ${last}`
       this.#o.log.error('giving up restarting Kubo', { reason: this.#status.gave_up_reason })
       return
     }
@@ -317,14 +322,20 @@ export class KuboSupervisor {
       this.#restartTimer = null
       this.#restarting = true
       this.#status.restarts++
-      this.#spawn()
-        .catch((err) => {
-          this.#o.log.error('restarting Kubo failed', { error: err })
-          if (this.#child === null && !this.#stopping) this.#scheduleRestart(0)
-        })
-        .finally(() => {
+      this.#spawn().then(
+        () => {
           this.#restarting = false
-        })
+          this.#status.last_start_error = null
+        },
+        (err: unknown) => {
+          // Clear the flag first: scheduling is refused while a restart is in progress.
+          this.#restarting = false
+          const message = err instanceof Error ? err.message : String(err)
+          this.#status.last_start_error = message
+          this.#o.log.error('restarting Kubo failed', { error: message })
+          if (this.#child === null && !this.#stopping) this.#scheduleRestart(0)
+        },
+      )
     }, delay)
   }
 
