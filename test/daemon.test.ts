@@ -2,12 +2,14 @@
 // attach to a running Kubo, refuse a second manager, restart a killed Kubo, pause and resume
 // indexing, stop cleanly, and recover from a manager killed with SIGKILL.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readdir, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
+import { CLI } from './helpers/cli.js'
 import { daemonEnv, isAlive, managerLog, waitFor } from './helpers/daemon.js'
 import { initTestRepo, makeTempDir, startKubo } from './helpers/kubo.js'
 
@@ -141,6 +143,66 @@ describe('ipfs-kit daemon', () => {
       blocker.close()
     }
     assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+  })
+
+  it('restarts a Kubo that stops answering (SIGSTOP) after three failed health checks', async () => {
+    const d = await daemonEnv({ extra: { IPFS_KIT_HEALTH_INTERVAL: '1' } })
+    assert.equal((await d.cli(['daemon', 'start'])).code, 0)
+    const before = await d.status()
+    process.kill(before.kubo.pid as number, 'SIGSTOP')
+    const unhealthy = await waitFor(
+      'status to show Kubo unhealthy',
+      async () => {
+        const st = await d.status()
+        return st.kubo.healthy ? null : st
+      },
+      10_000,
+    )
+    assert.ok(
+      unhealthy.problems.some((p) => /Kubo is not healthy/.test(p)),
+      JSON.stringify(unhealthy.problems),
+    )
+    const after = await waitFor(
+      'a new Kubo',
+      async () => {
+        const st = await d.status()
+        return st.kubo.healthy && st.kubo.pid !== before.kubo.pid ? st : null
+      },
+      30_000,
+    )
+    assert.equal(after.kubo.restarts, 1)
+    assert.equal(after.kubo.last_exit?.reason, 'killed by SIGKILL')
+    assert.match(await managerLog(d), /Kubo stopped answering; killing it to restart it/)
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+  })
+
+  it('SIGTERM to the manager stops it like daemon stop; daemon logs shows what happened', async () => {
+    const d = await daemonEnv()
+    assert.equal((await d.cli(['daemon', 'start'])).code, 0)
+    const st = await d.status()
+    const follow = spawn(process.execPath, [CLI, 'daemon', 'logs', '-f', '-n', '0'], {
+      env: { ...process.env, ...d.env },
+    })
+    let followed = ''
+    follow.stdout.on('data', (c) => {
+      followed += c
+    })
+    await new Promise((r) => setTimeout(r, 500))
+    process.kill(st.manager.pid as number, 'SIGTERM')
+    await waitFor('the manager to stop', async () => !isAlive(st.manager.pid), 30_000)
+    assert.equal(isAlive(st.kubo.pid), false)
+    assert.deepEqual(await readdir(join(d.kitPath, 'run')), [])
+    await waitFor('logs -f to show the stop', async () => /manager stopped/.test(followed), 5_000)
+    follow.kill('SIGINT')
+    assert.match(followed, /info +manager: manager stopping reason=received SIGTERM/)
+    const logs = await d.cli(['daemon', 'logs', '-n', '3'])
+    assert.equal(logs.code, 0)
+    assert.equal(logs.stdout.trim().split('\n').length, 3)
+    assert.match(logs.stdout, /manager stopped/)
+    const raw = await d.cli(['daemon', 'logs', '--json', '-n', '1'])
+    assert.equal((JSON.parse(raw.stdout) as { msg: string }).msg, 'manager stopped')
+    const kuboLog = await d.cli(['daemon', 'logs', '--kubo'])
+    assert.match(kuboLog.stdout, /Daemon is ready/)
   })
 
   it('index stop pauses updates, index start resumes them, index refresh works at once', async () => {

@@ -63,6 +63,13 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_KUBO_TIMEOUT_MS',
     describe: 'timeout of one Kubo RPC call (for a stream: the longest silence)',
   },
+  'kubo.health_interval_s': {
+    kind: 'positive-number',
+    default: 5,
+    env: 'IPFS_KIT_HEALTH_INTERVAL',
+    describe:
+      'seconds between two health checks of Kubo; three failed checks in a row restart a Kubo ipfs-kit started',
+  },
   'index.interval_s': {
     kind: 'positive-number',
     default: DEFAULT_INTERVAL_S,

@@ -159,6 +159,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           ? parseApiMultiaddr(apiSetting.value)
           : null,
       rpcTimeoutMs: Number(config.settings['kubo.timeout_ms'].value),
+      healthIntervalMs: Number(config.settings['kubo.health_interval_s'].value) * 1000,
     })
     const sup = supervisor
     const intervalS = Number(config.settings['index.interval_s'].value)
