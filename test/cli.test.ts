@@ -73,8 +73,8 @@ describe('ipfs-kit CLI', () => {
   }
 
   it('a subcommand whose issue has not landed says so and exits 1', async () => {
-    const r = await runCli(['pin', 'list'])
+    const r = await runCli(['config', 'show'])
     assert.equal(r.code, 1)
-    assert.match(r.stderr, /^ipfs-kit: pin list: not implemented yet \(issue #4\)$/m)
+    assert.match(r.stderr, /^ipfs-kit: config show: not implemented yet \(issue #5\)$/m)
   })
 })

@@ -4,14 +4,13 @@
 // become the first source.)
 import { loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
-import { COUNT_DIRECT_KEY, COUNT_RECURSIVE_KEY } from '../indexer/pins.js'
 import { readApiFile, readRepoConfig } from '../kubo/repo.js'
 import { KuboRpc } from '../kubo/rpc.js'
 import { managerStatus } from '../manager/client.js'
 import { ManagerNotRunningError } from '../manager/control.js'
 import { managerFiles } from '../manager/files.js'
 import type { ManagerStatus } from '../manager/manager.js'
-import { indexFilePath } from '../store/layout.js'
+import { indexFilePath, PINS_META } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 
 export interface DaemonStatusReport {
@@ -166,8 +165,8 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
     try {
       const file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
       try {
-        const recursive = Number(file.header.kv[COUNT_RECURSIVE_KEY])
-        const direct = Number(file.header.kv[COUNT_DIRECT_KEY])
+        const recursive = Number(file.header.kv[PINS_META.countRecursive])
+        const direct = Number(file.header.kv[PINS_META.countDirect])
         if (Number.isFinite(recursive) && Number.isFinite(direct)) {
           report.storage.pins_by_type = { recursive, direct }
           report.storage.pin_count = recursive + direct

@@ -17,8 +17,20 @@ export function parseFlags<T extends FlagSpec>(
   let parsed: ReturnType<
     typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
   >
+  // `--limit -1` would be refused by parseArgs as an ambiguous flag; hand the negative number to
+  // the command instead, whose check names the real problem ("must be a whole number").
+  const joined: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    const next = args[i + 1]
+    const spec = arg.startsWith('--') ? options[arg.slice(2)] : undefined
+    if (spec?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else joined.push(arg)
+  }
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: true })
+    parsed = parseArgs({ args: joined, options, strict: true, allowPositionals: true })
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
     throw new UsageError(`${command}: ${message}`, { hint: `see \`ipfs-kit ${command} --help\`` })

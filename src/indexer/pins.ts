@@ -3,17 +3,17 @@
 // the pinset is the same as in the file already there.
 import { createHash } from 'node:crypto'
 import { IndexRejectedError } from '../errors.js'
-import { indexFilePath } from '../store/layout.js'
+import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
-import { writeIndexFileAtomic } from '../store/writer.js'
+import { writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 
 export const PINS_SCHEMA_VERSION = 1
 /** Rows per row group: small enough that finding one CID reads little, large enough to compress well. */
 export const PINS_ROW_GROUP_SIZE = 50_000
-export const PINSET_HASH_KEY = 'ipfs_kit.pinset_sha256'
-export const COUNT_RECURSIVE_KEY = 'ipfs_kit.count_recursive'
-export const COUNT_DIRECT_KEY = 'ipfs_kit.count_direct'
+const PINSET_HASH_KEY = PINS_META.pinsetSha256
+const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
+const COUNT_DIRECT_KEY = PINS_META.countDirect
 
 export interface PinCollectorOptions {
   kitPath: string
@@ -64,7 +64,16 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       const counts = { recursive, direct: order.length - recursive }
       options.onCounts?.(counts)
 
-      if ((await previousPinsetHash(path, ctx.peerId)) === digest) return { wrote: false, rows: order.length }
+      const checked = () =>
+        writeJsonAtomic(pinsCheckedPath(options.kitPath), {
+          peer_id: ctx.peerId,
+          pinset_sha256: digest,
+          checked_at: new Date().toISOString(),
+        })
+      if ((await previousPinsetHash(path, ctx.peerId)) === digest) {
+        await checked()
+        return { wrote: false, rows: order.length }
+      }
 
       const now = Date.now()
       await writeIndexFileAtomic(
@@ -91,6 +100,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
         order.length,
         { rowGroupSize: PINS_ROW_GROUP_SIZE },
       )
+      await checked()
       return { wrote: true, rows: order.length }
     },
   }

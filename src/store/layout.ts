@@ -16,6 +16,21 @@ export function indexFilePath(kitPath: string, kind: IndexFileKind): string {
   return join(kitPath, INDEX_FILES[kind])
 }
 
+/**
+ * When the manager last confirmed that pins.parquet still matches the node (it does not rewrite
+ * an unchanged pinset): `{ peer_id, pinset_sha256, checked_at }`, written atomically each cycle.
+ */
+export function pinsCheckedPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'pins_checked.json')
+}
+
+/** Key-value metadata of pins.parquet beyond the common ones. */
+export const PINS_META = {
+  pinsetSha256: 'ipfs_kit.pinset_sha256',
+  countRecursive: 'ipfs_kit.count_recursive',
+  countDirect: 'ipfs_kit.count_direct',
+} as const
+
 /** Key-value metadata names in every index file. */
 export const META = {
   kind: 'ipfs_kit.kind',

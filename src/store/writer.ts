@@ -22,6 +22,29 @@ export interface WriteIndexOptions {
   rowGroupSize?: number
 }
 
+/**
+ * Writes a small JSON file atomically (temp file, fsync, rename): for the manager's side notes
+ * to readers, such as when an unchanged index was last checked.
+ */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const dir = dirname(path)
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
+  const fh = await open(tmp, 'wx', 0o600)
+  try {
+    await fh.writeFile(`${JSON.stringify(value)}\n`)
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+}
+
 /** The prefix of temporary files, so that a later start can find and remove a crashed write's leftovers. */
 export const TEMP_PREFIX = '.tmp-'
 
@@ -47,6 +70,9 @@ export async function writeIndexFileAtomic(
     columnData: columns,
     kvMetadata: kv,
     createdBy: header.writer,
+    // Whole values in min/max statistics: a truncated max would be below the real one and
+    // make a reader skip the row group that holds the CID it looks for.
+    statisticsTruncateLength: Number.POSITIVE_INFINITY,
     ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
   })
   const dir = dirname(path)

@@ -1,0 +1,59 @@
+// `pin add` and `pin rm`: the change goes through Kubo (the node is the truth), then the
+// running manager is asked for a priority refresh, so that the next `pin list` shows it.
+import { loadConfig } from '../config/config.js'
+import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { connectKubo } from '../kubo/connect.js'
+import { callControl, ManagerNotRunningError } from '../manager/control.js'
+import { managerFiles } from '../manager/files.js'
+
+export interface PinChange {
+  pins: string[]
+  /** The index was refreshed before returning; false when no manager runs. */
+  indexRefreshed: boolean
+  /** Why the refresh did not happen or failed, when it did not. */
+  refreshProblem: string | null
+}
+
+async function refreshIndex(): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem'>> {
+  try {
+    await callControl(
+      managerFiles(ipfsKitPath()).socket,
+      { cmd: 'index.refresh' },
+      { timeoutMs: 30 * 60_000 },
+    )
+    return { indexRefreshed: true, refreshProblem: null }
+  } catch (err) {
+    if (err instanceof ManagerNotRunningError) {
+      return {
+        indexRefreshed: false,
+        refreshProblem:
+          'the ipfs-kit daemon is not running, so the index was not updated (`ipfs-kit daemon start`)',
+      }
+    }
+    return { indexRefreshed: false, refreshProblem: `the index refresh failed: ${(err as Error).message}` }
+  }
+}
+
+export async function addPin(
+  cid: string,
+  options: { name?: string; recursive?: boolean; onProgress?: (nodes: number) => void } = {},
+): Promise<PinChange> {
+  const rpc = await connectKubo(await loadConfig(), ipfsRepoPath())
+  let pins: string[] = []
+  // Fetching a large DAG can take long: the timeout is the longest silence, not the whole call.
+  for await (const event of rpc.pinAdd(
+    cid,
+    { recursive: options.recursive ?? true, ...(options.name !== undefined ? { name: options.name } : {}) },
+    { timeoutMs: 5 * 60_000 },
+  )) {
+    if (event.progress !== undefined) options.onProgress?.(event.progress)
+    if (event.pins) pins = event.pins
+  }
+  return { pins, ...(await refreshIndex()) }
+}
+
+export async function removePin(cid: string): Promise<PinChange> {
+  const rpc = await connectKubo(await loadConfig(), ipfsRepoPath())
+  const pins = await rpc.pinRm(cid)
+  return { pins, ...(await refreshIndex()) }
+}

@@ -1,0 +1,198 @@
+// `pin list` as a library: answer from pins.parquet when it passes DESIGN.md's trust rules,
+// and otherwise the same query from Kubo's RPC API (read-only), saying why. Reports how fresh
+// the answer is: the file's generation time, and when the manager last confirmed it unchanged.
+import { readFile } from 'node:fs/promises'
+import { type IpfsKitConfig, loadConfig } from '../config/config.js'
+import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
+import { connectKubo } from '../kubo/connect.js'
+import { readRepoConfig } from '../kubo/repo.js'
+import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
+import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
+import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
+
+export interface PinListing {
+  source: 'index' | 'api'
+  /** When pins.parquet was written (index) or null (api). */
+  generated_at: string | null
+  /** When the manager last confirmed the index still matches the node. */
+  checked_at: string | null
+  /** Older than three index intervals. */
+  stale: boolean
+  /** Why the index was not used, when source is api. */
+  index_rejected: string | null
+  /** How many pins match in all, when known without reading everything. */
+  total: number | null
+  /** How many were printed. */
+  shown: number
+}
+
+export class PinSourceUnavailableError extends IpfsKitError {
+  override name = 'PinSourceUnavailableError'
+  readonly exitCode = 1
+}
+
+/** The index broke after some rows were already streamed out: the output is incomplete. */
+export class IndexBrokeMidStreamError extends IpfsKitError {
+  override name = 'IndexBrokeMidStreamError'
+  readonly exitCode = 1
+}
+
+export interface ListOptions {
+  query: PinQuery
+  /** 0 = all. */
+  limit: number
+  /** Called for each pin in order. */
+  onPin: (pin: PinRow) => void
+  /**
+   * Hand pins out while the index is being read (for --ndjson). Otherwise the pins from the
+   * index are handed out only once the whole query passed, so a file rejected half-way still
+   * falls back to Kubo with nothing printed twice.
+   */
+  stream?: boolean
+  /** Called once when the index is not used, with the reason. */
+  onIndexRejected?: (reason: string) => void
+  config?: IpfsKitConfig
+}
+
+async function freshness(kitPath: string, file: OpenIndexFile): Promise<string | null> {
+  try {
+    const checked = JSON.parse(await readFile(pinsCheckedPath(kitPath), 'utf8')) as {
+      peer_id?: string
+      pinset_sha256?: string
+      checked_at?: string
+    }
+    if (
+      checked.peer_id === file.header.peerId &&
+      checked.pinset_sha256 === file.header.kv[PINS_META.pinsetSha256] &&
+      typeof checked.checked_at === 'string' &&
+      !Number.isNaN(Date.parse(checked.checked_at))
+    ) {
+      return checked.checked_at
+    }
+  } catch {
+    // no note: the file's own time is all we know
+  }
+  return null
+}
+
+function totalFromHeader(file: OpenIndexFile, q: PinQuery): number | null {
+  if (q.cids !== undefined || q.name !== undefined) return null
+  if (q.type === undefined) return file.header.rowCount
+  const n = Number(file.header.kv[q.type === 'recursive' ? PINS_META.countRecursive : PINS_META.countDirect])
+  return Number.isInteger(n) ? n : null
+}
+
+export async function listPins(options: ListOptions): Promise<PinListing> {
+  const config = options.config ?? (await loadConfig())
+  const kitPath = ipfsKitPath()
+  const ipfsPath = ipfsRepoPath()
+  const { query, limit } = options
+  const intervalS = Number(config.settings['index.interval_s'].value)
+
+  let rejected: string
+  const repo = await readRepoConfig(ipfsPath).catch((err: Error) => {
+    rejected = `the repository at ${ipfsPath} cannot be read (${err.message}), so the index cannot be checked`
+    return null
+  })
+  if (repo) {
+    let shown = 0
+    let streamed = 0
+    const held: PinRow[] = []
+    let file: OpenIndexFile | null = null
+    try {
+      file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
+      let exhausted = true
+      for await (const pin of queryPinFile(file, query, { limit })) {
+        if (limit > 0 && shown >= limit) {
+          exhausted = false
+          break
+        }
+        if (options.stream) {
+          options.onPin(pin)
+          streamed++
+        } else held.push(pin)
+        shown++
+      }
+      for (const pin of held) options.onPin(pin)
+      const checkedAt = (await freshness(kitPath, file)) ?? file.header.generatedAt.toISOString()
+      return {
+        source: 'index',
+        generated_at: file.header.generatedAt.toISOString(),
+        checked_at: checkedAt,
+        stale: Date.now() - Date.parse(checkedAt) > 3 * intervalS * 1000,
+        index_rejected: null,
+        total: totalFromHeader(file, query) ?? (exhausted ? shown : null),
+        shown,
+      }
+    } catch (err) {
+      if (!(err instanceof IndexRejectedError)) throw err
+      if (streamed > 0) {
+        throw new IndexBrokeMidStreamError(
+          `the index was rejected after ${streamed} pins were printed (${err.reason}); the output above is incomplete`,
+          {
+            hint: 'run the command again: it will answer from Kubo, or from the index once the daemon rewrites it',
+          },
+        )
+      }
+      rejected =
+        err.reason === 'it does not exist' ? 'pins.parquet does not exist yet' : `pins.parquet ${err.reason}`
+    } finally {
+      await file?.close()
+    }
+  } else {
+    rejected ??= `there is no Kubo repository at ${ipfsPath} to check the index against`
+  }
+  options.onIndexRejected?.(rejected)
+  return listFromApi(config, ipfsPath, options, rejected)
+}
+
+async function listFromApi(
+  config: IpfsKitConfig,
+  ipfsPath: string,
+  options: ListOptions,
+  rejected: string,
+): Promise<PinListing> {
+  const { query, limit } = options
+  let pins: PinRow[] = []
+  try {
+    const rpc = await connectKubo(config, ipfsPath)
+    if (query.cids !== undefined) {
+      try {
+        for await (const p of rpc.pinLs({ type: 'all', names: true, cid: query.cids[0] })) {
+          if (p.type === 'recursive' || p.type === 'direct')
+            pins.push({ cid: p.cid, type: p.type, name: p.name })
+        }
+      } catch (err) {
+        // Kubo answers a CID that is not pinned with an error; for a listing that is no pins.
+        if (!(err instanceof KuboRpcError && /is not pinned/.test(err.kuboMessage))) throw err
+      }
+    } else {
+      for (const type of query.type ? [query.type] : (['recursive', 'direct'] as const)) {
+        for await (const p of rpc.pinLs({ type, names: true })) pins.push({ cid: p.cid, type, name: p.name })
+      }
+    }
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err)
+    throw new PinSourceUnavailableError(
+      `cannot list pins: the index is not usable (${rejected}) and Kubo's RPC API is not either (${why})`,
+      {
+        hint: 'start the daemon with `ipfs-kit daemon start`; it runs Kubo and writes the index',
+      },
+    )
+  }
+  pins = pins
+    .filter((p) => matchesPin(p, { ...query, cids: undefined }))
+    .sort((a, b) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0))
+  const shown = limit > 0 ? Math.min(limit, pins.length) : pins.length
+  for (let i = 0; i < shown; i++) options.onPin(pins[i] as PinRow)
+  return {
+    source: 'api',
+    generated_at: null,
+    checked_at: null,
+    stale: false,
+    index_rejected: rejected,
+    total: pins.length,
+    shown,
+  }
+}

@@ -1,0 +1,324 @@
+// `ipfs-kit pin` end to end on a real node with 2,000+ pins: the index equals Kubo's own
+// listing row for row, changes through ipfs-kit show at once, an unchanged pinset is not
+// rewritten, and files that cannot be trusted are refused and answered from Kubo instead.
+import assert from 'node:assert/strict'
+import { copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { indexFilePath } from '../src/store/layout.js'
+import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { makeTempDir } from './helpers/kubo.js'
+
+interface Pin {
+  cid: string
+  type: string
+  name: string | null
+}
+interface ListJson {
+  source: 'index' | 'api'
+  generated_at: string | null
+  stale: boolean
+  total: number | null
+  pins: Pin[]
+}
+
+let d: DaemonEnv
+let peerId: string
+const byCid = (a: Pin, b: Pin) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0)
+
+async function ipfs(args: string[]): Promise<string> {
+  const { runIpfs } = await import('../src/kubo/process.js')
+  return runIpfs(d.env.IPFS_KIT_IPFS_BIN as string, args, { ipfsPath: d.ipfsPath, timeoutMs: 300_000 })
+}
+
+/** The truth: `ipfs pin ls --type=recursive` plus `--type=direct`, with names. */
+async function kuboPins(): Promise<Pin[]> {
+  const out: Pin[] = []
+  for (const type of ['recursive', 'direct']) {
+    const text = await ipfs(['pin', 'ls', `--type=${type}`, '--names', '--enc=json', '--stream'])
+    for (const line of text.split('\n').filter(Boolean)) {
+      const p = JSON.parse(line) as { Cid: string; Name?: string }
+      out.push({ cid: p.Cid, type, name: p.Name ? p.Name : null })
+    }
+  }
+  return out.sort(byCid)
+}
+
+async function list(args: string[] = []): Promise<{ json: ListJson; stderr: string; code: number | null }> {
+  const r = await d.cli(['pin', 'list', '--json', '--limit', '0', ...args])
+  return { json: JSON.parse(r.stdout || 'null') as ListJson, stderr: r.stderr, code: r.code }
+}
+
+/** Writes n distinct raw blocks; returns their CIDs. */
+async function makeBlocks(n: number, tag: string, pin: boolean): Promise<string[]> {
+  const dir = await makeTempDir('blocks')
+  const files: string[] = []
+  for (let i = 0; i < n; i++) {
+    const f = join(dir, `${tag}${i}`)
+    await writeFile(f, `${tag} block ${i}`)
+    files.push(f)
+  }
+  const cids: string[] = []
+  for (let i = 0; i < files.length; i += 1000) {
+    const out = await ipfs(['block', 'put', `--pin=${pin}`, '--cid-codec=raw', ...files.slice(i, i + 1000)])
+    cids.push(...out.trim().split('\n'))
+  }
+  return cids
+}
+
+before(async () => {
+  d = await daemonEnv()
+  const start = await d.cli(['daemon', 'start', '--interval', '3600'])
+  assert.equal(start.code, 0, start.stderr)
+  peerId = (await d.status()).kubo.peer_id as string
+  await makeBlocks(1500, 'recursive', true)
+  const direct = await makeBlocks(520, 'direct', false)
+  for (let i = 0; i < direct.length; i += 500) {
+    await ipfs(['pin', 'add', '--recursive=false', ...direct.slice(i, i + 500)])
+  }
+  const named = await makeBlocks(25, 'named', false)
+  for (const [i, cid] of named.entries()) {
+    await ipfs([
+      'pin',
+      'add',
+      `--recursive=${i % 5 !== 0}`,
+      `--name=project-${i % 3 === 0 ? 'alpha' : 'beta'} #${i}`,
+      cid,
+    ])
+  }
+  const refresh = await d.cli(['index', 'refresh'])
+  assert.equal(refresh.code, 0, refresh.stderr)
+})
+after(async () => {
+  await d?.cli(['daemon', 'stop'])
+})
+
+describe('ipfs-kit pin', () => {
+  it('lists every pin from the index, equal to ipfs pin ls row for row (CID, type, name)', async () => {
+    const truth = await kuboPins()
+    assert.ok(truth.length >= 2000, `${truth.length} pins`)
+    assert.ok(truth.some((p) => p.type === 'direct' && p.name?.startsWith('project-')))
+    const { json, code, stderr } = await list()
+    assert.equal(code, 0, stderr)
+    assert.equal(json.source, 'index')
+    assert.ok(json.generated_at && !Number.isNaN(Date.parse(json.generated_at)))
+    assert.equal(json.stale, false)
+    assert.equal(json.total, truth.length)
+    assert.deepEqual(json.pins, truth, 'same rows, in CID order')
+  })
+
+  it('filters by type, name and limit, with the table and its footer by default', async () => {
+    const truth = await kuboPins()
+    const direct = await list(['--type', 'direct'])
+    assert.deepEqual(
+      direct.json.pins,
+      truth.filter((p) => p.type === 'direct'),
+    )
+    assert.equal(direct.json.total, direct.json.pins.length)
+    const alpha = await list(['--name', 'project-alpha'])
+    assert.deepEqual(
+      alpha.json.pins,
+      truth.filter((p) => p.name?.includes('project-alpha')),
+    )
+    const exact = await list(['--name-exact', 'project-beta #1'])
+    assert.deepEqual(
+      exact.json.pins.map((p) => p.name),
+      ['project-beta #1'],
+    )
+    const table = await d.cli(['pin', 'list', '--limit', '5'])
+    assert.equal(table.code, 0)
+    const lines = table.stdout.trim().split('\n')
+    assert.match(lines[0] ?? '', /^CID +TYPE +NAME$/)
+    assert.equal(lines.length, 6)
+    assert.equal(lines[1]?.split(/\s+/)[0], truth[0]?.cid)
+    assert.match(
+      table.stderr,
+      new RegExp(`5 of ${truth.length} shown · from the index, confirmed \\d+ s ago`),
+    )
+    const nd = await d.cli(['pin', 'list', '--ndjson', '--limit', '0'])
+    assert.deepEqual(
+      nd.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      truth,
+    )
+  })
+
+  it('answers --cid for a present and an absent CID from the index, in either CID spelling', async () => {
+    const truth = await kuboPins()
+    const middle = truth[Math.floor(truth.length / 2)] as Pin
+    const present = await list(['--cid', middle.cid])
+    assert.equal(present.json.source, 'index')
+    assert.deepEqual(present.json.pins, [middle])
+    const absent = (
+      await ipfs(['add', '-Q', '--only-hash', '--cid-version=1', '--raw-leaves', '/etc/hostname'])
+    ).trim()
+    const none = await list(['--cid', absent])
+    assert.equal(none.code, 0)
+    assert.equal(none.json.source, 'index')
+    assert.deepEqual(none.json.pins, [])
+    // The empty directory Kubo pins at init is listed as v0; its v1 spelling finds it too.
+    const v0 = truth.find((p) => p.cid.startsWith('Qm')) as Pin
+    const { CID } = await import('multiformats/cid')
+    const v1 = CID.parse(v0.cid).toV1().toString()
+    assert.deepEqual((await list(['--cid', v1])).json.pins, [v0])
+  })
+
+  it('shows pin rm and pin add done through ipfs-kit at once, without waiting for the interval', async () => {
+    const before = await kuboPins()
+    const toRemove = before.filter((p) => p.type === 'recursive').slice(0, 10)
+    for (const p of toRemove) {
+      const r = await d.cli(['pin', 'rm', p.cid])
+      assert.equal(r.code, 0, r.stderr)
+    }
+    const fresh = await makeBlocks(10, 'fresh', false)
+    for (const [i, cid] of fresh.entries()) {
+      const r = await d.cli(['pin', 'add', cid, '--name', `fresh ${i}`])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, new RegExp(`pinned ${cid}`))
+    }
+    const truth = await kuboPins()
+    assert.equal(truth.length, before.length)
+    const { json } = await list()
+    assert.equal(json.source, 'index')
+    assert.deepEqual(json.pins, truth)
+    assert.ok(json.pins.some((p) => p.name === 'fresh 9'))
+  })
+
+  it('leaves pins.parquet alone when the pinset did not change, and still records the check', async () => {
+    const path = indexFilePath(d.kitPath, 'pins')
+    const before = await stat(path)
+    await new Promise((r) => setTimeout(r, 50))
+    const r = await d.cli(['index', 'refresh'])
+    assert.match(r.stdout, /pins: \d+ rows unchanged/)
+    assert.equal((await stat(path)).mtimeMs, before.mtimeMs)
+    const checked = JSON.parse(
+      await readFile(join(d.kitPath, 'pin_metadata', 'pins_checked.json'), 'utf8'),
+    ) as {
+      checked_at: string
+    }
+    assert.ok(Date.parse(checked.checked_at) > before.mtimeMs)
+  })
+
+  it('opens in DuckDB with the same rows', async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api')
+    const db = await DuckDBInstance.create(':memory:')
+    const conn = await db.connect()
+    const path = indexFilePath(d.kitPath, 'pins').replaceAll("'", "''")
+    const result = await conn.runAndReadAll(
+      `SELECT cid, type, name FROM read_parquet('${path}') ORDER BY cid`,
+    )
+    const rows = result.getRowObjectsJson() as unknown as Pin[]
+    assert.deepEqual(rows, await kuboPins())
+    conn.closeSync()
+  })
+
+  describe('refuses an index it cannot trust, and answers from Kubo with the true pins', () => {
+    let saved: string
+    before(async () => {
+      assert.equal((await d.cli(['index', 'stop'])).code, 0)
+      saved = join(await makeTempDir('saved'), 'pins.parquet')
+      await copyFile(indexFilePath(d.kitPath, 'pins'), saved)
+    })
+    after(async () => {
+      await copyFile(saved, indexFilePath(d.kitPath, 'pins'))
+      await d.cli(['index', 'start'])
+    })
+
+    async function writeFake(options: { peer?: string; cids?: string[]; generatedAt?: Date }) {
+      const truth = await kuboPins()
+      const cids = options.cids ?? truth.map((p) => p.cid)
+      await writeIndexFileAtomic(
+        indexFilePath(d.kitPath, 'pins'),
+        {
+          kind: 'pins',
+          schemaVersion: 1,
+          writer: 'ipfs-kit 0.1.0',
+          peerId: options.peer ?? peerId,
+          kuboVersion: '0.43.1',
+          generatedAt: options.generatedAt ?? new Date(),
+        },
+        [
+          { name: 'cid', data: cids, type: 'STRING' },
+          { name: 'type', data: cids.map(() => 'recursive'), type: 'STRING' },
+          { name: 'name', data: cids.map(() => null), type: 'STRING', nullable: true },
+          { name: 'indexed_at', data: cids.map(() => Date.now()), type: 'TIMESTAMP' },
+        ],
+        cids.length,
+      )
+    }
+
+    const cases: Array<[string, () => Promise<void>, RegExp]> = [
+      [
+        'a truncated file',
+        async () => {
+          const path = indexFilePath(d.kitPath, 'pins')
+          await copyFile(saved, path)
+          await truncate(path, Math.floor((await stat(path)).size / 2))
+        },
+        /footer cannot be read|truncated/,
+      ],
+      [
+        'a file from another node',
+        () => writeFake({ peer: '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo' }),
+        /belongs to peer 12D3KooWQYh/,
+      ],
+      [
+        'a file whose CIDs were replaced by fakes',
+        () => writeFake({ cids: ['QmFAKE0000000000000000000000000000000000000001', 'QmFAKE2'] }),
+        /invalid CID: "QmFAKE/,
+      ],
+    ]
+    for (const [what, make, why] of cases) {
+      it(what, async () => {
+        await make()
+        const { json, stderr, code } = await list()
+        assert.equal(code, 0, stderr)
+        assert.equal(json.source, 'api')
+        assert.equal(json.generated_at, null)
+        assert.match(stderr, /not using the index: pins\.parquet /)
+        assert.match(stderr, why)
+        assert.deepEqual(json.pins, await kuboPins())
+        assert.ok(!json.pins.some((p) => p.cid.startsWith('QmFAKE')))
+      })
+    }
+
+    it('flags an index older than three intervals as stale, and still uses it', async () => {
+      await writeFake({ generatedAt: new Date(Date.now() - 4 * 3600 * 1000) })
+      const { json, stderr } = await list(['--limit', '1'])
+      assert.equal(json.source, 'index')
+      assert.equal(json.stale, true)
+      assert.match(stderr, /the index is stale: last confirmed 4 h ago/)
+    })
+  })
+
+  it('refuses bad input with exit 2 before touching Kubo or the index', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['pin', 'list', '--cid', 'not-a-cid'], /invalid --cid "not-a-cid"/],
+      [['pin', 'list', '--limit', '-1'], /--limit must be a whole number/],
+      [['pin', 'list', '--limit', 'ten'], /--limit must be a whole number/],
+      [['pin', 'list', '--type', 'indirect'], /--type must be recursive or direct/],
+      [['pin', 'list', '--name', ''], /--name needs some text/],
+      [['pin', 'add', 'bafybad'], /invalid CID "bafybad"/],
+      [['pin', 'add', '/ipfs/QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn'], /give a CID, not a path/],
+      [['pin', 'rm', ' QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn'], /spaces around it/],
+      [['pin', 'add'], /missing argument/],
+    ]
+    for (const [args, why] of cases) {
+      const r = await d.cli(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, why)
+      assert.equal(r.stdout, '')
+    }
+  })
+
+  it('exits 1 with a way forward when neither the index nor Kubo can answer', async () => {
+    const lone = await daemonEnv()
+    const r = await lone.cli(['pin', 'list'])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /cannot list pins: the index is not usable .* and Kubo's RPC API is not either/)
+    assert.match(r.stderr, /ipfs-kit daemon start/)
+  })
+})
