@@ -126,6 +126,6 @@ console.log(
   `Write ${n} pins: hyparquet-writer ${hyWriteMs.toFixed(0)} ms; DuckDB COPY ${duckWriteMs.toFixed(0)} ms (+ ${loadMs.toFixed(0)} ms to load the rows into DuckDB)`,
 )
 console.log(`\n| whole process (median of ${runs}) | ms | vs node -e 0 |\n|---|---:|---:|`)
-cases.forEach((c, j) =>
-  console.log(`| ${c.name} | ${median(times[j]).toFixed(1)} | ${(median(times[j]) / base).toFixed(2)}x |`),
-)
+for (const [j, c] of cases.entries()) {
+  console.log(`| ${c.name} | ${median(times[j]).toFixed(1)} | ${(median(times[j]) / base).toFixed(2)}x |`)
+}

@@ -25,12 +25,6 @@ export class ConfigError extends IpfsKitError {
   readonly exitCode = 2
 }
 
-/** A command group or subcommand whose issue has not landed yet. */
-export class NotImplementedError extends IpfsKitError {
-  override name = 'NotImplementedError'
-  readonly exitCode = 1
-}
-
 /** No usable Kubo binary was found anywhere in the resolution order. */
 export class KuboBinaryNotFoundError extends IpfsKitError {
   override name = 'KuboBinaryNotFoundError'

@@ -71,10 +71,4 @@ describe('ipfs-kit CLI', () => {
       assert.match(r.stdout + r.stderr, why)
     })
   }
-
-  it('a subcommand whose issue has not landed says so and exits 1', async () => {
-    const r = await runCli(['config', 'show'])
-    assert.equal(r.code, 1)
-    assert.match(r.stderr, /^ipfs-kit: config show: not implemented yet \(issue #5\)$/m)
-  })
 })

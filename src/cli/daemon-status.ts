@@ -4,6 +4,7 @@
 // become the first source.)
 import { loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { IndexRejectedError } from '../errors.js'
 import { readApiFile, readRepoConfig } from '../kubo/repo.js'
 import { KuboRpc } from '../kubo/rpc.js'
 import { managerStatus } from '../manager/client.js'
@@ -14,8 +15,14 @@ import { indexFilePath, PINS_META } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 
 export interface DaemonStatusReport {
-  /** Where the live figures (network, storage, Kubo identity) came from. */
-  source: 'api' | null
+  /**
+   * Where Kubo's version, the network and storage figures come from: the state files the
+   * manager writes ('index'), Kubo's RPC API when they are missing or refused ('api'), or
+   * nowhere (null).
+   */
+  source: 'index' | 'api' | null
+  /** When the state files were written (source index). */
+  state_as_of: string | null
   manager: {
     running: boolean
     pid: number | null
@@ -74,6 +81,7 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
 
   const report: DaemonStatusReport = {
     source: null,
+    state_as_of: null,
     manager: {
       running: st !== null,
       pid: st?.manager.pid ?? null,
@@ -122,8 +130,14 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
   else if (st && !st.kubo.healthy)
     problems.push(`Kubo is not healthy: ${st.kubo.last_health_error ?? 'not answering'}`)
 
-  // Live figures from Kubo itself.
   const repo = await readRepoConfig(repoPath).catch(() => null)
+  if (repo && (await fillFromStateFiles(report, kitPath, repo.peerId))) {
+    report.kubo.peer_id = repo.peerId
+    return report
+  }
+
+  // Live figures from Kubo itself.
+
   const auth = config.settings['kubo.auth'].value
   const apiSetting = config.settings['kubo.api']
   const address = st?.kubo.api_address
@@ -183,6 +197,47 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
   return report
 }
 
+/** Fills the report from the state files when system, network and storage all pass the reader's checks. */
+async function fillFromStateFiles(
+  report: DaemonStatusReport,
+  kitPath: string,
+  peerId: string,
+): Promise<boolean> {
+  const { readStateFile } = await import('../store/state.js')
+  const { NETWORK_META } = await import('../store/layout.js')
+  const read = async (kind: 'system' | 'network' | 'storage') => {
+    try {
+      return await readStateFile(indexFilePath(kitPath, kind), kind, peerId)
+    } catch (err) {
+      report.problems.push(
+        `${kind} state not used: ${err instanceof IndexRejectedError ? err.reason : (err as Error).message}; live figures from Kubo's RPC API instead`,
+      )
+      return null
+    }
+  }
+  const [system, network, storage] = [await read('system'), await read('network'), await read('storage')]
+  if (!system || !network || !storage) return false
+  const sys = system.rows[0] ?? {}
+  const sto = storage.rows[0] ?? {}
+  report.source = 'index'
+  report.state_as_of = [system, network, storage]
+    .map((s) => s.header.generatedAt.toISOString())
+    .sort()[0] as string
+  report.kubo.version = typeof sys.kubo_version === 'string' ? sys.kubo_version : null
+  if (report.kubo.pid === null && typeof sys.kubo_pid === 'number') report.kubo.pid = sys.kubo_pid
+  const peers = network.header.kv[NETWORK_META.peerCount]
+  report.network.peers = peers === undefined || peers === '' ? null : Number(peers)
+  report.storage.repo_size_bytes = typeof sto.repo_size_bytes === 'number' ? sto.repo_size_bytes : null
+  report.storage.storage_max_bytes = typeof sto.storage_max_bytes === 'number' ? sto.storage_max_bytes : null
+  if (typeof sto.pins_recursive === 'number' && typeof sto.pins_direct === 'number') {
+    report.storage.pins_by_type = { recursive: sto.pins_recursive, direct: sto.pins_direct }
+    report.storage.pin_count = sto.pins_recursive + sto.pins_direct
+    report.storage.pins_as_of = typeof sto.collected_at === 'string' ? sto.collected_at : null
+  }
+  report.index.last_updated ??= report.state_as_of
+  return true
+}
+
 function age(iso: string | null): string {
   if (!iso) return 'never'
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
@@ -227,7 +282,8 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
     `  Storage:  repo ${bytes(s.repo_size_bytes)} of ${bytes(s.storage_max_bytes)}`,
     `            pins: ${s.pins_by_type ? `${s.pin_count} (${s.pins_by_type.recursive} recursive, ${s.pins_by_type.direct} direct) as of ${s.pins_as_of}` : 'unknown'}`,
   )
-  if (r.source) lines.push(`  (live figures from Kubo's RPC API)`)
+  if (r.source === 'index') lines.push(`  (Kubo, network and storage as indexed ${age(r.state_as_of)})`)
+  if (r.source === 'api') lines.push(`  (live figures from Kubo's RPC API)`)
   for (const p of r.problems) lines.push(`  ! ${p}`)
   return `${lines.join('\n')}\n`
 }

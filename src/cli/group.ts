@@ -1,6 +1,5 @@
-// A command group (`daemon`, `pin`, ...): its subcommands, their help, and dispatch. Subcommands
-// whose issue has not landed yet answer "not implemented yet" with exit code 1.
-import { NotImplementedError, UsageError } from '../errors.js'
+// A command group (`daemon`, `pin`, ...): its subcommands, their help, and dispatch.
+import { UsageError } from '../errors.js'
 
 export interface Subcommand {
   /** `pin list [--limit <n>] ...`: the usage line without `ipfs-kit `. */
@@ -8,9 +7,7 @@ export interface Subcommand {
   summary: string
   /** Lines of option help, already aligned. */
   options?: string[]
-  /** Absent while the subcommand is not implemented; names the issue that brings it. */
-  run?: (args: string[]) => Promise<number>
-  pendingIssue?: number
+  run: (args: string[]) => Promise<number>
 }
 
 export interface CommandGroup {
@@ -28,7 +25,7 @@ export function groupHelp(group: CommandGroup): string {
   const lines = [`ipfs-kit ${group.name}: ${group.summary}`, '', 'Usage:']
   for (const sub of Object.values(group.subcommands)) {
     lines.push(`  ipfs-kit ${sub.usage}`)
-    lines.push(`      ${sub.summary}${sub.run ? '' : ` (not implemented yet: issue #${sub.pendingIssue})`}`)
+    lines.push(`      ${sub.summary}`)
     for (const opt of sub.options ?? []) lines.push(`      ${opt}`)
   }
   return `${lines.join('\n')}\n`
@@ -62,11 +59,6 @@ export async function runGroup(group: CommandGroup, args: string[]): Promise<num
       `Usage: ipfs-kit ${sub.usage}\n  ${sub.summary}\n${(sub.options ?? []).map((o) => `  ${o}\n`).join('')}`,
     )
     return 0
-  }
-  if (!sub.run) {
-    throw new NotImplementedError(
-      `${sub.usage.split(' [')[0]}: not implemented yet (issue #${sub.pendingIssue})`,
-    )
   }
   return sub.run(rest)
 }

@@ -9,6 +9,8 @@ export type ControlCommand = 'status' | 'index.pause' | 'index.resume' | 'index.
 
 export interface ControlRequest {
   cmd: ControlCommand
+  /** With index.refresh: the pin change through ipfs-kit that asks for it (counted in files state). */
+  note?: 'pin.add' | 'pin.rm'
 }
 
 type ControlResponse =

@@ -9,6 +9,13 @@ import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { IpfsKitError } from '../errors.js'
 import { IndexLoop } from '../indexer/loop.js'
 import { pinCollector } from '../indexer/pins.js'
+import {
+  filesCollector,
+  networkCollector,
+  type StateSources,
+  storageCollector,
+  systemCollector,
+} from '../indexer/state.js'
 import { parseApiMultiaddr } from '../kubo/address.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
 import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
@@ -163,8 +170,33 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     })
     const sup = supervisor
     const intervalS = Number(config.settings['index.interval_s'].value)
+    let pinCounts: { recursive: number; direct: number } | null = null
+    const pinChanges = { adds: 0, removes: 0 }
+    const sources: StateSources = {
+      kitPath: config.path,
+      ipfsPath,
+      writer: writerName(),
+      offline: options.offline ?? false,
+      managerStartedAt: startedAt,
+      kuboPid: () => sup.status().pid,
+      pinCounts: () => pinCounts,
+      pinChanges: () => ({ ...pinChanges }),
+    }
     loop = new IndexLoop({
-      collectors: [pinCollector({ kitPath: config.path, writer: writerName() })],
+      // Pins first: the storage collector reports the counts it took, without a second pin/ls.
+      collectors: [
+        pinCollector({
+          kitPath: config.path,
+          writer: writerName(),
+          onCounts: (counts) => {
+            pinCounts = counts
+          },
+        }),
+        systemCollector(sources),
+        networkCollector(sources),
+        storageCollector(sources),
+        filesCollector(sources),
+      ],
       intervalS,
       log: log.child('index'),
       context: () => {
@@ -203,6 +235,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           idx.resume()
           return idx.status()
         case 'index.refresh': {
+          if (req.note === 'pin.add') pinChanges.adds++
+          if (req.note === 'pin.rm') pinChanges.removes++
           const result = await idx.refresh()
           const failed = Object.entries(result.outcomes).filter(([, o]) => !o.ok)
           if (failed.length > 0) {

@@ -14,11 +14,13 @@ export interface PinChange {
   refreshProblem: string | null
 }
 
-async function refreshIndex(): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem'>> {
+async function refreshIndex(
+  note: 'pin.add' | 'pin.rm',
+): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem'>> {
   try {
     await callControl(
       managerFiles(ipfsKitPath()).socket,
-      { cmd: 'index.refresh' },
+      { cmd: 'index.refresh', note },
       { timeoutMs: 30 * 60_000 },
     )
     return { indexRefreshed: true, refreshProblem: null }
@@ -49,11 +51,11 @@ export async function addPin(
     if (event.progress !== undefined) options.onProgress?.(event.progress)
     if (event.pins) pins = event.pins
   }
-  return { pins, ...(await refreshIndex()) }
+  return { pins, ...(await refreshIndex('pin.add')) }
 }
 
 export async function removePin(cid: string): Promise<PinChange> {
   const rpc = await connectKubo(await loadConfig(), ipfsRepoPath())
   const pins = await rpc.pinRm(cid)
-  return { pins, ...(await refreshIndex()) }
+  return { pins, ...(await refreshIndex('pin.rm')) }
 }

@@ -51,18 +51,98 @@ export const KNOWN_SCHEMA_VERSIONS: Record<IndexFileKind, readonly number[]> = {
   files: [1],
 }
 
-/** The columns (name and physical type) a file of this kind must have; null until its collector defines it. */
-export const REQUIRED_COLUMNS: Record<IndexFileKind, ReadonlyArray<{ name: string; type: string }> | null> = {
+export type StateColumnType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
+
+/**
+ * The columns of each program-state file (schema version 1), in order. Every value comes from
+ * Kubo, the operating system or the manager; one that could not be read is null, and the
+ * reason is in the file's metadata under NULL_REASONS_KEY.
+ */
+export const STATE_COLUMNS: Record<
+  Exclude<IndexFileKind, 'pins'>,
+  ReadonlyArray<{ name: string; type: StateColumnType }>
+> = {
+  system: [
+    { name: 'collected_at', type: 'TIMESTAMP' },
+    { name: 'kubo_version', type: 'STRING' },
+    { name: 'kubo_commit', type: 'STRING' },
+    { name: 'go_version', type: 'STRING' },
+    { name: 'repo_version', type: 'STRING' },
+    { name: 'kubo_system', type: 'STRING' },
+    { name: 'kubo_pid', type: 'INT64' },
+    { name: 'kubo_cpu_percent', type: 'DOUBLE' },
+    { name: 'kubo_rss_bytes', type: 'INT64' },
+    { name: 'manager_pid', type: 'INT64' },
+    { name: 'manager_uptime_s', type: 'DOUBLE' },
+    { name: 'host_load_1m', type: 'DOUBLE' },
+    { name: 'host_load_5m', type: 'DOUBLE' },
+    { name: 'host_load_15m', type: 'DOUBLE' },
+    { name: 'host_mem_total_bytes', type: 'INT64' },
+    { name: 'host_mem_available_bytes', type: 'INT64' },
+    { name: 'bw_total_in_bytes', type: 'INT64' },
+    { name: 'bw_total_out_bytes', type: 'INT64' },
+    { name: 'bw_rate_in_bps', type: 'DOUBLE' },
+    { name: 'bw_rate_out_bps', type: 'DOUBLE' },
+  ],
+  // One row per connected peer; the node-wide figures are in the metadata (online, peer_count).
+  network: [
+    { name: 'peer_id', type: 'STRING' },
+    { name: 'address', type: 'STRING' },
+    { name: 'latency_ms', type: 'DOUBLE' },
+    { name: 'direction', type: 'STRING' },
+    { name: 'muxer', type: 'STRING' },
+  ],
+  storage: [
+    { name: 'collected_at', type: 'TIMESTAMP' },
+    { name: 'repo_path', type: 'STRING' },
+    { name: 'repo_size_bytes', type: 'INT64' },
+    { name: 'storage_max_bytes', type: 'INT64' },
+    { name: 'num_objects', type: 'INT64' },
+    { name: 'num_objects_at', type: 'TIMESTAMP' },
+    { name: 'pins_recursive', type: 'INT64' },
+    { name: 'pins_direct', type: 'INT64' },
+  ],
+  files: [
+    { name: 'collected_at', type: 'TIMESTAMP' },
+    { name: 'mfs_root_cid', type: 'STRING' },
+    { name: 'mfs_cumulative_size_bytes', type: 'INT64' },
+    { name: 'mfs_blocks', type: 'INT64' },
+    { name: 'bitswap_blocks_received', type: 'INT64' },
+    { name: 'bitswap_data_received_bytes', type: 'INT64' },
+    { name: 'bitswap_dup_blocks_received', type: 'INT64' },
+    { name: 'bitswap_dup_data_received_bytes', type: 'INT64' },
+    { name: 'bitswap_blocks_sent', type: 'INT64' },
+    { name: 'bitswap_data_sent_bytes', type: 'INT64' },
+    { name: 'pin_adds_via_ipfs_kit', type: 'INT64' },
+    { name: 'pin_removes_via_ipfs_kit', type: 'INT64' },
+  ],
+}
+
+/** Metadata key of a JSON object { column: reason } for every null value in a state file. */
+export const NULL_REASONS_KEY = 'ipfs_kit.null_reasons'
+/** Network metadata: whether the node is online, and how many peers it has. */
+export const NETWORK_META = { online: 'ipfs_kit.online', peerCount: 'ipfs_kit.peer_count' } as const
+
+const PHYSICAL: Record<StateColumnType, string> = {
+  STRING: 'BYTE_ARRAY',
+  INT64: 'INT64',
+  DOUBLE: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN',
+  TIMESTAMP: 'INT64',
+}
+
+/** The columns (name and physical type) a file of this kind must have. */
+export const REQUIRED_COLUMNS: Record<IndexFileKind, ReadonlyArray<{ name: string; type: string }>> = {
   pins: [
     { name: 'cid', type: 'BYTE_ARRAY' },
     { name: 'type', type: 'BYTE_ARRAY' },
     { name: 'name', type: 'BYTE_ARRAY' },
     { name: 'indexed_at', type: 'INT64' },
   ],
-  system: null,
-  network: null,
-  storage: null,
-  files: null,
+  system: STATE_COLUMNS.system.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
+  network: STATE_COLUMNS.network.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
+  storage: STATE_COLUMNS.storage.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
+  files: STATE_COLUMNS.files.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
 }
 
 /** The columns that hold CIDs, which a reader checks before it prints any of them. */
@@ -71,5 +151,5 @@ export const CID_COLUMNS: Record<IndexFileKind, readonly string[]> = {
   system: [],
   network: [],
   storage: [],
-  files: [],
+  files: ['mfs_root_cid'],
 }

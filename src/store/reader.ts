@@ -89,7 +89,7 @@ function parseHeader(path: string, kind: IndexFileKind, metadata: FileMetaData):
     )
   }
   const required = REQUIRED_COLUMNS[kind]
-  if (required) {
+  {
     const columns = new Map(metadata.schema.slice(1).map((s) => [s.name, s.type]))
     for (const col of required) {
       const type = columns.get(col.name)
@@ -174,6 +174,8 @@ export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind)
   for (const row of rows) {
     for (const col of columns) {
       const value = row[col]
+      // A state file may have no value where the node reported none (null, with its reason).
+      if ((value === null || value === undefined) && kind !== 'pins') continue
       try {
         if (typeof value !== 'string') throw new Error('not a string')
         CID.parse(value)

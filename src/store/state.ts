@@ -1,0 +1,88 @@
+// Program-state files (system, network, storage, files): written from typed rows against the
+// declared columns of layout.ts, read back as plain objects with numbers (not BigInts).
+import { parquetReadObjects } from 'hyparquet'
+import type { ColumnSource } from 'hyparquet-writer'
+import { IndexRejectedError } from '../errors.js'
+import { type IndexFileKind, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
+import { type IndexHeader, openIndexFile, verifyCidColumns } from './reader.js'
+import { type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
+
+export type StateKind = Exclude<IndexFileKind, 'pins'>
+export type StateValue = string | number | boolean | Date | null
+export type StateRow = Record<string, StateValue>
+
+export const STATE_SCHEMA_VERSION = 1
+
+/** Writes a state file; `nullReasons` says why each null column is null. */
+export async function writeStateFile(
+  path: string,
+  kind: StateKind,
+  header: Omit<IndexFileHeader, 'kind' | 'schemaVersion'>,
+  rows: StateRow[],
+  nullReasons: Record<string, string>,
+  extraMeta: Record<string, string> = {},
+): Promise<void> {
+  const columns: ColumnSource[] = STATE_COLUMNS[kind].map((col) => {
+    const data = rows.map((r) => {
+      const v = r[col.name] ?? null
+      if (v === null) return null
+      if (col.type === 'INT64') return BigInt(Math.round(Number(v)))
+      if (col.type === 'TIMESTAMP') return v instanceof Date ? v : new Date(String(v))
+      return v
+    })
+    return { name: col.name, data, type: col.type, nullable: true }
+  })
+  await writeIndexFileAtomic(
+    path,
+    {
+      ...header,
+      kind,
+      schemaVersion: STATE_SCHEMA_VERSION,
+      extra: { ...header.extra, ...extraMeta, [NULL_REASONS_KEY]: JSON.stringify(nullReasons) },
+    },
+    columns,
+    rows.length,
+  )
+}
+
+export interface StateSnapshot {
+  header: IndexHeader
+  rows: Record<string, string | number | boolean | null>[]
+  nullReasons: Record<string, string>
+}
+
+/** Opens, validates (peer ID, schema, CIDs) and reads a state file whole. */
+export async function readStateFile(path: string, kind: StateKind, peerId: string): Promise<StateSnapshot> {
+  const file = await openIndexFile(path, kind, peerId)
+  try {
+    await verifyCidColumns(file, kind)
+    let raw: Record<string, unknown>[]
+    try {
+      raw = await parquetReadObjects({ file: file.buffer, metadata: file.metadata })
+    } catch (err) {
+      throw new IndexRejectedError(path, `its rows cannot be read (${(err as Error).message})`)
+    }
+    const types = new Map(STATE_COLUMNS[kind].map((c) => [c.name, c.type]))
+    const rows = raw.map((r) => {
+      const out: Record<string, string | number | boolean | null> = {}
+      for (const [name, type] of types) {
+        const v = r[name]
+        if (v === null || v === undefined) out[name] = null
+        else if (type === 'TIMESTAMP')
+          out[name] = v instanceof Date ? v.toISOString() : new Date(Number(v)).toISOString()
+        else if (typeof v === 'bigint') out[name] = Number(v)
+        else out[name] = v as string | number | boolean
+      }
+      return out
+    })
+    let nullReasons: Record<string, string> = {}
+    try {
+      nullReasons = JSON.parse(file.header.kv[NULL_REASONS_KEY] ?? '{}') as Record<string, string>
+    } catch {
+      throw new IndexRejectedError(path, 'its null reasons are not valid JSON')
+    }
+    return { header: file.header, rows, nullReasons }
+  } finally {
+    await file.close()
+  }
+}
