@@ -2,7 +2,7 @@
 import { UsageError } from '../errors.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
-import { parseFlags } from './flags.js'
+import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
 
 function parseLimit(text: string | undefined): number {
@@ -116,12 +116,16 @@ const group: CommandGroup = {
     add: {
       usage: 'pin add <cid> [--name <text>] [--direct]',
       summary: 'pin through Kubo (recursive unless --direct), then refresh the index so pin list shows it',
-      options: ['--name <text>     a name for the pin', '--direct          pin only this block, not its DAG'],
+      options: [
+        '--name <text>     a name for the pin',
+        '--direct          pin only this block, not its DAG',
+        '--json            {"pins","kubo_ms","refresh_ms","indexRefreshed","refreshProblem"}',
+      ],
       async run(args) {
         const { values, positionals } = parseFlags(
           'pin add',
           args,
-          { name: { type: 'string' }, direct: { type: 'boolean' } },
+          { name: { type: 'string' }, direct: { type: 'boolean' }, ...JSON_FLAG },
           { min: 1, max: 1 },
         )
         const { parseUserCid } = await import('../pins/cid.js')
@@ -138,7 +142,8 @@ const group: CommandGroup = {
           },
         })
         if (tty) process.stderr.write('\r\x1b[K')
-        process.stdout.write(`pinned ${r.pins.join(', ') || cid}${values.direct ? ' (direct)' : ''}\n`)
+        if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`)
+        else process.stdout.write(`pinned ${r.pins.join(', ') || cid}${values.direct ? ' (direct)' : ''}\n`)
         if (r.refreshProblem) process.stderr.write(`ipfs-kit: ${r.refreshProblem}\n`)
         return 0
       },
@@ -146,13 +151,15 @@ const group: CommandGroup = {
     rm: {
       usage: 'pin rm <cid>',
       summary: 'unpin through Kubo, then refresh the index',
+      options: ['--json            {"pins","kubo_ms","refresh_ms","indexRefreshed","refreshProblem"}'],
       async run(args) {
-        const { positionals } = parseFlags('pin rm', args, {}, { min: 1, max: 1 })
+        const { values, positionals } = parseFlags('pin rm', args, JSON_FLAG, { min: 1, max: 1 })
         const { parseUserCid } = await import('../pins/cid.js')
         const { cid } = await parseUserCid(positionals[0] as string)
         const { removePin } = await import('../pins/change.js')
         const r = await removePin(cid)
-        process.stdout.write(`unpinned ${r.pins.join(', ') || cid}\n`)
+        if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`)
+        else process.stdout.write(`unpinned ${r.pins.join(', ') || cid}\n`)
         if (r.refreshProblem) process.stderr.write(`ipfs-kit: ${r.refreshProblem}\n`)
         return 0
       },

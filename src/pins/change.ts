@@ -8,6 +8,10 @@ import { managerFiles } from '../manager/files.js'
 
 export interface PinChange {
   pins: string[]
+  /** How long Kubo took to confirm the change. */
+  kubo_ms: number
+  /** How long the index refresh took after that (null when there was none). */
+  refresh_ms: number | null
   /** The index was refreshed before returning; false when no manager runs. */
   indexRefreshed: boolean
   /** Why the refresh did not happen or failed, when it did not. */
@@ -16,23 +20,29 @@ export interface PinChange {
 
 async function refreshIndex(
   note: 'pin.add' | 'pin.rm',
-): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem'>> {
+): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem' | 'refresh_ms'>> {
+  const t0 = performance.now()
   try {
     await callControl(
       managerFiles(ipfsKitPath()).socket,
       { cmd: 'index.refresh', note },
       { timeoutMs: 30 * 60_000 },
     )
-    return { indexRefreshed: true, refreshProblem: null }
+    return { indexRefreshed: true, refreshProblem: null, refresh_ms: Math.round(performance.now() - t0) }
   } catch (err) {
     if (err instanceof ManagerNotRunningError) {
       return {
         indexRefreshed: false,
+        refresh_ms: null,
         refreshProblem:
           'the ipfs-kit daemon is not running, so the index was not updated (`ipfs-kit daemon start`)',
       }
     }
-    return { indexRefreshed: false, refreshProblem: `the index refresh failed: ${(err as Error).message}` }
+    return {
+      indexRefreshed: false,
+      refresh_ms: null,
+      refreshProblem: `the index refresh failed: ${(err as Error).message}`,
+    }
   }
 }
 
@@ -41,6 +51,7 @@ export async function addPin(
   options: { name?: string; recursive?: boolean; onProgress?: (nodes: number) => void } = {},
 ): Promise<PinChange> {
   const rpc = await connectKubo(await loadConfig(), ipfsRepoPath())
+  const t0 = performance.now()
   let pins: string[] = []
   // Fetching a large DAG can take long: the timeout is the longest silence, not the whole call.
   for await (const event of rpc.pinAdd(
@@ -51,11 +62,14 @@ export async function addPin(
     if (event.progress !== undefined) options.onProgress?.(event.progress)
     if (event.pins) pins = event.pins
   }
-  return { pins, ...(await refreshIndex('pin.add')) }
+  const kubo_ms = Math.round(performance.now() - t0)
+  return { pins, kubo_ms, ...(await refreshIndex('pin.add')) }
 }
 
 export async function removePin(cid: string): Promise<PinChange> {
   const rpc = await connectKubo(await loadConfig(), ipfsRepoPath())
+  const t0 = performance.now()
   const pins = await rpc.pinRm(cid)
-  return { pins, ...(await refreshIndex('pin.rm')) }
+  const kubo_ms = Math.round(performance.now() - t0)
+  return { pins, kubo_ms, ...(await refreshIndex('pin.rm')) }
 }
