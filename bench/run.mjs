@@ -77,7 +77,12 @@ function peakRss(pid) {
 }
 
 async function bench(pins) {
-  const repo = await makeRepo({ pins, dir: cacheDir, bin: kubo.path, log })
+  const repo = await makeRepo({
+    pins,
+    dir: cacheDir,
+    bin: kubo.path,
+    log: (m) => process.stderr.write(`${m}\n`),
+  })
   const work = mkdtempSync('/tmp/ipfs-kit-bench-run-')
   const ipfsPath = join(work, 'ipfs')
   cpSync(repo, ipfsPath, { recursive: true })

@@ -6,10 +6,10 @@ import { loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError } from '../errors.js'
 import { readApiFile, readRepoConfig } from '../kubo/repo.js'
-import { KuboRpc } from '../kubo/rpc.js'
 import { managerStatus } from '../manager/client.js'
-import { ManagerNotRunningError } from '../manager/control.js'
+import { ManagerCommandError, ManagerNotRunningError } from '../manager/control.js'
 import { managerFiles } from '../manager/files.js'
+import { type LockRecord, runningManager } from '../manager/lock.js'
 import type { ManagerStatus } from '../manager/manager.js'
 import { indexFilePath, PINS_META } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
@@ -72,22 +72,31 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
   const files = managerFiles(kitPath)
   const problems: string[] = []
   let st: ManagerStatus | null = null
+  let busyManager: LockRecord | null = null
   try {
     st = await managerStatus(files)
   } catch (err) {
-    if (!(err instanceof ManagerNotRunningError)) throw err
-    problems.push('the ipfs-kit manager is not running: start it with `ipfs-kit daemon start`')
+    if (err instanceof ManagerCommandError) {
+      // It runs (its lock says so) but did not answer in time: a large index write holds it.
+      busyManager = await runningManager(files.lock)
+      if (!busyManager) throw err
+      problems.push(
+        `the ipfs-kit manager (pid ${busyManager.pid}) did not answer in time; it may be busy writing the index`,
+      )
+    } else if (err instanceof ManagerNotRunningError) {
+      problems.push('the ipfs-kit manager is not running: start it with `ipfs-kit daemon start`')
+    } else throw err
   }
 
   const report: DaemonStatusReport = {
     source: null,
     state_as_of: null,
     manager: {
-      running: st !== null,
-      pid: st?.manager.pid ?? null,
+      running: st !== null || busyManager !== null,
+      pid: st?.manager.pid ?? busyManager?.pid ?? null,
       uptime_s: st?.manager.uptime_s ?? null,
       ready: st?.manager.ready ?? null,
-      instance_id: st?.manager.instance_id ?? null,
+      instance_id: st?.manager.instance_id ?? busyManager?.instance_id ?? null,
     },
     kubo: {
       peer_id: st?.kubo.peer_id ?? null,
@@ -146,6 +155,8 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
       ? (await import('../kubo/address.js')).parseApiMultiaddr(apiSetting.value)
       : await readApiFile(repoPath).catch(() => null)
   if (address) {
+    // Only needed when the state files cannot answer.
+    const { KuboRpc } = await import('../kubo/rpc.js')
     const rpc = new KuboRpc({ address, auth: typeof auth === 'string' ? auth : null, timeoutMs: 5_000 })
     const [id, version, peers, repoStat] = await Promise.allSettled([
       rpc.id(),

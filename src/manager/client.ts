@@ -6,7 +6,7 @@ import { closeSync, openSync } from 'node:fs'
 import { open, readFile, rm, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { KuboProcessError } from '../errors.js'
-import { callControl, ManagerNotRunningError } from './control.js'
+import { callControl, ManagerCommandError, ManagerNotRunningError } from './control.js'
 import { ensurePrivateDirs, type ManagerFiles } from './files.js'
 import { ManagerAlreadyRunningError, readLock, runningManager } from './lock.js'
 import type { ManagerStatus } from './manager.js'
@@ -106,7 +106,10 @@ export async function startDetached(files: ManagerFiles, options: StartOptions):
         } else progress('waiting for Kubo to answer')
       }
     } catch (err) {
-      if (!(err instanceof ManagerNotRunningError)) throw err
+      // Not listening yet, or busy (writing a large first index blocks it for seconds): keep
+      // waiting; only its exit or the deadline ends the wait.
+      if (err instanceof ManagerCommandError) progress('the manager is busy writing the first index')
+      else if (!(err instanceof ManagerNotRunningError)) throw err
     }
     await sleep(100)
   }

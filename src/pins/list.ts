@@ -5,7 +5,6 @@ import { readFile } from 'node:fs/promises'
 import { type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
-import { connectKubo } from '../kubo/connect.js'
 import { readRepoConfig } from '../kubo/repo.js'
 import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
 import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
@@ -156,6 +155,8 @@ async function listFromApi(
   const { query, limit } = options
   let pins: PinRow[] = []
   try {
+    // The RPC client is only needed when the index cannot answer.
+    const { connectKubo } = await import('../kubo/connect.js')
     const rpc = await connectKubo(config, ipfsPath)
     if (query.cids !== undefined) {
       try {
