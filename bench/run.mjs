@@ -301,14 +301,8 @@ const header = [
   '',
   `${new Date().toISOString().slice(0, 10)}, ${cpus().length} vCPU (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, Kubo ${kubo.version}; medians of ${runs} runs.`,
 ].join('\n')
-const tables = []
-for (const n of sizes) {
-  const r = await bench(n)
-  const t = table(r)
-  console.log(`\n${t}\n`)
-  tables.push({ n, t })
-}
-if (!values['no-write']) {
+/** Puts the table for one N into docs/BENCHMARKS.md, replacing an older one for the same N. */
+function writeSection(n, t) {
   const doc = join(root, 'docs/BENCHMARKS.md')
   let text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n'
   const begin = '<!-- bench:scale:begin -->'
@@ -318,11 +312,18 @@ if (!values['no-write']) {
   const [old, post] = rest.split(end)
   const sections = new Map()
   for (const m of old.matchAll(/<!-- n=(\d+) -->\n([\s\S]*?)<!-- \/n -->/g)) sections.set(Number(m[1]), m[2])
-  for (const { n, t } of tables) sections.set(n, `${header}\n\n${t}\n`)
+  sections.set(n, `${header}\n\n${t}\n`)
   const body = [...sections.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([n, s]) => `<!-- n=${n} -->\n${s}<!-- /n -->`)
+    .map(([k, v]) => `<!-- n=${k} -->\n${v}<!-- /n -->`)
     .join('\n\n')
   writeFileSync(doc, `${pre}${begin}\n${body}\n${end}${post}`)
-  log(`wrote ${doc}`)
+  log(`wrote the ${n}-pin table to ${doc}`)
+}
+
+// Each size is written as soon as it is measured, so a failure at a larger size keeps the rest.
+for (const n of sizes) {
+  const t = table(await bench(n))
+  console.log(`\n${t}\n`)
+  if (!values['no-write']) writeSection(n, t)
 }
