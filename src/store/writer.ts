@@ -23,26 +23,43 @@ export interface WriteIndexOptions {
 }
 
 /**
- * Writes a small JSON file atomically (temp file, fsync, rename): for the manager's side notes
- * to readers, such as when an unchanged index was last checked.
+ * Replaces a file atomically: the bytes go to a temporary file in the same folder, which is
+ * fsynced and renamed over the old one, then the folder is fsynced so the rename is durable.
+ * A reader sees the old file or the new one, never a mix; a crash leaves at most a temporary
+ * file, which the next manager start removes.
  */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+async function replaceFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const dir = dirname(path)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
   const fh = await open(tmp, 'wx', 0o600)
   try {
-    await fh.writeFile(`${JSON.stringify(value)}\n`)
+    await fh.writeFile(bytes)
     await fh.sync()
-  } finally {
+  } catch (err) {
     await fh.close()
+    await rm(tmp, { force: true })
+    throw err
   }
+  await fh.close()
   try {
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })
     throw err
   }
+  // Without this a power cut can bring back the old file.
+  const dh = await open(dir, 'r')
+  try {
+    await dh.sync()
+  } finally {
+    await dh.close()
+  }
+}
+
+/** A small JSON side note for readers (such as when an unchanged index was last checked), written atomically. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await replaceFileAtomic(path, `${JSON.stringify(value)}\n`)
 }
 
 /** The prefix of temporary files, so that a later start can find and remove a crashed write's leftovers. */
@@ -75,31 +92,6 @@ export async function writeIndexFileAtomic(
     statisticsTruncateLength: Number.POSITIVE_INFINITY,
     ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
   })
-  const dir = dirname(path)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
-  const fh = await open(tmp, 'wx', 0o600)
-  try {
-    await fh.writeFile(new Uint8Array(bytes))
-    await fh.sync()
-  } catch (err) {
-    await fh.close()
-    await rm(tmp, { force: true })
-    throw err
-  }
-  await fh.close()
-  try {
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
-  // Make the rename itself durable: without this a power cut can bring back the old file.
-  const dh = await open(dir, 'r')
-  try {
-    await dh.sync()
-  } finally {
-    await dh.close()
-  }
+  await replaceFileAtomic(path, new Uint8Array(bytes))
   return bytes.byteLength
 }
