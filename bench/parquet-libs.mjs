@@ -61,13 +61,16 @@ conn.closeSync()
 
 // Reading, as whole processes.
 const target = cids[Math.floor(n / 2)]
-const hyparquetCid = `
+// Opens the file through one descriptor and reads its footer, as the CLI does.
+const hyparquetOpen = `
   const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet')
   const { open } = await import('node:fs/promises')
   const fh = await open(${JSON.stringify(hyPath)})
   const size = (await fh.stat()).size
   const file = { byteLength: size, async slice(s, e = size) { const b = new Uint8Array(e - s); await fh.read(b, 0, b.length, s); return b.buffer } }
   const metadata = await parquetMetadataAsync(file)
+`
+const hyparquetCid = `${hyparquetOpen}
   let start = 0, found = 0
   for (const g of metadata.row_groups) {
     const rows = Number(g.num_rows); const st = g.columns[0].meta_data.statistics
@@ -78,13 +81,7 @@ const hyparquetCid = `
     start += rows
   }
   if (found !== 1) throw new Error('not found')`
-const hyparquetFirst10 = `
-  const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet')
-  const { open } = await import('node:fs/promises')
-  const fh = await open(${JSON.stringify(hyPath)})
-  const size = (await fh.stat()).size
-  const file = { byteLength: size, async slice(s, e = size) { const b = new Uint8Array(e - s); await fh.read(b, 0, b.length, s); return b.buffer } }
-  const metadata = await parquetMetadataAsync(file)
+const hyparquetFirst10 = `${hyparquetOpen}
   const r = await parquetReadObjects({ file, metadata, columns: ['cid','type','name'], rowStart: 0, rowEnd: 10 })
   if (r.length !== 10) throw new Error('short')`
 const duck = (sql) => `

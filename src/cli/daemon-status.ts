@@ -13,6 +13,7 @@ import { type LockRecord, runningManager } from '../manager/lock.js'
 import type { ManagerStatus } from '../manager/manager.js'
 import { indexFilePath, PINS_META } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
+import { timeAgo } from './format.js'
 
 export interface DaemonStatusReport {
   /**
@@ -250,10 +251,7 @@ async function fillFromStateFiles(
 }
 
 function age(iso: string | null): string {
-  if (!iso) return 'never'
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
-  const text = s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`
-  return `${iso} (${text} ago)`
+  return iso ? `${iso} (${timeAgo(iso)})` : 'never'
 }
 
 function bytes(n: number | null): string {

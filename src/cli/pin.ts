@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
+import { timeAgo } from './format.js'
 import type { CommandGroup } from './group.js'
 
 function parseLimit(text: string | undefined): number {
@@ -16,9 +17,7 @@ function parseLimit(text: string | undefined): number {
 }
 
 function ageText(iso: string | null): string {
-  if (!iso) return 'unknown'
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
-  return s < 120 ? `${s} s ago` : s < 7200 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`
+  return iso ? timeAgo(iso) : 'unknown'
 }
 
 function footer(l: PinListing): string {
