@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { indexFilePath } from '../src/store/layout.js'
-import { writeIndexFileAtomic } from '../src/store/writer.js'
 import { runCli } from './helpers/cli.js'
+import { writePinsFile } from './helpers/index-files.js'
 import { kuboBin, makeTempDir, startKubo, type TestKubo } from './helpers/kubo.js'
 
 async function doctor(
@@ -16,25 +16,8 @@ async function doctor(
   return { code: r.code, report: JSON.parse(r.stdout) as DoctorReport }
 }
 
-async function writePins(kit: string, peerId: string, cids: string[]) {
-  await writeIndexFileAtomic(
-    indexFilePath(kit, 'pins'),
-    {
-      kind: 'pins',
-      schemaVersion: 1,
-      writer: 'ipfs-kit 0.1.0',
-      peerId,
-      kuboVersion: '0.43.1',
-      generatedAt: new Date(),
-    },
-    [
-      { name: 'cid', data: cids, type: 'STRING' },
-      { name: 'type', data: cids.map(() => 'recursive'), type: 'STRING' },
-      { name: 'name', data: cids.map(() => null), type: 'STRING', nullable: true },
-      { name: 'indexed_at', data: cids.map(() => BigInt(Date.now()) * 1000n), type: 'INT64' },
-    ],
-    cids.length,
-  )
+function writePins(kit: string, peerId: string, cids: string[]) {
+  return writePinsFile(indexFilePath(kit, 'pins'), { peerId, cids })
 }
 
 describe('ipfs-kit doctor', () => {

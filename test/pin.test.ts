@@ -6,8 +6,8 @@ import { copyFile, readFile, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { indexFilePath } from '../src/store/layout.js'
-import { writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 interface Pin {
@@ -228,26 +228,12 @@ describe('ipfs-kit pin', () => {
     })
 
     async function writeFake(options: { peer?: string; cids?: string[]; generatedAt?: Date }) {
-      const truth = await kuboPins()
-      const cids = options.cids ?? truth.map((p) => p.cid)
-      await writeIndexFileAtomic(
-        indexFilePath(d.kitPath, 'pins'),
-        {
-          kind: 'pins',
-          schemaVersion: 1,
-          writer: 'ipfs-kit 0.1.0',
-          peerId: options.peer ?? peerId,
-          kuboVersion: '0.43.1',
-          generatedAt: options.generatedAt ?? new Date(),
-        },
-        [
-          { name: 'cid', data: cids, type: 'STRING' },
-          { name: 'type', data: cids.map(() => 'recursive'), type: 'STRING' },
-          { name: 'name', data: cids.map(() => null), type: 'STRING', nullable: true },
-          { name: 'indexed_at', data: cids.map(() => Date.now()), type: 'TIMESTAMP' },
-        ],
-        cids.length,
-      )
+      const cids = options.cids ?? (await kuboPins()).map((p) => p.cid)
+      await writePinsFile(indexFilePath(d.kitPath, 'pins'), {
+        peerId: options.peer ?? peerId,
+        cids,
+        ...(options.generatedAt ? { generatedAt: options.generatedAt } : {}),
+      })
     }
 
     const cases: Array<[string, () => Promise<void>, RegExp]> = [

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
-import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 const PEER = '12D3KooWJ9c6EZs1KEJY8HADbZGWRTPnkpFq4hjbQ1WxDCiv2q4D'
@@ -17,7 +17,16 @@ const CIDS = [
   'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
 ]
 
-async function writePins(
+/** Replaces the first occurrence of `from` in a file by `to` (same length), as a bit flip on disk would. */
+async function replaceFirst(path: string, from: string, to: string): Promise<void> {
+  const bytes = await readFile(path)
+  const at = bytes.indexOf(Buffer.from(from))
+  assert.ok(at >= 0, `${from} is not in ${path}`)
+  Buffer.from(to).copy(bytes, at)
+  await writeFile(path, bytes)
+}
+
+function writePins(
   path: string,
   options: {
     peerId?: string
@@ -27,26 +36,7 @@ async function writePins(
     rowCountClaim?: number
   } = {},
 ) {
-  const cids = options.cids ?? CIDS
-  const now = BigInt(Date.now()) * 1000n
-  await writeIndexFileAtomic(
-    path,
-    {
-      kind: 'pins',
-      schemaVersion: options.schemaVersion ?? 1,
-      writer: options.writer ?? 'ipfs-kit 0.1.0',
-      peerId: options.peerId ?? PEER,
-      kuboVersion: '0.43.1',
-      generatedAt: new Date(),
-    },
-    [
-      { name: 'cid', data: cids, type: 'STRING' },
-      { name: 'type', data: cids.map(() => 'recursive'), type: 'STRING' },
-      { name: 'name', data: cids.map(() => null), type: 'STRING', nullable: true },
-      { name: 'indexed_at', data: cids.map(() => now), type: 'INT64' },
-    ],
-    options.rowCountClaim ?? cids.length,
-  )
+  return writePinsFile(path, { ...options, peerId: options.peerId ?? PEER, cids: options.cids ?? CIDS })
 }
 
 describe('index store', () => {
@@ -68,7 +58,7 @@ describe('index store', () => {
     assert.equal((await checkIndexFile(indexFilePath(kit, 'pins'), 'pins', PEER)).status, 'missing')
   })
 
-  const rejected: Array<[string, (path: string) => Promise<void>, RegExp]> = [
+  const rejected: Array<[string, (path: string) => Promise<unknown>, RegExp]> = [
     ['zero bytes', (p) => writeFile(p, ''), /0 bytes, too small/],
     [
       'a truncated file',
@@ -111,6 +101,57 @@ describe('index store', () => {
       /symbolic link/,
     ],
     ['a directory', (p) => mkdir(p), /not a regular file/],
+    [
+      'a CID edited into another valid CID',
+      async (p) => {
+        await writePins(p)
+        const original = CIDS[1] as string
+        // One base32 letter of the digest changed: still a valid CID, but not one the node has.
+        const forged = `${original.slice(0, 20)}${original[20] === 'a' ? 'b' : 'a'}${original.slice(21)}`
+        const { CID } = await import('multiformats/cid')
+        assert.ok(CID.parse(forged))
+        await replaceFirst(p, original, forged)
+      },
+      /row group 0 does not match its checksum/,
+    ],
+    [
+      'edited metadata',
+      async (p) => {
+        await writePins(p)
+        // The writer's name in the key-value metadata (it comes before created_by in the footer).
+        await replaceFirst(p, 'ipfs-kit 0.1.0', 'ipfs-kit 0.1.1')
+      },
+      /metadata does not match its checksum/,
+    ],
+    [
+      'a file without checksums',
+      async (p) => {
+        const { parquetWriteBuffer } = await import('hyparquet-writer')
+        const now = new Date()
+        const kv = [
+          ['ipfs_kit.kind', 'pins'],
+          ['ipfs_kit.schema_version', '2'],
+          ['ipfs_kit.writer', 'ipfs-kit 0.1.0'],
+          ['ipfs_kit.peer_id', PEER],
+          ['ipfs_kit.generated_at', now.toISOString()],
+          ['ipfs_kit.row_count', String(CIDS.length)],
+        ].map(([key, value]) => ({ key: key as string, value: value as string }))
+        const columnData = [
+          { name: 'cid', data: CIDS, type: 'STRING' as const },
+          { name: 'type', data: CIDS.map(() => 'recursive'), type: 'STRING' as const },
+          { name: 'name', data: CIDS.map(() => null), type: 'STRING' as const, nullable: true },
+          { name: 'indexed_at', data: CIDS.map(() => now), type: 'TIMESTAMP' as const },
+        ]
+        await writeFile(p, new Uint8Array(parquetWriteBuffer({ columnData, kvMetadata: kv })))
+      },
+      /it has no checksums/,
+    ],
+    [
+      'a 100 MB text cell',
+      (p) =>
+        writePinsFile(p, { peerId: PEER, cids: CIDS, names: [null, 'x'.repeat(100 * 1024 * 1024), null] }),
+      /row group 0 column name holds \d+ bytes for 3 values, more than 4096 bytes a value/,
+    ],
   ]
   for (const [what, make, why] of rejected) {
     it(`rejects ${what} with its own reason`, async () => {

@@ -3,12 +3,13 @@
 // the pinset is the same as in the file already there.
 import { createHash } from 'node:crypto'
 import { IndexRejectedError } from '../errors.js'
+import { verifyAllGroups } from '../store/integrity.js'
 import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 import { writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 
-export const PINS_SCHEMA_VERSION = 1
+export const PINS_SCHEMA_VERSION = 2
 /** Rows per row group: small enough that finding one CID reads little, large enough to compress well. */
 export const PINS_ROW_GROUP_SIZE = 50_000
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
@@ -106,11 +107,15 @@ export function pinCollector(options: PinCollectorOptions): Collector {
   }
 }
 
-/** The pinset hash in the current file, if it is a valid file of this node. */
+/**
+ * The pinset hash in the current file, if it is a valid file of this node whose every row group
+ * matches its checksum: a damaged file is rewritten even when the pinset did not change.
+ */
 async function previousPinsetHash(path: string, peerId: string): Promise<string | null> {
   try {
     const file = await openIndexFile(path, 'pins', peerId)
     try {
+      await verifyAllGroups(file.buffer, file.metadata)
       return file.header.kv[PINSET_HASH_KEY] ?? null
     } finally {
       await file.close()

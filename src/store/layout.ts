@@ -43,12 +43,13 @@ export const META = {
 } as const
 
 /** The schema versions this build reads, per file; a file of any other version is rejected. */
+// Version 2 added the checksums of integrity.ts; a version 1 file is rewritten by the manager.
 export const KNOWN_SCHEMA_VERSIONS: Record<IndexFileKind, readonly number[]> = {
-  pins: [1],
-  system: [1],
-  network: [1],
-  storage: [1],
-  files: [1],
+  pins: [2],
+  system: [2],
+  network: [2],
+  storage: [2],
+  files: [2],
 }
 
 export type StateColumnType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
@@ -144,6 +145,12 @@ export const REQUIRED_COLUMNS: Record<IndexFileKind, ReadonlyArray<{ name: strin
   storage: STATE_COLUMNS.storage.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   files: STATE_COLUMNS.files.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
 }
+
+/**
+ * The longest text value any index file may hold, in bytes. Kubo caps pin names at 255 bytes and
+ * CIDs are far shorter; a longer value is a forged file, refused before it is decoded.
+ */
+export const MAX_TEXT_CELL_BYTES = 4096
 
 /** The columns that hold CIDs, which a reader checks before it prints any of them. */
 export const CID_COLUMNS: Record<IndexFileKind, readonly string[]> = {

@@ -3,6 +3,7 @@
 // CID is checked with multiformats before it is handed out (a bad one rejects the file).
 import { parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
+import { MAX_TEXT_CELL_BYTES } from './layout.js'
 import type { OpenIndexFile } from './reader.js'
 
 export type PinType = 'recursive' | 'direct'
@@ -106,6 +107,15 @@ export async function* queryPinFile(
       }
       if (r.name !== null && r.name !== undefined && typeof r.name !== 'string') {
         throw new IndexRejectedError(file.path, `row ${rowNo} has a name that is not text`)
+      }
+      if (
+        r.cid.length > MAX_TEXT_CELL_BYTES ||
+        (typeof r.name === 'string' && r.name.length > MAX_TEXT_CELL_BYTES)
+      ) {
+        throw new IndexRejectedError(
+          file.path,
+          `row ${rowNo} has a value longer than ${MAX_TEXT_CELL_BYTES} bytes`,
+        )
       }
       const row: PinRow = { cid: r.cid, type: r.type, name: typeof r.name === 'string' ? r.name : null }
       if (!matchesPin(row, q)) continue

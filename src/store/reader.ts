@@ -7,7 +7,15 @@ import { type FileHandle, lstat, open } from 'node:fs/promises'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
-import { CID_COLUMNS, type IndexFileKind, KNOWN_SCHEMA_VERSIONS, META, REQUIRED_COLUMNS } from './layout.js'
+import { checkFooterIntegrity, verifyingBuffer } from './integrity.js'
+import {
+  CID_COLUMNS,
+  type IndexFileKind,
+  KNOWN_SCHEMA_VERSIONS,
+  MAX_TEXT_CELL_BYTES,
+  META,
+  REQUIRED_COLUMNS,
+} from './layout.js'
 
 export interface IndexHeader {
   kind: IndexFileKind
@@ -26,7 +34,7 @@ export interface OpenIndexFile {
   size: number
   header: IndexHeader
   metadata: FileMetaData
-  /** Reads ranges through the one descriptor this file was opened with. */
+  /** Reads ranges through the one descriptor this file was opened with, checking each row group's checksum. */
   buffer: AsyncBuffer
   close(): Promise<void>
 }
@@ -97,6 +105,20 @@ function parseHeader(path: string, kind: IndexFileKind, metadata: FileMetaData):
       if (type !== col.type) throw reject(`column ${col.name} is ${type}, expected ${col.type}`)
     }
   }
+  // Text columns: no more bytes than their values can hold, so a forged giant cell is refused
+  // from the footer, before a byte of it is decoded.
+  for (const [i, group] of metadata.row_groups.entries()) {
+    for (const chunk of group.columns) {
+      const m = chunk.meta_data
+      if (m?.type !== 'BYTE_ARRAY') continue
+      const limit = Number(m.num_values) * (MAX_TEXT_CELL_BYTES + 8) + 65_536
+      if (Number(m.total_uncompressed_size) > limit) {
+        throw reject(
+          `row group ${i} column ${m.path_in_schema.join('.')} holds ${m.total_uncompressed_size} bytes for ${m.num_values} values, more than ${MAX_TEXT_CELL_BYTES} bytes a value`,
+        )
+      }
+    }
+  }
   return {
     kind,
     schemaVersion,
@@ -152,7 +174,20 @@ export async function openIndexFile(
     if (header.peerId !== expectedPeerId) {
       throw reject(`it belongs to peer ${header.peerId}, not to this repository's peer ${expectedPeerId}`)
     }
-    return { path, size, header, metadata, buffer, close: () => fh.close() }
+    let record: ReturnType<typeof checkFooterIntegrity>
+    try {
+      record = checkFooterIntegrity(metadata, size)
+    } catch (err) {
+      throw reject((err as Error).message)
+    }
+    return {
+      path,
+      size,
+      header,
+      metadata,
+      buffer: verifyingBuffer(buffer, metadata, record, reject),
+      close: () => fh.close(),
+    }
   } catch (err) {
     await fh.close()
     throw err
@@ -177,7 +212,8 @@ export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind)
       // A state file may have no value where the node reported none (null, with its reason).
       if ((value === null || value === undefined) && kind !== 'pins') continue
       try {
-        if (typeof value !== 'string') throw new Error('not a string')
+        if (typeof value !== 'string' || value.length > MAX_TEXT_CELL_BYTES)
+          throw new Error('not a CID string')
         CID.parse(value)
       } catch {
         const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : String(value)

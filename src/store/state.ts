@@ -3,7 +3,7 @@
 import { parquetReadObjects } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { IndexRejectedError } from '../errors.js'
-import { type IndexFileKind, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
+import { type IndexFileKind, MAX_TEXT_CELL_BYTES, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
 import { type IndexHeader, openIndexFile, verifyCidColumns } from './reader.js'
 import { type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
 
@@ -11,7 +11,7 @@ export type StateKind = Exclude<IndexFileKind, 'pins'>
 export type StateValue = string | number | boolean | Date | null
 export type StateRow = Record<string, StateValue>
 
-export const STATE_SCHEMA_VERSION = 1
+export const STATE_SCHEMA_VERSION = 2
 
 /** Writes a state file; `nullReasons` says why each null column is null. */
 export async function writeStateFile(
@@ -63,15 +63,26 @@ export async function readStateFile(path: string, kind: StateKind, peerId: strin
       throw new IndexRejectedError(path, `its rows cannot be read (${(err as Error).message})`)
     }
     const types = new Map(STATE_COLUMNS[kind].map((c) => [c.name, c.type]))
-    const rows = raw.map((r) => {
+    const rows = raw.map((r, rowNo) => {
       const out: Record<string, string | number | boolean | null> = {}
       for (const [name, type] of types) {
         const v = r[name]
+        const bad = (why: string) => new IndexRejectedError(path, `row ${rowNo} column ${name} ${why}`)
         if (v === null || v === undefined) out[name] = null
-        else if (type === 'TIMESTAMP')
-          out[name] = v instanceof Date ? v.toISOString() : new Date(Number(v)).toISOString()
-        else if (typeof v === 'bigint') out[name] = Number(v)
-        else out[name] = v as string | number | boolean
+        else if (type === 'TIMESTAMP') {
+          const t = v instanceof Date ? v : new Date(Number(v))
+          if (Number.isNaN(t.getTime())) throw bad('is not a valid time')
+          out[name] = t.toISOString()
+        } else if (type === 'INT64' || type === 'DOUBLE') {
+          // Every figure in a state file is a count, size, rate, load or id: never below zero.
+          const n = Number(v)
+          if (!Number.isFinite(n) || n < 0) throw bad(`is ${String(v)}, which no node reports`)
+          out[name] = n
+        } else if (type === 'STRING') {
+          if (typeof v !== 'string' || v.length > MAX_TEXT_CELL_BYTES)
+            throw bad('is not text of a sane length')
+          out[name] = v
+        } else out[name] = v as boolean
       }
       return out
     })

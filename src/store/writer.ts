@@ -3,8 +3,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import type { KeyValue } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
-import { parquetWriteBuffer } from 'hyparquet-writer'
+import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
+import { INTEGRITY_KEY, kvDigest, rowGroupDigest, rowGroupRange } from './integrity.js'
 import { type IndexFileKind, META } from './layout.js'
 
 export interface IndexFileHeader {
@@ -73,7 +75,7 @@ export async function writeIndexFileAtomic(
   rowCount: number,
   options: WriteIndexOptions = {},
 ): Promise<number> {
-  const kv = [
+  const kv: KeyValue[] = [
     { key: META.kind, value: header.kind },
     { key: META.schemaVersion, value: String(header.schemaVersion) },
     { key: META.writer, value: header.writer },
@@ -83,15 +85,29 @@ export async function writeIndexFileAtomic(
     { key: META.rowCount, value: String(rowCount) },
     ...Object.entries(header.extra ?? {}).map(([key, value]) => ({ key, value })),
   ]
-  const bytes = parquetWriteBuffer({
-    columnData: columns,
-    kvMetadata: kv,
+  const writer = new ByteWriter()
+  const parquet = new ParquetWriter({
+    writer,
+    schema: schemaFromColumnData({ columnData: columns }),
     createdBy: header.writer,
     // Whole values in min/max statistics: a truncated max would be below the real one and
     // make a reader skip the row group that holds the CID it looks for.
     statisticsTruncateLength: Number.POSITIVE_INFINITY,
+  })
+  parquet.write({
+    // No page indexes: readers do not use them, and every byte they do use is checksummed.
+    columnData: columns.map(({ name, data }) => ({ name, data, offsetIndex: false })),
     ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
   })
-  await replaceFileAtomic(path, new Uint8Array(bytes))
+  // The row groups are written; their checksums go into the footer, which comes next.
+  const written = writer.getBytes()
+  const groups = parquet.row_groups.map((group) => {
+    const { start, end } = rowGroupRange(group)
+    return rowGroupDigest(written.subarray(start, end), group)
+  })
+  parquet.kvMetadata = [...kv, { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv) }) }]
+  parquet.finish()
+  const bytes = writer.getBytes()
+  await replaceFileAtomic(path, bytes)
   return bytes.byteLength
 }

@@ -1,0 +1,162 @@
+// Checksums inside every index file, so that a reader never hands out a value the manager did not
+// write: a flipped byte in a CID can make another valid CID, which no CID check would catch.
+// The footer carries one SHA-256 per row group, over the row group's bytes, its row count and
+// the min/max statistics of its `cid` column (readers skip row groups by them), and one over all
+// other key-value metadata. A reader checks the metadata digest when it opens the file and a row
+// group's digest before it decodes any byte of that group.
+import { createHash } from 'node:crypto'
+import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup } from 'hyparquet'
+
+/** Key-value metadata entry: JSON `{ "groups": [hex, ...], "kv": hex }`. */
+export const INTEGRITY_KEY = 'ipfs_kit.integrity'
+
+export interface ByteRange {
+  start: number
+  end: number
+}
+
+export interface IntegrityRecord {
+  groups: string[]
+  kv: string
+}
+
+/** Where a row group's bytes lie: from its first page to the end of its last column chunk. */
+export function rowGroupRange(group: RowGroup): ByteRange {
+  let start = Number.POSITIVE_INFINITY
+  let end = 0
+  for (const chunk of group.columns) {
+    const m = chunk.meta_data
+    if (!m) throw new Error('a column chunk has no metadata')
+    const first = Number(m.dictionary_page_offset ?? m.data_page_offset)
+    const size = Number(m.total_compressed_size)
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(size) || first < 0 || size < 0) {
+      throw new Error('a column chunk has an impossible offset or size')
+    }
+    start = Math.min(start, first)
+    end = Math.max(end, first + size)
+  }
+  if (group.columns.length === 0) throw new Error('a row group has no columns')
+  return { start, end }
+}
+
+/** The cid column's min and max statistics of a row group, as text ('' when absent). */
+function cidBounds(group: RowGroup): [string, string] {
+  const chunk = group.columns.find((c) => c.meta_data?.path_in_schema.join('.') === 'cid')
+  const stats = chunk?.meta_data?.statistics
+  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v))
+  return [text(stats?.min_value), text(stats?.max_value)]
+}
+
+export function rowGroupDigest(bytes: Uint8Array, group: RowGroup): string {
+  const [min, max] = cidBounds(group)
+  return createHash('sha256')
+    .update(bytes)
+    .update(`\0${Number(group.num_rows)}\0${min}\0${max}`)
+    .digest('hex')
+}
+
+/** Digest of every key-value entry but the integrity record itself, in key order. */
+export function kvDigest(kv: readonly KeyValue[]): string {
+  const hash = createHash('sha256')
+  const entries = kv.filter((e) => e.key !== INTEGRITY_KEY).sort((a, b) => (a.key < b.key ? -1 : 1))
+  for (const { key, value } of entries) hash.update(`${JSON.stringify(key)}=${JSON.stringify(value ?? '')}\n`)
+  return hash.digest('hex')
+}
+
+/** Reads and checks the integrity record of a parsed footer; throws with a one-line reason. */
+export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): IntegrityRecord {
+  const kv = metadata.key_value_metadata ?? []
+  const entry = kv.find((e) => e.key === INTEGRITY_KEY)
+  if (!entry?.value) throw new Error('it has no checksums')
+  let record: IntegrityRecord
+  try {
+    record = JSON.parse(entry.value) as IntegrityRecord
+  } catch {
+    throw new Error('its checksum record is not valid JSON')
+  }
+  const hex = /^[0-9a-f]{64}$/
+  if (
+    !Array.isArray(record.groups) ||
+    !record.groups.every((g) => typeof g === 'string' && hex.test(g)) ||
+    typeof record.kv !== 'string'
+  ) {
+    throw new Error('its checksum record is malformed')
+  }
+  if (record.kv !== kvDigest(kv)) throw new Error('its metadata does not match its checksum (corrupt)')
+  if (record.groups.length !== metadata.row_groups.length) {
+    throw new Error(
+      `it has ${metadata.row_groups.length} row groups but checksums for ${record.groups.length} (corrupt)`,
+    )
+  }
+  // Row groups lie one after the other between the leading magic bytes and the footer.
+  let previousEnd = 4
+  for (const [i, group] of metadata.row_groups.entries()) {
+    let range: ByteRange
+    try {
+      range = rowGroupRange(group)
+    } catch (err) {
+      throw new Error(`row group ${i}: ${(err as Error).message}`)
+    }
+    if (range.start < previousEnd || range.end > fileSize - 8) {
+      throw new Error(`row group ${i} lies outside the file or overlaps another (corrupt)`)
+    }
+    previousEnd = range.end
+  }
+  return record
+}
+
+/**
+ * An AsyncBuffer for decoding: a slice that touches a row group is served from that group's
+ * bytes, read whole and checked against its digest first. Bytes outside every row group (the
+ * footer, already checked) come straight from the source.
+ */
+export function verifyingBuffer(
+  source: AsyncBuffer,
+  metadata: FileMetaData,
+  record: IntegrityRecord,
+  onReject: (reason: string) => Error,
+): AsyncBuffer {
+  const ranges = metadata.row_groups.map(rowGroupRange)
+  // The last group checked: queries read one group at a time, often in several slices.
+  let cached: { index: number; bytes: Uint8Array } | undefined
+  async function group(index: number): Promise<Uint8Array> {
+    if (cached?.index === index) return cached.bytes
+    const range = ranges[index] as ByteRange
+    const bytes = new Uint8Array(await source.slice(range.start, range.end))
+    if (rowGroupDigest(bytes, metadata.row_groups[index] as RowGroup) !== record.groups[index]) {
+      throw onReject(`row group ${index} does not match its checksum (corrupt)`)
+    }
+    cached = { index, bytes }
+    return bytes
+  }
+  return {
+    byteLength: source.byteLength,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = end ?? source.byteLength
+      const out = new Uint8Array(Math.max(0, stop - start))
+      let at = start
+      while (at < stop) {
+        const index = ranges.findIndex((r) => at >= r.start && at < r.end)
+        if (index < 0) {
+          // Not inside a group: copy up to the next group's start (or the end).
+          const next = ranges.find((r) => r.start > at)?.start ?? stop
+          const until = Math.min(next, stop)
+          out.set(new Uint8Array(await source.slice(at, until)), at - start)
+          at = until
+          continue
+        }
+        const range = ranges[index] as ByteRange
+        const bytes = await group(index)
+        const until = Math.min(range.end, stop)
+        out.set(bytes.subarray(at - range.start, until - range.start), at - start)
+        at = until
+      }
+      return out.buffer
+    },
+  }
+}
+
+/** Checks every row group of a file (for whole-file validation). */
+export async function verifyAllGroups(buffer: AsyncBuffer, metadata: FileMetaData): Promise<void> {
+  for (const range of metadata.row_groups.map(rowGroupRange)) await buffer.slice(range.start, range.end)
+}

@@ -1,0 +1,268 @@
+// Hostile and broken index files, one table, on a real node: each is refused with its own reason,
+// the command still answers (from Kubo's RPC API) with the node's true pins, nothing hangs, and
+// no CID the node does not have is ever printed.
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { chmod, copyFile, mkdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { indexFilePath } from '../src/store/layout.js'
+import { writeStateFile } from '../src/store/state.js'
+import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { writePinsFile } from './helpers/index-files.js'
+import { makeTempDir } from './helpers/kubo.js'
+
+const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+
+interface Pin {
+  cid: string
+  type: string
+  name: string | null
+}
+
+let d: DaemonEnv
+let peerId: string
+let truth: Pin[]
+let pinsPath: string
+let valid: Buffer
+
+async function ipfs(args: string[]): Promise<string> {
+  const { runIpfs } = await import('../src/kubo/process.js')
+  return runIpfs(d.env.IPFS_KIT_IPFS_BIN as string, args, { ipfsPath: d.ipfsPath, timeoutMs: 120_000 })
+}
+
+before(async () => {
+  d = await daemonEnv()
+  const start = await d.cli(['daemon', 'start', '--interval', '3600'])
+  assert.equal(start.code, 0, start.stderr)
+  peerId = (await d.status()).kubo.peer_id as string
+  const dir = await makeTempDir('blocks')
+  const files: string[] = []
+  for (let i = 0; i < 40; i++) {
+    files.push(join(dir, `b${i}`))
+    await writeFile(join(dir, `b${i}`), `hostile-files block ${i}`)
+  }
+  await ipfs(['block', 'put', '--pin=true', '--cid-codec=raw', ...files])
+  assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+  assert.equal((await d.cli(['index', 'stop'])).code, 0)
+  pinsPath = indexFilePath(d.kitPath, 'pins')
+  valid = await readFile(pinsPath)
+  const listed = await d.cli(['pin', 'list', '--json', '--limit', '0'])
+  const json = JSON.parse(listed.stdout) as { source: string; pins: Pin[] }
+  assert.equal(json.source, 'index')
+  truth = json.pins
+  assert.ok(truth.length >= 40)
+})
+after(async () => {
+  await d?.cli(['daemon', 'stop'])
+})
+
+const cids = () => truth.map((p) => p.cid)
+
+/** Each case puts something in place of pins.parquet. */
+const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; skip?: string }> = [
+  { what: 'zero bytes', make: () => writeFile(pinsPath, ''), why: /0 bytes, too small/ },
+  {
+    what: 'a truncated file',
+    make: async () => {
+      await writeFile(pinsPath, valid)
+      await truncate(pinsPath, Math.floor(valid.length * 0.6))
+    },
+    why: /footer cannot be read|truncated/,
+  },
+  { what: 'random bytes', make: () => writeFile(pinsPath, randomBytes(65_536)), why: /magic bytes/ },
+  {
+    what: 'a valid Parquet file of another schema',
+    make: () =>
+      writeIndexFileAtomic(
+        pinsPath,
+        {
+          kind: 'pins',
+          schemaVersion: 2,
+          writer: 'ipfs-kit 0.1.0',
+          peerId,
+          kuboVersion: null,
+          generatedAt: new Date(),
+        },
+        [{ name: 'hash', data: cids(), type: 'STRING' }],
+        truth.length,
+      ),
+    why: /it has no column cid/,
+  },
+  {
+    what: 'an unknown schema version',
+    make: () => writePinsFile(pinsPath, { peerId, cids: cids(), schemaVersion: 7 }),
+    why: /unknown schema version "7"/,
+  },
+  {
+    what: "another node's peer ID",
+    make: () => writePinsFile(pinsPath, { peerId: OTHER_PEER, cids: cids() }),
+    why: /belongs to peer 12D3KooWQYh/,
+  },
+  {
+    what: 'missing metadata',
+    make: async () => {
+      const { parquetWriteBuffer } = await import('hyparquet-writer')
+      const columnData = [
+        { name: 'cid', data: cids(), type: 'STRING' as const },
+        { name: 'type', data: cids().map(() => 'recursive'), type: 'STRING' as const },
+      ]
+      await writeFile(pinsPath, new Uint8Array(parquetWriteBuffer({ columnData })))
+    },
+    why: /no ipfs-kit metadata/,
+  },
+  {
+    what: 'CIDs replaced by fake strings',
+    make: () => writePinsFile(pinsPath, { peerId, cids: cids().map((_, i) => `QmFAKE${i}`) }),
+    why: /invalid CID: "QmFAKE/,
+  },
+  {
+    what: 'one invalid CID among many',
+    make: () => {
+      const list = cids()
+      list[17] = 'bafyNOTAREALCID'
+      return writePinsFile(pinsPath, { peerId, cids: list })
+    },
+    why: /row 17 has an invalid CID: "bafyNOTAREALCID"/,
+  },
+  {
+    what: 'a 100 MB string cell',
+    make: () =>
+      writePinsFile(pinsPath, {
+        peerId,
+        cids: cids(),
+        names: cids().map((_, i) => (i === 3 ? 'n'.repeat(100 * 1024 * 1024) : null)),
+      }),
+    why: /column name holds \d+ bytes for \d+ values, more than 4096 bytes a value/,
+  },
+  {
+    what: 'a footer that claims more rows than there are',
+    make: () => writePinsFile(pinsPath, { peerId, cids: cids(), rowCountClaim: truth.length + 1000 }),
+    why: /row counts disagree/,
+  },
+  {
+    what: 'a symlink to a file elsewhere',
+    make: async () => {
+      const elsewhere = join(await makeTempDir('elsewhere'), 'pins.parquet')
+      await writeFile(elsewhere, valid)
+      await rm(pinsPath, { force: true })
+      await symlink(elsewhere, pinsPath)
+    },
+    why: /symbolic link/,
+  },
+  {
+    what: 'a directory in its place',
+    make: async () => {
+      await rm(pinsPath, { force: true })
+      await mkdir(pinsPath)
+    },
+    why: /not a regular file/,
+  },
+  {
+    what: 'a file the user cannot read',
+    make: async () => {
+      await writeFile(pinsPath, valid)
+      await chmod(pinsPath, 0)
+    },
+    why: /not readable by this user/,
+    ...(process.getuid?.() === 0 ? { skip: 'root reads every file' } : {}),
+  },
+  {
+    what: 'a CID edited on disk into another valid CID',
+    make: async () => {
+      const bytes = Buffer.from(valid)
+      const original = truth[5]?.cid as string
+      const at = bytes.indexOf(Buffer.from(original))
+      assert.ok(at > 0)
+      // A base32 letter in the middle of the digest: the result still parses as a CID.
+      bytes[at + 30] = bytes[at + 30] === 0x61 ? 0x62 : 0x61
+      await writeFile(pinsPath, bytes)
+    },
+    why: /row group 0 does not match its checksum/,
+  },
+  {
+    what: 'a mock writer',
+    make: () => writePinsFile(pinsPath, { peerId, cids: cids(), writer: 'mock-pins 1.0' }),
+    why: /writer is "mock-pins 1.0", not ipfs-kit/,
+  },
+  {
+    what: 'a state file in place of the pins file',
+    make: () => copyFile(indexFilePath(d.kitPath, 'storage'), pinsPath),
+    why: /is a "storage" file, not a pins file/,
+  },
+  {
+    what: 'a pin type Kubo never lists',
+    make: () =>
+      writePinsFile(pinsPath, { peerId, cids: cids(), types: cids().map((_, i) => (i === 9 ? 'indirect' : 'recursive')) }),
+    why: /row 9 has an unknown pin type "indirect"/,
+  },
+]
+
+describe('hostile and broken index files', () => {
+  for (const c of cases) {
+    it(`pin list refuses ${c.what} and answers from Kubo`, c.skip ? { skip: c.skip } : {}, async () => {
+      await rm(pinsPath, { recursive: true, force: true })
+      await c.make()
+      const started = Date.now()
+      const r = await d.cli(['pin', 'list', '--json', '--limit', '0'], 60_000)
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, /not using the index: pins\.parquet /)
+      assert.match(r.stderr, c.why)
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+      const json = JSON.parse(r.stdout) as { source: string; index_rejected: string; pins: Pin[] }
+      assert.equal(json.source, 'api')
+      assert.match(json.index_rejected, c.why)
+      assert.deepEqual(json.pins, truth)
+      assert.ok(Date.now() - started < 30_000, 'answered in time')
+      const ndjson = await d.cli(['pin', 'list', '--cid', truth[5]?.cid as string, '--json'], 60_000)
+      assert.equal(ndjson.code, 0, ndjson.stderr)
+      assert.deepEqual((JSON.parse(ndjson.stdout) as { pins: Pin[] }).pins, [truth[5]])
+      await rm(pinsPath, { recursive: true, force: true })
+      await writeFile(pinsPath, valid, { mode: 0o600 })
+    })
+  }
+
+  it('daemon status refuses a state file with a negative repo size and shows the live figure', async () => {
+    const path = indexFilePath(d.kitPath, 'storage')
+    const saved = await readFile(path)
+    try {
+      await writeStateFile(
+        path,
+        'storage',
+        { writer: 'ipfs-kit 0.1.0', peerId, kuboVersion: '0.43.1', generatedAt: new Date() },
+        [{ collected_at: new Date(), repo_path: d.ipfsPath, repo_size_bytes: -5_000_000, num_objects: 10 }],
+        {},
+      )
+      const r = await d.cli(['daemon', 'status', '--json'])
+      const status = JSON.parse(r.stdout) as { storage: { repo_size_bytes: number }; problems: string[] }
+      assert.ok(
+        status.problems.some((p) =>
+          /storage state not used: row 0 column repo_size_bytes is -5000000, which no node reports/.test(p),
+        ),
+        status.problems.join('\n'),
+      )
+      assert.ok(status.storage.repo_size_bytes > 0)
+      const statRepo = JSON.parse(await ipfs(['repo', 'stat', '--enc=json'])) as { RepoSize: number }
+      assert.ok(Math.abs(status.storage.repo_size_bytes - statRepo.RepoSize) < 1_000_000)
+      const state = await d.cli(['state', 'storage', '--json'])
+      assert.match(state.stderr, /storage_state\.parquet row 0 column repo_size_bytes is -5000000/)
+    } finally {
+      await writeFile(path, saved)
+    }
+  })
+
+  it('a damaged pins file is rewritten by the next cycle even when the pinset did not change', async () => {
+    const bytes = Buffer.from(valid)
+    const at = bytes.indexOf(Buffer.from(truth[5]?.cid as string))
+    bytes[at + 30] = bytes[at + 30] === 0x61 ? 0x62 : 0x61
+    await writeFile(pinsPath, bytes)
+    const before = (await stat(pinsPath)).mtimeMs
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    assert.ok((await stat(pinsPath)).mtimeMs > before)
+    const r = await d.cli(['pin', 'list', '--json', '--limit', '0'])
+    const json = JSON.parse(r.stdout) as { source: string; pins: Pin[] }
+    assert.equal(json.source, 'index', r.stderr)
+    assert.deepEqual(json.pins, truth)
+  })
+})
