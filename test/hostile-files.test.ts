@@ -60,6 +60,18 @@ after(async () => {
 
 const cids = () => truth.map((p) => p.cid)
 
+/**
+ * Changes one base32 letter in the middle of a CID's digest where it lies in the file (its
+ * prefix may be compressed away, its tail is not): the CID still parses, but the node has no
+ * such block.
+ */
+function flipCidLetter(bytes: Buffer, cid: string): void {
+  const tail = Buffer.from(cid.slice(24))
+  const at = bytes.indexOf(tail)
+  assert.ok(at > 0, `${cid} is not stored verbatim`)
+  bytes[at + 4] = bytes[at + 4] === 0x61 ? 0x62 : 0x61
+}
+
 /** Each case puts something in place of pins.parquet. */
 const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; skip?: string }> = [
   { what: 'zero bytes', make: () => writeFile(pinsPath, ''), why: /0 bytes, too small/ },
@@ -115,16 +127,17 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
   {
     what: 'CIDs replaced by fake strings',
     make: () => writePinsFile(pinsPath, { peerId, cids: cids().map((_, i) => `QmFAKE${i}`) }),
-    why: /invalid CID: "QmFAKE/,
+    why: /row group 0 has an invalid CID as its min or max: "QmFAKE/,
   },
   {
     what: 'one invalid CID among many',
     make: () => {
       const list = cids()
-      list[17] = 'bafyNOTAREALCID'
+      // A digit 0 is not in the base32 alphabet of CIDv1.
+      list[17] = `${list[17]?.slice(0, 30)}0${list[17]?.slice(31)}`
       return writePinsFile(pinsPath, { peerId, cids: list })
     },
-    why: /row 17 has an invalid CID: "bafyNOTAREALCID"/,
+    why: /row 17 has an invalid CID: "bafk\w+0\w+"/,
   },
   {
     what: 'a 100 MB string cell',
@@ -172,11 +185,7 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
     what: 'a CID edited on disk into another valid CID',
     make: async () => {
       const bytes = Buffer.from(valid)
-      const original = truth[5]?.cid as string
-      const at = bytes.indexOf(Buffer.from(original))
-      assert.ok(at > 0)
-      // A base32 letter in the middle of the digest: the result still parses as a CID.
-      bytes[at + 30] = bytes[at + 30] === 0x61 ? 0x62 : 0x61
+      flipCidLetter(bytes, truth[5]?.cid as string)
       await writeFile(pinsPath, bytes)
     },
     why: /row group 0 does not match its checksum/,
@@ -194,7 +203,11 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
   {
     what: 'a pin type Kubo never lists',
     make: () =>
-      writePinsFile(pinsPath, { peerId, cids: cids(), types: cids().map((_, i) => (i === 9 ? 'indirect' : 'recursive')) }),
+      writePinsFile(pinsPath, {
+        peerId,
+        cids: cids(),
+        types: cids().map((_, i) => (i === 9 ? 'indirect' : 'recursive')),
+      }),
     why: /row 9 has an unknown pin type "indirect"/,
   },
 ]
@@ -254,8 +267,7 @@ describe('hostile and broken index files', () => {
 
   it('a damaged pins file is rewritten by the next cycle even when the pinset did not change', async () => {
     const bytes = Buffer.from(valid)
-    const at = bytes.indexOf(Buffer.from(truth[5]?.cid as string))
-    bytes[at + 30] = bytes[at + 30] === 0x61 ? 0x62 : 0x61
+    flipCidLetter(bytes, truth[5]?.cid as string)
     await writeFile(pinsPath, bytes)
     const before = (await stat(pinsPath)).mtimeMs
     assert.equal((await d.cli(['index', 'refresh'])).code, 0)

@@ -83,7 +83,7 @@ describe('index store', () => {
     [
       'fake CIDs',
       (p) => writePins(p, { cids: ['QmFakeCid1', 'QmFakeCid2'] }),
-      /row 0 has an invalid CID in column cid: "QmFakeCid1"/,
+      /row group 0 has an invalid CID as its min or max: "QmFakeCid1"/,
     ],
     [
       'one invalid CID among many',

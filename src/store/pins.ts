@@ -4,7 +4,7 @@
 import { parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
-import type { OpenIndexFile } from './reader.js'
+import { checkCidStatistics, type OpenIndexFile } from './reader.js'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -76,6 +76,7 @@ export async function* queryPinFile(
   options: { limit?: number } = {},
 ): AsyncGenerator<PinRow> {
   const parse = await cidParser()
+  await checkCidStatistics(file)
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY

@@ -194,10 +194,44 @@ export async function openIndexFile(
   }
 }
 
+/**
+ * The `cid` statistics of a pins file: every row group's min and max must be valid CIDs, in
+ * ascending order from group to group. Readers skip row groups by them, so a file whose CIDs
+ * are all fake would otherwise answer "not pinned" for every real CID without printing one.
+ */
+export async function checkCidStatistics(file: OpenIndexFile): Promise<void> {
+  const { CID } = await import('multiformats/cid')
+  const column = file.metadata.schema.slice(1).findIndex((s) => s.name === 'cid')
+  let previousMax = ''
+  for (const [i, group] of file.metadata.row_groups.entries()) {
+    if (Number(group.num_rows) === 0) continue
+    const stats = group.columns[column]?.meta_data?.statistics
+    const bounds = [stats?.min_value, stats?.max_value]
+    for (const value of bounds) {
+      try {
+        if (typeof value !== 'string') throw new Error('missing')
+        CID.parse(value)
+      } catch {
+        const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : 'none'
+        throw new IndexRejectedError(
+          file.path,
+          `row group ${i} has an invalid CID as its min or max: ${shown}`,
+        )
+      }
+    }
+    const [min, max] = bounds as [string, string]
+    if (min > max || min < previousMax) {
+      throw new IndexRejectedError(file.path, `row group ${i} is not in CID order`)
+    }
+    previousMax = max
+  }
+}
+
 /** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */
 export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind): Promise<void> {
   const columns = CID_COLUMNS[kind]
   if (columns.length === 0 || file.header.rowCount === 0) return
+  if (kind === 'pins') await checkCidStatistics(file)
   const { CID } = await import('multiformats/cid')
   let rows: Record<string, unknown>[]
   try {
