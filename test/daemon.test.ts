@@ -7,6 +7,7 @@ import { readdir, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { spawnDaemon } from '../src/kubo/process.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { CLI } from './helpers/cli.js'
@@ -145,7 +146,7 @@ describe('ipfs-kit daemon', () => {
     assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
   })
 
-  it('restarts a Kubo that stops answering (SIGSTOP) after three failed health checks', async () => {
+  it('a frozen Kubo (SIGSTOP): status shows it unhealthy, pin list still answers from the index, and it is restarted after three failed health checks', async () => {
     const d = await daemonEnv({ extra: { IPFS_KIT_HEALTH_INTERVAL: '1' } })
     assert.equal((await d.cli(['daemon', 'start'])).code, 0)
     const before = await d.status()
@@ -162,6 +163,12 @@ describe('ipfs-kit daemon', () => {
       unhealthy.problems.some((p) => /Kubo is not healthy/.test(p)),
       JSON.stringify(unhealthy.problems),
     )
+    // While Kubo is frozen, pin list answers from the index at once, without asking Kubo.
+    const asked = Date.now()
+    const listed = await d.cli(['pin', 'list', '--json', '--limit', '0'])
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.equal((JSON.parse(listed.stdout) as { source: string }).source, 'index')
+    assert.ok(Date.now() - asked < 5_000, `pin list took ${Date.now() - asked} ms`)
     const after = await waitFor(
       'a new Kubo',
       async () => {
@@ -302,6 +309,37 @@ describe('ipfs-kit daemon', () => {
       assert.deepEqual(await readdir(join(d.kitPath, 'run')), [])
     } finally {
       blocker.close()
+    }
+  })
+
+  it('refuses a repository locked by another process (a Kubo without an API), naming that process', async () => {
+    const { bin, ipfsPath } = await initTestRepo({
+      config: [
+        ['Addresses.API', []],
+        ['Addresses.Gateway', []],
+      ],
+    })
+    const other = spawnDaemon(bin, ipfsPath, ['--offline'])
+    try {
+      await waitFor(
+        'the other Kubo to lock its repository',
+        async () => other.outputTail().includes('Daemon is ready'),
+        60_000,
+      )
+      const d = await daemonEnv({ ipfsPath })
+      const start = await d.cli(['daemon', 'start'])
+      assert.equal(start.code, 1)
+      assert.match(
+        start.stderr,
+        new RegExp(
+          `repository ${ipfsPath} is locked by another process \\(pid ${other.child.pid}\\) that does not serve its API`,
+        ),
+      )
+      assert.deepEqual(await readdir(join(d.kitPath, 'run')), [], 'no lock or socket left behind')
+      assert.equal(isAlive(other.child.pid ?? null), true, 'the other process is left alone')
+    } finally {
+      other.child.kill('SIGTERM')
+      await other.exited
     }
   })
 
