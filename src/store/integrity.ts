@@ -105,58 +105,96 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
   return record
 }
 
+/** An AsyncBuffer whose row groups are checked against their digests before they are decoded. */
+export interface VerifiedBuffer extends AsyncBuffer {
+  /**
+   * Reads and checks every row group holding rows [rowStart, rowEnd), and keeps their bytes for
+   * the decoding that follows. Throws the reader's refusal on a mismatch. Call it before each
+   * decode: the decoder asks for many ranges at once, and a refusal raised inside one of them
+   * could go unhandled.
+   */
+  verifyRows(rowStart: number, rowEnd: number): Promise<void>
+}
+
 /**
- * An AsyncBuffer for decoding: a slice that touches a row group is served from that group's
- * bytes, read whole and checked against its digest first. Bytes outside every row group (the
- * footer, already checked) come straight from the source.
+ * A VerifiedBuffer over a file: a slice that touches a row group is served from that group's
+ * checked bytes. Bytes outside every row group (the footer, checked at open) come straight from
+ * the source.
  */
 export function verifyingBuffer(
   source: AsyncBuffer,
   metadata: FileMetaData,
   record: IntegrityRecord,
   onReject: (reason: string) => Error,
-): AsyncBuffer {
+): VerifiedBuffer {
   const ranges = metadata.row_groups.map(rowGroupRange)
-  // The last group checked: queries read one group at a time, often in several slices.
-  let cached: { index: number; bytes: Uint8Array } | undefined
-  async function group(index: number): Promise<Uint8Array> {
-    if (cached?.index === index) return cached.bytes
+  const firstRows: number[] = []
+  let rows = 0
+  for (const group of metadata.row_groups) {
+    firstRows.push(rows)
+    rows += Number(group.num_rows)
+  }
+  // The groups of the current decode, checked.
+  let checked = new Map<number, Uint8Array>()
+  async function load(index: number): Promise<Uint8Array> {
     const range = ranges[index] as ByteRange
     const bytes = new Uint8Array(await source.slice(range.start, range.end))
     if (rowGroupDigest(bytes, metadata.row_groups[index] as RowGroup) !== record.groups[index]) {
       throw onReject(`row group ${index} does not match its checksum (corrupt)`)
     }
-    cached = { index, bytes }
     return bytes
+  }
+  async function read(start: number, stop: number): Promise<ArrayBuffer> {
+    const out = new Uint8Array(Math.max(0, stop - start))
+    let at = start
+    while (at < stop) {
+      const index = ranges.findIndex((r) => at >= r.start && at < r.end)
+      if (index < 0) {
+        // Not inside a group: copy up to the next group's start (or the end).
+        const until = Math.min(ranges.find((r) => r.start > at)?.start ?? stop, stop)
+        out.set(new Uint8Array(await source.slice(at, until)), at - start)
+        at = until
+        continue
+      }
+      const range = ranges[index] as ByteRange
+      let bytes = checked.get(index)
+      if (!bytes) {
+        bytes = await load(index)
+        checked.set(index, bytes)
+      }
+      const until = Math.min(range.end, stop)
+      out.set(bytes.subarray(at - range.start, until - range.start), at - start)
+      at = until
+    }
+    return out.buffer
   }
   return {
     byteLength: source.byteLength,
-    async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const stop = end ?? source.byteLength
-      const out = new Uint8Array(Math.max(0, stop - start))
-      let at = start
-      while (at < stop) {
-        const index = ranges.findIndex((r) => at >= r.start && at < r.end)
-        if (index < 0) {
-          // Not inside a group: copy up to the next group's start (or the end).
-          const next = ranges.find((r) => r.start > at)?.start ?? stop
-          const until = Math.min(next, stop)
-          out.set(new Uint8Array(await source.slice(at, until)), at - start)
-          at = until
-          continue
-        }
-        const range = ranges[index] as ByteRange
-        const bytes = await group(index)
-        const until = Math.min(range.end, stop)
-        out.set(bytes.subarray(at - range.start, until - range.start), at - start)
-        at = until
+    async verifyRows(rowStart: number, rowEnd: number): Promise<void> {
+      const next = new Map<number, Uint8Array>()
+      for (const [index, first] of firstRows.entries()) {
+        const last = first + Number(metadata.row_groups[index]?.num_rows)
+        if (last <= rowStart || first >= rowEnd || last === first) continue
+        next.set(index, checked.get(index) ?? (await load(index)))
       }
-      return out.buffer
+      checked = next
+    },
+    slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const result = read(start, end ?? source.byteLength)
+      // Only reached when a decode skipped verifyRows; never leave its refusal unhandled.
+      result.catch(() => {})
+      return result
     },
   }
 }
 
-/** Checks every row group of a file (for whole-file validation). */
-export async function verifyAllGroups(buffer: AsyncBuffer, metadata: FileMetaData): Promise<void> {
-  for (const range of metadata.row_groups.map(rowGroupRange)) await buffer.slice(range.start, range.end)
+/** Checks every row group of a file, one at a time (for whole-file validation). */
+export async function verifyAllGroups(buffer: VerifiedBuffer, metadata: FileMetaData): Promise<void> {
+  let first = 0
+  for (const group of metadata.row_groups) {
+    const rows = Number(group.num_rows)
+    await buffer.verifyRows(first, first + rows)
+    first += rows
+  }
+  await buffer.verifyRows(0, 0)
 }

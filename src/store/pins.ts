@@ -84,6 +84,7 @@ export async function* queryPinFile(
     if (budget <= 0) return
     const rowEnd = Math.min(group.end, group.start + budget)
     budget -= rowEnd - group.start
+    await file.buffer.verifyRows(group.start, rowEnd)
     let rows: Record<string, unknown>[]
     try {
       rows = await parquetReadObjects({

@@ -7,7 +7,7 @@ import { type FileHandle, lstat, open } from 'node:fs/promises'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
-import { checkFooterIntegrity, verifyingBuffer } from './integrity.js'
+import { checkFooterIntegrity, type VerifiedBuffer, verifyingBuffer } from './integrity.js'
 import {
   CID_COLUMNS,
   type IndexFileKind,
@@ -34,8 +34,11 @@ export interface OpenIndexFile {
   size: number
   header: IndexHeader
   metadata: FileMetaData
-  /** Reads ranges through the one descriptor this file was opened with, checking each row group's checksum. */
-  buffer: AsyncBuffer
+  /**
+   * Reads ranges through the one descriptor this file was opened with; call verifyRows before
+   * decoding rows, so that each row group is checked against its checksum first.
+   */
+  buffer: VerifiedBuffer
   close(): Promise<void>
 }
 
@@ -233,13 +236,39 @@ export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind)
   if (columns.length === 0 || file.header.rowCount === 0) return
   if (kind === 'pins') await checkCidStatistics(file)
   const { CID } = await import('multiformats/cid')
-  let rows: Record<string, unknown>[]
-  try {
-    rows = await parquetReadObjects({ file: file.buffer, metadata: file.metadata, columns: [...columns] })
-  } catch (err) {
-    throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
-  }
+  // One row group at a time: a million pins are never all in memory at once.
   let rowNo = 0
+  for (const group of file.metadata.row_groups) {
+    const rowStart = rowNo
+    const rowEnd = rowStart + Number(group.num_rows)
+    await file.buffer.verifyRows(rowStart, rowEnd)
+    let rows: Record<string, unknown>[]
+    try {
+      rows = await parquetReadObjects({
+        file: file.buffer,
+        metadata: file.metadata,
+        columns: [...columns],
+        rowStart,
+        rowEnd,
+      })
+    } catch (err) {
+      throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
+    }
+    verifyCidRows(file, kind, columns, rows, rowStart, CID)
+    rowNo = rowEnd
+  }
+  await file.buffer.verifyRows(0, 0)
+}
+
+function verifyCidRows(
+  file: OpenIndexFile,
+  kind: IndexFileKind,
+  columns: readonly string[],
+  rows: Record<string, unknown>[],
+  firstRow: number,
+  CID: typeof import('multiformats/cid').CID,
+): void {
+  let rowNo = firstRow
   for (const row of rows) {
     for (const col of columns) {
       const value = row[col]

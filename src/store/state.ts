@@ -56,6 +56,7 @@ export async function readStateFile(path: string, kind: StateKind, peerId: strin
   const file = await openIndexFile(path, kind, peerId)
   try {
     await verifyCidColumns(file, kind)
+    await file.buffer.verifyRows(0, file.header.rowCount)
     let raw: Record<string, unknown>[]
     try {
       raw = await parquetReadObjects({ file: file.buffer, metadata: file.metadata })

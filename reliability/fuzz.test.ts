@@ -1,0 +1,229 @@
+// Fuzz: valid index files, mutated at random (bit flips, overwritten, zeroed, cut, duplicated,
+// inserted and removed ranges) for IPFS_KIT_FUZZ_SECONDS (60 by default). Every mutant either is
+// refused with a reason (IndexRejectedError) or reads back exactly the rows that were written:
+// no other error, no hang, and never a CID, type, name or figure that was not in the original.
+import assert from 'node:assert/strict'
+import { randomBytes, randomInt } from 'node:crypto'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { IndexRejectedError } from '../src/errors.js'
+import { indexFilePath } from '../src/store/layout.js'
+import { type PinRow, queryPinFile } from '../src/store/pins.js'
+import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
+import { readStateFile, type StateRow, writeStateFile } from '../src/store/state.js'
+import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { makeTempDir } from '../test/helpers/kubo.js'
+
+const SECONDS = Number(process.env.IPFS_KIT_FUZZ_SECONDS ?? 60)
+const PEER = '12D3KooWJ9c6EZs1KEJY8HADbZGWRTPnkpFq4hjbQ1WxDCiv2q4D'
+const HANG_MS = 10_000
+
+async function makePins(n: number): Promise<PinRow[]> {
+  const rows: PinRow[] = []
+  for (let i = 0; i < n; i++) {
+    const digest = await sha256.digest(new TextEncoder().encode(`fuzz ${i}`))
+    const cid = (i % 7 === 0 ? CID.createV0(digest) : CID.createV1(0x55, digest)).toString()
+    rows.push({ cid, type: i % 10 === 0 ? 'direct' : 'recursive', name: i % 13 === 0 ? `name #${i}` : null })
+  }
+  return rows.sort((a, b) => (a.cid < b.cid ? -1 : 1))
+}
+
+type Mutation = (b: Buffer) => Buffer
+const mutations: Array<[string, Mutation]> = [
+  [
+    'flip bits',
+    (b) => {
+      const out = Buffer.from(b)
+      for (let k = randomInt(1, 9); k > 0; k--) {
+        const i = randomInt(out.length)
+        out[i] = (out[i] as number) ^ (1 << randomInt(8))
+      }
+      return out
+    },
+  ],
+  [
+    'overwrite a range with random bytes',
+    (b) => {
+      const out = Buffer.from(b)
+      const at = randomInt(out.length)
+      randomBytes(Math.min(randomInt(1, 64), out.length - at)).copy(out, at)
+      return out
+    },
+  ],
+  [
+    'zero a range',
+    (b) => {
+      const out = Buffer.from(b)
+      const at = randomInt(out.length)
+      out.fill(0, at, Math.min(out.length, at + randomInt(1, 256)))
+      return out
+    },
+  ],
+  ['cut the end', (b) => b.subarray(0, randomInt(b.length))],
+  ['cut the start', (b) => b.subarray(randomInt(1, b.length))],
+  [
+    'insert random bytes',
+    (b) => {
+      const at = randomInt(b.length)
+      return Buffer.concat([b.subarray(0, at), randomBytes(randomInt(1, 32)), b.subarray(at)])
+    },
+  ],
+  [
+    'remove a range',
+    (b) => {
+      const at = randomInt(b.length)
+      return Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + randomInt(1, 64)))])
+    },
+  ],
+  [
+    'duplicate a range',
+    (b) => {
+      const at = randomInt(b.length)
+      const piece = b.subarray(at, Math.min(b.length, at + randomInt(1, 200)))
+      return Buffer.concat([b.subarray(0, at), piece, b.subarray(at)])
+    },
+  ],
+  [
+    'copy one range over another',
+    (b) => {
+      const out = Buffer.from(b)
+      const from = randomInt(out.length)
+      const to = randomInt(out.length)
+      out.copy(out, to, from, Math.min(out.length, from + randomInt(1, 128)))
+      return out
+    },
+  ],
+]
+
+function withTimeout<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} hung for ${HANG_MS} ms`)), HANG_MS)
+    }),
+  ])
+}
+
+/** Reads a pins file in full and by one CID; returns the rows, or 'rejected'. */
+async function readPins(
+  path: string,
+  lookup: string,
+): Promise<{ all: PinRow[]; one: PinRow[] } | 'rejected'> {
+  try {
+    const check = await checkIndexFile(path, 'pins', PEER)
+    const file = await openIndexFile(path, 'pins', PEER)
+    try {
+      const all: PinRow[] = []
+      for await (const row of queryPinFile(file, {})) all.push(row)
+      const one: PinRow[] = []
+      for await (const row of queryPinFile(file, { cids: [lookup] })) one.push(row)
+      // A file the full check refused must not be answered from by a query either.
+      assert.equal(
+        check.status,
+        'valid',
+        `checkIndexFile refused it (${JSON.stringify(check)}) but queries did not`,
+      )
+      return { all, one }
+    } finally {
+      await file.close()
+    }
+  } catch (err) {
+    if (err instanceof IndexRejectedError) return 'rejected'
+    throw err
+  }
+}
+
+describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
+  it('every mutant is refused, or reads back exactly what was written', async () => {
+    const dir = await makeTempDir('fuzz')
+    const pins = await makePins(1200)
+    const pinsPath = join(dir, 'pins.parquet')
+    await writeIndexFileAtomic(
+      pinsPath,
+      {
+        kind: 'pins',
+        schemaVersion: 2,
+        writer: 'ipfs-kit 0.1.0',
+        peerId: PEER,
+        kuboVersion: '0.43.1',
+        generatedAt: new Date(),
+      },
+      [
+        { name: 'cid', data: pins.map((p) => p.cid), type: 'STRING' },
+        { name: 'type', data: pins.map((p) => p.type), type: 'STRING' },
+        { name: 'name', data: pins.map((p) => p.name), type: 'STRING', nullable: true },
+        { name: 'indexed_at', data: pins.map(() => new Date()), type: 'TIMESTAMP' },
+      ],
+      pins.length,
+      { rowGroupSize: 400 },
+    )
+    const statePath = indexFilePath(dir, 'storage')
+    const stateRow: StateRow = {
+      collected_at: new Date(),
+      repo_path: '/srv/ipfs',
+      repo_size_bytes: 123_456_789,
+      storage_max_bytes: 10_000_000_000,
+      num_objects: 4242,
+      num_objects_at: new Date(),
+      pins_recursive: 1080,
+      pins_direct: 120,
+    }
+    await writeStateFile(
+      statePath,
+      'storage',
+      { writer: 'ipfs-kit 0.1.0', peerId: PEER, kuboVersion: '0.43.1', generatedAt: new Date() },
+      [stateRow],
+      {},
+    )
+    const validPins = await readFile(pinsPath)
+    const validState = await readFile(statePath)
+    const truth = await readStateFile(statePath, 'storage', PEER)
+    const mutant = join(dir, 'mutant.parquet')
+    const stateMutant = indexFilePath(join(dir, 'm'), 'storage')
+    await writeStateFile(
+      stateMutant,
+      'storage',
+      { writer: 'x', peerId: PEER, kuboVersion: null, generatedAt: new Date() },
+      [],
+      {},
+    )
+
+    const tally = new Map<string, { rejected: number; intact: number }>()
+    const deadline = Date.now() + SECONDS * 1000
+    let runs = 0
+    while (Date.now() < deadline) {
+      const [name, mutate] = mutations[randomInt(mutations.length)] as [string, Mutation]
+      const t = tally.get(name) ?? { rejected: 0, intact: 0 }
+      tally.set(name, t)
+      const lookup = pins[randomInt(pins.length)] as PinRow
+      // pins.parquet
+      await writeFile(mutant, mutate(validPins))
+      const got = await withTimeout(`reading a mutant (${name})`, readPins(mutant, lookup.cid))
+      if (got === 'rejected') t.rejected++
+      else {
+        assert.deepEqual(got.all, pins, `a mutant (${name}) read back other rows`)
+        assert.deepEqual(got.one, [lookup], `a mutant (${name}) answered the lookup wrongly`)
+        t.intact++
+      }
+      // storage_state.parquet
+      await writeFile(stateMutant, mutate(validState))
+      try {
+        const state = await withTimeout('reading a state mutant', readStateFile(stateMutant, 'storage', PEER))
+        assert.deepEqual(state.rows, truth.rows, `a state mutant (${name}) read back other figures`)
+        assert.deepEqual(state.header.kv, truth.header.kv)
+      } catch (err) {
+        if (!(err instanceof IndexRejectedError)) throw err
+      }
+      runs++
+    }
+    const summary = [...tally]
+      .map(([n, t]) => `${n}: ${t.rejected} refused, ${t.intact} read intact`)
+      .join('; ')
+    process.stdout.write(`# fuzz: ${runs} mutants of each file in ${SECONDS} s; ${summary}\n`)
+    assert.ok(runs > 0)
+  })
+})

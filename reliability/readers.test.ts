@@ -1,0 +1,128 @@
+// Readers under rewrites: 8 processes loop `pin list --json --limit 0` for 60 s
+// (IPFS_KIT_READERS_SECONDS) while the pinset changes (pins added and removed through Kubo) and
+// `index refresh` runs back to back. No read may fail or fall back to the API, and every answer
+// must be one complete snapshot: its pin set equals one of the sets the node went through.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { runIpfs } from '../src/kubo/process.js'
+import { CLI } from '../test/helpers/cli.js'
+import { type DaemonEnv, daemonEnv } from '../test/helpers/daemon.js'
+import { makeTempDir } from '../test/helpers/kubo.js'
+
+const SECONDS = Number(process.env.IPFS_KIT_READERS_SECONDS ?? 60)
+const READERS = 8
+const BASE_PINS = 3000
+
+interface Pin {
+  cid: string
+  type: string
+  name: string | null
+}
+
+const setHash = (cids: Iterable<string>) =>
+  createHash('sha256')
+    .update([...cids].sort().join('\n'))
+    .digest('hex')
+
+let d: DaemonEnv | undefined
+after(async () => {
+  await d?.cli(['daemon', 'stop'])
+})
+
+/** One reader process: runs `pin list` until the deadline; returns what each run said. */
+function reader(
+  env: Record<string, string>,
+  deadline: number,
+): Promise<Array<{ code: number | null; out: string; err: string }>> {
+  const results: Array<{ code: number | null; out: string; err: string }> = []
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'pin', 'list', '--json', '--limit', '0'], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (c) => {
+        out += c
+      })
+      child.stderr.on('data', (c) => {
+        err += c
+      })
+      child.on('error', reject)
+      child.on('close', (code) => {
+        results.push({ code, out, err })
+        resolve()
+      })
+    })
+  return (async () => {
+    while (Date.now() < deadline) await once()
+    return results
+  })()
+}
+
+describe(`${READERS} readers for ${SECONDS} s while the index is rewritten`, () => {
+  it('no read fails, and every answer is one complete snapshot of the pinset', async () => {
+    d = await daemonEnv()
+    const env = d
+    assert.equal((await env.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    const bin = env.env.IPFS_KIT_IPFS_BIN as string
+    const ipfs = (args: string[]) => runIpfs(bin, args, { ipfsPath: env.ipfsPath, timeoutMs: 120_000 })
+    const dir = await makeTempDir('readers')
+    let serial = 0
+    const newBlocks = async (n: number): Promise<string[]> => {
+      const files: string[] = []
+      for (let i = 0; i < n; i++) {
+        const f = join(dir, `b${serial++}`)
+        await writeFile(f, `readers block ${serial} ${Date.now()}`)
+        files.push(f)
+      }
+      const cids: string[] = []
+      for (let i = 0; i < files.length; i += 1000) {
+        const out = await ipfs(['block', 'put', '--pin=true', '--cid-codec=raw', ...files.slice(i, i + 1000)])
+        cids.push(...out.trim().split('\n'))
+      }
+      return cids
+    }
+    const current = new Set(await newBlocks(BASE_PINS))
+    assert.equal((await env.cli(['index', 'refresh'])).code, 0)
+    // Every pinset the node goes through; an answer must be one of them.
+    const seen = new Set([setHash(current)])
+
+    const deadline = Date.now() + SECONDS * 1000
+    const readers = Array.from({ length: READERS }, () => reader(env.env, deadline))
+    let refreshes = 0
+    while (Date.now() < deadline) {
+      // Add a few pins and remove a few, through Kubo, then rewrite the index at once.
+      for (const cid of await newBlocks(5)) current.add(cid)
+      const gone = [...current].slice(0, 3)
+      await ipfs(['pin', 'rm', ...gone])
+      for (const cid of gone) current.delete(cid)
+      seen.add(setHash(current))
+      const r = await env.cli(['index', 'refresh'])
+      assert.equal(r.code, 0, r.stderr)
+      refreshes++
+    }
+    const results = (await Promise.all(readers)).flat()
+    let fromIndex = 0
+    const snapshots = new Set<string>()
+    for (const r of results) {
+      assert.equal(r.code, 0, r.err)
+      const json = JSON.parse(r.out) as { source: string; total: number; pins: Pin[] }
+      assert.equal(json.source, 'index', `a read fell back to the API: ${r.err}`)
+      assert.equal(json.pins.length, json.total)
+      const hash = setHash(json.pins.map((p) => p.cid))
+      assert.ok(seen.has(hash), `an answer of ${json.pins.length} pins is not one of the pinsets written`)
+      snapshots.add(hash)
+      fromIndex++
+    }
+    process.stdout.write(
+      `# readers: ${fromIndex} reads by ${READERS} processes during ${refreshes} rewrites; ${snapshots.size} different snapshots seen, all complete\n`,
+    )
+    assert.ok(refreshes >= 5 && snapshots.size >= 3, 'the index really changed under the readers')
+  })
+})
