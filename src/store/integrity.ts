@@ -5,7 +5,7 @@
 // other key-value metadata. A reader checks the metadata digest when it opens the file and a row
 // group's digest before it decodes any byte of that group.
 import { createHash } from 'node:crypto'
-import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup } from 'hyparquet'
+import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup, SchemaElement } from 'hyparquet'
 
 /** Key-value metadata entry: JSON `{ "groups": [hex, ...], "kv": hex }`. */
 export const INTEGRITY_KEY = 'ipfs_kit.integrity'
@@ -18,6 +18,8 @@ export interface ByteRange {
 export interface IntegrityRecord {
   groups: string[]
   kv: string
+  /** Digest of the schema and of every row group's layout: what the decoder is told to do. */
+  structure: string
 }
 
 /** Where a row group's bytes lie: from its first page to the end of its last column chunk. */
@@ -63,6 +65,69 @@ export function kvDigest(kv: readonly KeyValue[]): string {
   return hash.digest('hex')
 }
 
+const text = (v: unknown): string => {
+  if (v === undefined || v === null) return ''
+  if (Array.isArray(v)) return `[${v.map(text).join(',')}]`
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${k}:${text(o[k])}`)
+      .join(',')}}`
+  }
+  return String(v)
+}
+
+/**
+ * Digest of every footer field the decoder acts on: each schema element (type, repetition,
+ * logical and converted types, ...) and each column chunk's layout (codec, encodings, offsets,
+ * sizes, value count). A flipped bit in any of them would make the decoder read checked bytes
+ * the wrong way.
+ */
+export function structureDigest(schema: readonly SchemaElement[], groups: readonly RowGroup[]): string {
+  const hash = createHash('sha256')
+  for (const e of schema) {
+    hash.update(
+      text([
+        e.name,
+        e.type,
+        e.type_length,
+        e.repetition_type,
+        e.converted_type,
+        e.num_children,
+        e.scale,
+        e.precision,
+        e.field_id,
+        e.logical_type,
+      ]),
+    )
+    hash.update('\n')
+  }
+  for (const g of groups) {
+    hash.update(`${Number(g.num_rows)}\n`)
+    for (const c of g.columns) {
+      const m = c.meta_data
+      hash.update(
+        text([
+          m?.type,
+          m?.encodings,
+          m?.path_in_schema,
+          m?.codec,
+          m?.num_values,
+          m?.total_uncompressed_size,
+          m?.total_compressed_size,
+          m?.data_page_offset,
+          m?.dictionary_page_offset,
+          m?.index_page_offset,
+        ]),
+      )
+      hash.update('\n')
+    }
+  }
+  return hash.digest('hex')
+}
+
 /** Reads and checks the integrity record of a parsed footer; throws with a one-line reason. */
 export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): IntegrityRecord {
   const kv = metadata.key_value_metadata ?? []
@@ -78,11 +143,15 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
   if (
     !Array.isArray(record.groups) ||
     !record.groups.every((g) => typeof g === 'string' && hex.test(g)) ||
-    typeof record.kv !== 'string'
+    typeof record.kv !== 'string' ||
+    typeof record.structure !== 'string'
   ) {
     throw new Error('its checksum record is malformed')
   }
   if (record.kv !== kvDigest(kv)) throw new Error('its metadata does not match its checksum (corrupt)')
+  if (record.structure !== structureDigest(metadata.schema, metadata.row_groups)) {
+    throw new Error('its schema or row group layout does not match its checksum (corrupt)')
+  }
   if (record.groups.length !== metadata.row_groups.length) {
     throw new Error(
       `it has ${metadata.row_groups.length} row groups but checksums for ${record.groups.length} (corrupt)`,

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path'
 import type { KeyValue } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
-import { INTEGRITY_KEY, kvDigest, rowGroupDigest, rowGroupRange } from './integrity.js'
+import { INTEGRITY_KEY, kvDigest, rowGroupDigest, rowGroupRange, structureDigest } from './integrity.js'
 import { type IndexFileKind, META } from './layout.js'
 
 export interface IndexFileHeader {
@@ -105,7 +105,11 @@ export async function writeIndexFileAtomic(
     const { start, end } = rowGroupRange(group)
     return rowGroupDigest(written.subarray(start, end), group)
   })
-  parquet.kvMetadata = [...kv, { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv) }) }]
+  const structure = structureDigest(parquet.schema, parquet.row_groups)
+  parquet.kvMetadata = [
+    ...kv,
+    { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv), structure }) },
+  ]
   parquet.finish()
   const bytes = writer.getBytes()
   await replaceFileAtomic(path, bytes)
