@@ -3,13 +3,12 @@
 // `index refresh` runs back to back. No read may fail or fall back to the API, and every answer
 // must be one complete snapshot: its pin set equals one of the sets the node went through.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
-import { CLI } from '../test/helpers/cli.js'
+import { type CliResult, runCli } from '../test/helpers/cli.js'
 import { type DaemonEnv, daemonEnv } from '../test/helpers/daemon.js'
 import { makeTempDir } from '../test/helpers/kubo.js'
 
@@ -33,36 +32,11 @@ after(async () => {
   await d?.cli(['daemon', 'stop'])
 })
 
-/** One reader process: runs `pin list` until the deadline; returns what each run said. */
-function reader(
-  env: Record<string, string>,
-  deadline: number,
-): Promise<Array<{ code: number | null; out: string; err: string }>> {
-  const results: Array<{ code: number | null; out: string; err: string }> = []
-  const once = () =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'pin', 'list', '--json', '--limit', '0'], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let out = ''
-      let err = ''
-      child.stdout.on('data', (c) => {
-        out += c
-      })
-      child.stderr.on('data', (c) => {
-        err += c
-      })
-      child.on('error', reject)
-      child.on('close', (code) => {
-        results.push({ code, out, err })
-        resolve()
-      })
-    })
-  return (async () => {
-    while (Date.now() < deadline) await once()
-    return results
-  })()
+/** One reader process at a time: runs `pin list` until the deadline; returns what each run said. */
+async function reader(env: Record<string, string>, deadline: number): Promise<CliResult[]> {
+  const results: CliResult[] = []
+  while (Date.now() < deadline) results.push(await runCli(['pin', 'list', '--json', '--limit', '0'], { env }))
+  return results
 }
 
 describe(`${READERS} readers for ${SECONDS} s while the index is rewritten`, () => {
@@ -117,9 +91,9 @@ describe(`${READERS} readers for ${SECONDS} s while the index is rewritten`, () 
     let fromIndex = 0
     const snapshots = new Set<string>()
     for (const r of results) {
-      assert.equal(r.code, 0, r.err)
-      const json = JSON.parse(r.out) as { source: string; total: number; pins: Pin[] }
-      assert.equal(json.source, 'index', `a read fell back to the API: ${r.err}`)
+      assert.equal(r.code, 0, r.stderr)
+      const json = JSON.parse(r.stdout) as { source: string; total: number; pins: Pin[] }
+      assert.equal(json.source, 'index', `a read fell back to the API: ${r.stderr}`)
       assert.equal(json.pins.length, json.total)
       const hash = setHash(json.pins.map((p) => p.cid))
       assert.ok(seen.has(hash), `an answer of ${json.pins.length} pins is not one of the pinsets written`)
