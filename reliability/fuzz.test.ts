@@ -10,11 +10,12 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { IndexRejectedError } from '../src/errors.js'
+import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { type PinRow, queryPinFile } from '../src/store/pins.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
 import { readStateFile, type StateRow, writeStateFile } from '../src/store/state.js'
-import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { makeTempDir } from '../test/helpers/kubo.js'
 
 const SECONDS = Number(process.env.IPFS_KIT_FUZZ_SECONDS ?? 60)
@@ -146,19 +147,21 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
       pinsPath,
       {
         kind: 'pins',
-        schemaVersion: 2,
+        schemaVersion: PINS_SCHEMA_VERSION,
         writer: 'ipfs-kit 0.1.0',
         peerId: PEER,
         kuboVersion: '0.43.1',
         generatedAt: new Date(),
       },
-      [
-        { name: 'cid', data: pins.map((p) => p.cid), type: 'STRING' },
-        { name: 'type', data: pins.map((p) => p.type), type: 'STRING' },
-        { name: 'name', data: pins.map((p) => p.name), type: 'STRING', nullable: true },
-        { name: 'indexed_at', data: pins.map(() => new Date()), type: 'TIMESTAMP' },
-      ],
-      pins.length,
+      columnsSource(
+        [
+          { name: 'cid', data: pins.map((p) => p.cid), type: 'STRING' },
+          { name: 'type', data: pins.map((p) => p.type), type: 'STRING' },
+          { name: 'name', data: pins.map((p) => p.name), type: 'STRING', nullable: true },
+          { name: 'indexed_at', data: pins.map(() => new Date()), type: 'TIMESTAMP' },
+        ],
+        pins.length,
+      ),
       { rowGroupSize: 400 },
     )
     const statePath = indexFilePath(dir, 'storage')

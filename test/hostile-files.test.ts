@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto'
 import { chmod, copyFile, mkdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { writeStateFile } from '../src/store/state.js'
-import { writeIndexFileAtomic } from '../src/store/writer.js'
+import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
@@ -91,14 +92,13 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
         pinsPath,
         {
           kind: 'pins',
-          schemaVersion: 2,
+          schemaVersion: PINS_SCHEMA_VERSION,
           writer: 'ipfs-kit 0.1.0',
           peerId,
           kuboVersion: null,
           generatedAt: new Date(),
         },
-        [{ name: 'hash', data: cids(), type: 'STRING' }],
-        truth.length,
+        columnsSource([{ name: 'hash', data: cids(), type: 'STRING' }], truth.length),
       ),
     why: /it has no column cid/,
   },

@@ -166,8 +166,11 @@ describe('ipfs-kit pin', () => {
     assert.deepEqual((await list(['--cid', v1])).json.pins, [v0])
   })
 
-  it('shows pin rm and pin add done through ipfs-kit at once, without waiting for the interval', async () => {
+  it('shows pin rm and pin add done through ipfs-kit at once, from the delta, without rewriting pins.parquet', async () => {
     const before = await kuboPins()
+    const pinsFile = indexFilePath(d.kitPath, 'pins')
+    const written = (await stat(pinsFile)).mtimeMs
+    const cycles = JSON.parse((await d.cli(['index', 'status', '--json'])).stdout).cycles as number
     const toRemove = before.filter((p) => p.type === 'recursive').slice(0, 10)
     for (const p of toRemove) {
       const r = await d.cli(['pin', 'rm', p.cid])
@@ -184,11 +187,44 @@ describe('ipfs-kit pin', () => {
     const { json } = await list()
     assert.equal(json.source, 'index')
     assert.deepEqual(json.pins, truth)
+    assert.equal(json.total, truth.length)
     assert.ok(json.pins.some((p) => p.name === 'fresh 9'))
+    for (const type of ['recursive', 'direct'] as const) {
+      const typed = await list(['--type', type, '--limit', '3'])
+      assert.deepEqual(typed.json.pins, truth.filter((p) => p.type === type).slice(0, 3))
+      assert.equal(typed.json.total, truth.filter((p) => p.type === type).length)
+    }
+    assert.deepEqual((await list(['--cid', fresh[3] as string])).json.pins, [
+      { cid: fresh[3], type: 'recursive', name: 'fresh 3' },
+    ])
+    assert.deepEqual((await list(['--cid', (toRemove[0] as Pin).cid])).json.pins, [])
+    // The changes came from the delta: no full cycle ran and pins.parquet is the one from before.
+    assert.equal((await stat(pinsFile)).mtimeMs, written)
+    assert.equal(JSON.parse((await d.cli(['index', 'status', '--json'])).stdout).cycles, cycles)
+    const deltaFile = join(d.kitPath, 'pin_metadata', 'parquet_storage', 'pins_delta.parquet')
+    assert.ok((await stat(deltaFile)).size > 0)
+    // A full cycle folds them into pins.parquet and empties the delta.
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    await assert.rejects(stat(deltaFile), { code: 'ENOENT' })
+    assert.deepEqual((await list()).json.pins, truth)
+  })
+
+  it('drops a recorded change the node has since undone behind ipfs-kit', async () => {
+    const [cid] = await makeBlocks(1, 'undone', false)
+    assert.equal((await d.cli(['pin', 'add', cid as string])).code, 0)
+    assert.equal((await list(['--cid', cid as string])).json.pins.length, 1)
+    // Unpinned with Kubo directly: the delta still says "added" until the next cycle...
+    await ipfs(['pin', 'rm', cid as string])
+    // ...whose pinset is the one pins.parquet already holds: not rewritten, but the delta is folded.
+    const r = await d.cli(['index', 'refresh'])
+    assert.match(r.stdout, /pins: \d+ rows unchanged/)
+    assert.deepEqual((await list(['--cid', cid as string])).json.pins, [])
+    assert.deepEqual((await list()).json.pins, await kuboPins())
   })
 
   it('leaves pins.parquet alone when the pinset did not change, and still records the check', async () => {
     const path = indexFilePath(d.kitPath, 'pins')
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
     const before = await stat(path)
     await new Promise((r) => setTimeout(r, 50))
     const r = await d.cli(['index', 'refresh'])

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { writePinsFile } from './helpers/index-files.js'
@@ -130,7 +131,7 @@ describe('index store', () => {
         const now = new Date()
         const kv = [
           ['ipfs_kit.kind', 'pins'],
-          ['ipfs_kit.schema_version', '2'],
+          ['ipfs_kit.schema_version', String(PINS_SCHEMA_VERSION)],
           ['ipfs_kit.writer', 'ipfs-kit 0.1.0'],
           ['ipfs_kit.peer_id', PEER],
           ['ipfs_kit.generated_at', now.toISOString()],

@@ -8,8 +8,9 @@ import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 import { writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
+import type { PinDeltaLog } from './pin-delta-log.js'
 
-export const PINS_SCHEMA_VERSION = 2
+export const PINS_SCHEMA_VERSION = 3
 /** Rows per row group: small enough that finding one CID reads little, large enough to compress well. */
 export const PINS_ROW_GROUP_SIZE = 50_000
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
@@ -21,6 +22,8 @@ export interface PinCollectorOptions {
   writer: string
   /** Called with the counts per type after each successful run (for the storage state). */
   onCounts?: (counts: { recursive: number; direct: number }) => void
+  /** The pin changes recorded since the last file; folded in once the new file is in place. */
+  deltaLog?: PinDeltaLog
 }
 
 export function pinCollector(options: PinCollectorOptions): Collector {
@@ -28,39 +31,40 @@ export function pinCollector(options: PinCollectorOptions): Collector {
   return {
     name: 'pins',
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
+      // Every change recorded up to this number was confirmed by Kubo before the stream begins.
+      const deltaSeq = (await options.deltaLog?.snapshot(ctx.peerId)) ?? 0
+      // Columns, not row objects: a million pins are a million strings and little else.
       const cids: string[] = []
-      const types: string[] = []
+      const recursiveFlags: boolean[] = []
       const names: Array<string | null> = []
       for (const type of ['recursive', 'direct'] as const) {
         for await (const pin of ctx.rpc.pinLs({ type, names: true }, { signal: ctx.signal })) {
           cids.push(pin.cid)
-          types.push(type)
-          names.push(pin.name)
+          recursiveFlags.push(type === 'recursive')
+          names.push(pin.name ?? null)
         }
       }
-      const order = cids.map((_, i) => i)
+      const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
+      const order = new Uint32Array(cids.length)
+      for (let i = 0; i < order.length; i++) order[i] = i
       order.sort((a, b) => {
         const x = cids[a] as string
         const y = cids[b] as string
-        return x < y ? -1 : x > y ? 1 : (types[a] as string) < (types[b] as string) ? -1 : 1
+        return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
       })
       const hash = createHash('sha256')
-      const sorted = {
-        cid: new Array<string>(order.length),
-        type: new Array<string>(order.length),
-        name: new Array<string | null>(order.length),
-      }
       let recursive = 0
-      order.forEach((i, k) => {
-        const cid = cids[i] as string
-        const type = types[i] as string
-        const name = names[i] ?? null
-        sorted.cid[k] = cid
-        sorted.type[k] = type
-        sorted.name[k] = name
-        if (type === 'recursive') recursive++
-        hash.update(`${cid}\t${type}\t${name ?? ''}\n`)
-      })
+      let lines = ''
+      for (let k = 0; k < order.length; k++) {
+        const i = order[k] as number
+        if (recursiveFlags[i]) recursive++
+        lines += `${cids[i]}\t${typeOf(i)}\t${names[i] ?? ''}\n`
+        if (lines.length > 65_536) {
+          hash.update(lines)
+          lines = ''
+        }
+      }
+      hash.update(lines)
       const digest = hash.digest('hex')
       const counts = { recursive, direct: order.length - recursive }
       options.onCounts?.(counts)
@@ -71,8 +75,11 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           pinset_sha256: digest,
           checked_at: new Date().toISOString(),
         })
+      const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       if ((await previousPinsetHash(path, ctx.peerId)) === digest) {
         await checked()
+        // The file's pinset is the node's: the recorded changes up to deltaSeq are in it too.
+        await fold()
         return { wrote: false, rows: order.length }
       }
 
@@ -90,18 +97,31 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             [PINSET_HASH_KEY]: digest,
             [COUNT_RECURSIVE_KEY]: String(counts.recursive),
             [COUNT_DIRECT_KEY]: String(counts.direct),
+            [PINS_META.deltaSeq]: String(deltaSeq),
           },
         },
-        [
-          { name: 'cid', data: sorted.cid, type: 'STRING' },
-          { name: 'type', data: sorted.type, type: 'STRING' },
-          { name: 'name', data: sorted.name, type: 'STRING', nullable: true },
-          { name: 'indexed_at', data: sorted.cid.map(() => now), type: 'TIMESTAMP' },
-        ],
-        order.length,
+        {
+          rowCount: order.length,
+          // One row group's columns at a time, in CID order.
+          slice(start, end) {
+            const rows = order.subarray(start, end)
+            return [
+              { name: 'cid', data: Array.from(rows, (i) => cids[i] as string), type: 'STRING' },
+              { name: 'type', data: Array.from(rows, typeOf), type: 'STRING' },
+              {
+                name: 'name',
+                data: Array.from(rows, (i) => names[i] ?? null),
+                type: 'STRING',
+                nullable: true,
+              },
+              { name: 'indexed_at', data: new Array<number>(rows.length).fill(now), type: 'TIMESTAMP' },
+            ]
+          },
+        },
         { rowGroupSize: PINS_ROW_GROUP_SIZE },
       )
       await checked()
+      await fold()
       return { wrote: true, rows: order.length }
     },
   }

@@ -5,12 +5,20 @@ import { chmod, rm } from 'node:fs/promises'
 import { createConnection, createServer, type Server } from 'node:net'
 import { IpfsKitError } from '../errors.js'
 
-export type ControlCommand = 'status' | 'index.pause' | 'index.resume' | 'index.refresh' | 'daemon.stop'
+export type ControlCommand =
+  | 'status'
+  | 'index.pause'
+  | 'index.resume'
+  | 'index.refresh'
+  | 'pins.record'
+  | 'daemon.stop'
 
 export interface ControlRequest {
   cmd: ControlCommand
   /** With index.refresh: the pin change through ipfs-kit that asks for it (counted in files state). */
   note?: 'pin.add' | 'pin.rm'
+  /** With pins.record: the CIDs whose pins just changed through ipfs-kit. */
+  cids?: string[]
 }
 
 type ControlResponse =

@@ -8,6 +8,7 @@ import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config
 import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { IpfsKitError } from '../errors.js'
 import { IndexLoop } from '../indexer/loop.js'
+import { PinDeltaLog } from '../indexer/pin-delta-log.js'
 import { pinCollector } from '../indexer/pins.js'
 import {
   filesCollector,
@@ -172,6 +173,12 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     const intervalS = Number(config.settings['index.interval_s'].value)
     let pinCounts: { recursive: number; direct: number } | null = null
     const pinChanges = { adds: 0, removes: 0 }
+    const deltaLog = new PinDeltaLog({ kitPath: config.path, writer: writerName(), log: log.child('delta') })
+    const collectContext = () => {
+      const rpc = sup.rpc
+      const st = sup.status()
+      return rpc && st.peer_id ? { rpc, peerId: st.peer_id, kuboVersion: st.version } : null
+    }
     const sources: StateSources = {
       kitPath: config.path,
       ipfsPath,
@@ -191,6 +198,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           onCounts: (counts) => {
             pinCounts = counts
           },
+          deltaLog,
         }),
         systemCollector(sources),
         networkCollector(sources),
@@ -199,11 +207,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       ],
       intervalS,
       log: log.child('index'),
-      context: () => {
-        const rpc = sup.rpc
-        const st = sup.status()
-        return rpc && st.peer_id ? { rpc, peerId: st.peer_id, kuboVersion: st.version } : null
-      },
+      context: collectContext,
     })
     const idx = loop
 
@@ -224,6 +228,16 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       kubo: sup.status(),
       index: idx.status(),
     })
+    const refreshOrThrow = async () => {
+      const result = await idx.refresh()
+      const failed = Object.entries(result.outcomes).filter(([, o]) => !o.ok)
+      if (failed.length > 0) {
+        throw new IndexRefreshError(
+          `index refresh failed: ${failed.map(([name, o]) => `${name}: ${o.ok ? '' : o.error}`).join('; ')}`,
+        )
+      }
+      return result
+    }
     const handle = async (req: ControlRequest): Promise<unknown> => {
       switch (req.cmd) {
         case 'status':
@@ -234,17 +248,23 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         case 'index.resume':
           idx.resume()
           return idx.status()
+        case 'pins.record': {
+          // A pin change through ipfs-kit: record what Kubo now holds for these CIDs in the delta.
+          if (req.note === 'pin.add') pinChanges.adds++
+          if (req.note === 'pin.rm') pinChanges.removes++
+          const cids = Array.isArray(req.cids) ? req.cids.filter((c) => typeof c === 'string') : []
+          const ctx = collectContext()
+          if (!ctx) throw new IndexRefreshError('Kubo is not available to confirm the change')
+          const t0 = performance.now()
+          const entries = await deltaLog.record(ctx, cids)
+          if (entries) return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
+          // The delta is full: fold everything into pins.parquet now.
+          return { recorded: [], full_cycle: true, cycle: await refreshOrThrow() }
+        }
         case 'index.refresh': {
           if (req.note === 'pin.add') pinChanges.adds++
           if (req.note === 'pin.rm') pinChanges.removes++
-          const result = await idx.refresh()
-          const failed = Object.entries(result.outcomes).filter(([, o]) => !o.ok)
-          if (failed.length > 0) {
-            throw new IndexRefreshError(
-              `index refresh failed: ${failed.map(([name, o]) => `${name}: ${o.ok ? '' : o.error}`).join('; ')}`,
-            )
-          }
-          return result
+          return refreshOrThrow()
         }
         case 'daemon.stop':
           setImmediate(() => void shutdown('asked by `ipfs-kit daemon stop`', 0))

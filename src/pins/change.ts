@@ -1,5 +1,6 @@
 // `pin add` and `pin rm`: the change goes through Kubo (the node is the truth), then the
-// running manager is asked for a priority refresh, so that the next `pin list` shows it.
+// running manager records what Kubo now holds for those CIDs in pins_delta.parquet, so that the
+// next `pin list` shows it at once (a full rewrite of pins.parquet follows in the background).
 import { loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { connectKubo } from '../kubo/connect.js'
@@ -10,9 +11,9 @@ export interface PinChange {
   pins: string[]
   /** How long Kubo took to confirm the change. */
   kubo_ms: number
-  /** How long the index refresh took after that (null when there was none). */
+  /** How long the index update took after that (null when there was none). */
   refresh_ms: number | null
-  /** The index was refreshed before returning; false when no manager runs. */
+  /** The index shows the change before this returns; false when no manager runs. */
   indexRefreshed: boolean
   /** Why the refresh did not happen or failed, when it did not. */
   refreshProblem: string | null
@@ -20,12 +21,14 @@ export interface PinChange {
 
 async function refreshIndex(
   note: 'pin.add' | 'pin.rm',
+  cids: string[],
 ): Promise<Pick<PinChange, 'indexRefreshed' | 'refreshProblem' | 'refresh_ms'>> {
   const t0 = performance.now()
   try {
+    // Usually a few milliseconds; a full cycle (long at a million pins) when the delta is full.
     await callControl(
       managerFiles(ipfsKitPath()).socket,
-      { cmd: 'index.refresh', note },
+      { cmd: 'pins.record', note, cids },
       { timeoutMs: 30 * 60_000 },
     )
     return { indexRefreshed: true, refreshProblem: null, refresh_ms: Math.round(performance.now() - t0) }
@@ -41,7 +44,7 @@ async function refreshIndex(
     return {
       indexRefreshed: false,
       refresh_ms: null,
-      refreshProblem: `the index refresh failed: ${(err as Error).message}`,
+      refreshProblem: `the index update failed: ${(err as Error).message}`,
     }
   }
 }
@@ -63,7 +66,7 @@ export async function addPin(
     if (event.pins) pins = event.pins
   }
   const kubo_ms = Math.round(performance.now() - t0)
-  return { pins, kubo_ms, ...(await refreshIndex('pin.add')) }
+  return { pins, kubo_ms, ...(await refreshIndex('pin.add', pins.length > 0 ? pins : [cid])) }
 }
 
 export async function removePin(cid: string): Promise<PinChange> {
@@ -71,5 +74,5 @@ export async function removePin(cid: string): Promise<PinChange> {
   const t0 = performance.now()
   const pins = await rpc.pinRm(cid)
   const kubo_ms = Math.round(performance.now() - t0)
-  return { pins, kubo_ms, ...(await refreshIndex('pin.rm')) }
+  return { pins, kubo_ms, ...(await refreshIndex('pin.rm', pins.length > 0 ? pins : [cid])) }
 }

@@ -7,6 +7,7 @@ import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
 import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
+import { type DeltaEntry, pendingChanges, pinOf, readPinDelta } from '../store/pin-delta.js'
 import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
 import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
 
@@ -82,6 +83,54 @@ function totalFromHeader(file: OpenIndexFile, q: PinQuery): number | null {
   return Number.isInteger(n) ? n : null
 }
 
+const byCid = (a: PinRow, b: PinRow) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0)
+
+/**
+ * The rows of pins.parquet that match, with the pending changes of the delta applied: a row
+ * whose CID changed since is replaced by what Kubo said after the change (or dropped), in order.
+ */
+async function* withPending(
+  file: OpenIndexFile,
+  q: PinQuery,
+  limit: number,
+  pending: Map<string, DeltaEntry>,
+): AsyncGenerator<PinRow> {
+  if (pending.size === 0) {
+    yield* queryPinFile(file, q, { limit })
+    return
+  }
+  const adds = [...pending.values()]
+    .map(pinOf)
+    .filter((p): p is PinRow => p !== null && matchesPin(p, q))
+    .sort(byCid)
+  let k = 0
+  // Rows replaced by a change are skipped: read that many more.
+  for await (const row of queryPinFile(file, q, { limit: limit > 0 ? limit + pending.size + 1 : 0 })) {
+    while (k < adds.length && (adds[k] as PinRow).cid < row.cid) yield adds[k++] as PinRow
+    if (!pending.has(row.cid)) yield row
+  }
+  while (k < adds.length) yield adds[k++] as PinRow
+}
+
+/** The total of a query from the file's counts, corrected by the pending changes. */
+async function totalWithPending(
+  file: OpenIndexFile,
+  q: PinQuery,
+  pending: Map<string, DeltaEntry>,
+): Promise<number | null> {
+  const total = totalFromHeader(file, q)
+  if (total === null || pending.size === 0) return total
+  let replaced = 0
+  for await (const row of queryPinFile(file, { cids: [...pending.keys()] }))
+    if (matchesPin(row, q)) replaced++
+  let added = 0
+  for (const e of pending.values()) {
+    const pin = pinOf(e)
+    if (pin && matchesPin(pin, q)) added++
+  }
+  return total - replaced + added
+}
+
 export async function listPins(options: ListOptions): Promise<PinListing> {
   const config = options.config ?? (await loadConfig())
   const kitPath = ipfsKitPath()
@@ -100,9 +149,16 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
     const held: PinRow[] = []
     let file: OpenIndexFile | null = null
     try {
+      // The delta before pins.parquet: the manager drops delta entries only after the
+      // pins.parquet that holds them is in place, so this order never misses a change.
+      const delta = await readPinDelta(kitPath, repo.peerId)
       file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
+      const baseSeqText = file.header.kv[PINS_META.deltaSeq] ?? ''
+      if (!/^\d+$/.test(baseSeqText))
+        throw new IndexRejectedError(file.path, `invalid delta_seq ${JSON.stringify(baseSeqText)}`)
+      const pending = delta ? pendingChanges(delta, Number(baseSeqText)) : new Map<string, DeltaEntry>()
       let exhausted = true
-      for await (const pin of queryPinFile(file, query, { limit })) {
+      for await (const pin of withPending(file, query, limit, pending)) {
         if (limit > 0 && shown >= limit) {
           exhausted = false
           break
@@ -121,7 +177,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
         checked_at: checkedAt,
         stale: Date.now() - Date.parse(checkedAt) > 3 * intervalS * 1000,
         index_rejected: null,
-        total: totalFromHeader(file, query) ?? (exhausted ? shown : null),
+        total: (await totalWithPending(file, query, pending)) ?? (exhausted ? shown : null),
         shown,
       }
     } catch (err) {
@@ -134,8 +190,8 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
           },
         )
       }
-      rejected =
-        err.reason === 'it does not exist' ? 'pins.parquet does not exist yet' : `pins.parquet ${err.reason}`
+      const which = err.file.endsWith('pins_delta.parquet') ? 'pins_delta.parquet' : 'pins.parquet'
+      rejected = err.reason === 'it does not exist' ? `${which} does not exist yet` : `${which} ${err.reason}`
     } finally {
       await file?.close()
     }

@@ -3,6 +3,8 @@
 import { join } from 'node:path'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
+/** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta. */
+export type FileKind = IndexFileKind | 'pins_delta'
 
 export const INDEX_FILES: Record<IndexFileKind, string> = {
   pins: 'pin_metadata/parquet_storage/pins.parquet',
@@ -24,11 +26,22 @@ export function pinsCheckedPath(kitPath: string): string {
   return join(kitPath, 'pin_metadata', 'pins_checked.json')
 }
 
+/**
+ * The pin changes made through ipfs-kit since pins.parquet was written (`pin add`, `pin rm`),
+ * each confirmed with Kubo by the manager and numbered; readers apply the entries numbered above
+ * the `delta_seq` of the pins.parquet they opened. Written atomically like every index file.
+ */
+export function pinsDeltaPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', 'pins_delta.parquet')
+}
+
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
   countRecursive: 'ipfs_kit.count_recursive',
   countDirect: 'ipfs_kit.count_direct',
+  /** The highest delta entry number whose change the pinset of this file already holds. */
+  deltaSeq: 'ipfs_kit.delta_seq',
 } as const
 
 /** Key-value metadata names in every index file. */
@@ -43,9 +56,11 @@ export const META = {
 } as const
 
 /** The schema versions this build reads, per file; a file of any other version is rejected. */
-// Version 2 added the checksums of integrity.ts; a version 1 file is rewritten by the manager.
-export const KNOWN_SCHEMA_VERSIONS: Record<IndexFileKind, readonly number[]> = {
-  pins: [2],
+// Version 2 added the checksums of integrity.ts; pins version 3 the delta_seq that ties it to
+// pins_delta.parquet. A file of an older version is rewritten by the manager on its first cycle.
+export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
+  pins: [3],
+  pins_delta: [1],
   system: [2],
   network: [2],
   storage: [2],
@@ -133,12 +148,20 @@ const PHYSICAL: Record<StateColumnType, string> = {
 }
 
 /** The columns (name and physical type) a file of this kind must have. */
-export const REQUIRED_COLUMNS: Record<IndexFileKind, ReadonlyArray<{ name: string; type: string }>> = {
+export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; type: string }>> = {
   pins: [
     { name: 'cid', type: 'BYTE_ARRAY' },
     { name: 'type', type: 'BYTE_ARRAY' },
     { name: 'name', type: 'BYTE_ARRAY' },
     { name: 'indexed_at', type: 'INT64' },
+  ],
+  pins_delta: [
+    { name: 'seq', type: 'INT64' },
+    { name: 'op', type: 'BYTE_ARRAY' },
+    { name: 'cid', type: 'BYTE_ARRAY' },
+    { name: 'type', type: 'BYTE_ARRAY' },
+    { name: 'name', type: 'BYTE_ARRAY' },
+    { name: 'recorded_at', type: 'INT64' },
   ],
   system: STATE_COLUMNS.system.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   network: STATE_COLUMNS.network.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
@@ -153,8 +176,9 @@ export const REQUIRED_COLUMNS: Record<IndexFileKind, ReadonlyArray<{ name: strin
 export const MAX_TEXT_CELL_BYTES = 4096
 
 /** The columns that hold CIDs, which a reader checks before it prints any of them. */
-export const CID_COLUMNS: Record<IndexFileKind, readonly string[]> = {
+export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins: ['cid'],
+  pins_delta: ['cid'],
   system: [],
   network: [],
   storage: [],

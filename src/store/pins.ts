@@ -34,9 +34,9 @@ async function cidParser(): Promise<CidParser> {
   return parseCid
 }
 
-export function matchesPin(row: PinRow, q: PinQuery): boolean {
+export function matchesPin(row: PinRow, q: PinQuery, cidSet?: ReadonlySet<string>): boolean {
   if (q.type && row.type !== q.type) return false
-  if (q.cids && !q.cids.includes(row.cid)) return false
+  if (q.cids && !(cidSet ? cidSet.has(row.cid) : q.cids.includes(row.cid))) return false
   if (q.name !== undefined) {
     if (row.name === null) return false
     if (q.nameExact ? row.name !== q.name : !row.name.includes(q.name)) return false
@@ -77,6 +77,7 @@ export async function* queryPinFile(
 ): AsyncGenerator<PinRow> {
   const parse = await cidParser()
   await checkCidStatistics(file)
+  const cidSet = q.cids && q.cids.length > 4 ? new Set(q.cids) : undefined
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
@@ -120,7 +121,7 @@ export async function* queryPinFile(
         )
       }
       const row: PinRow = { cid: r.cid, type: r.type, name: typeof r.name === 'string' ? r.name : null }
-      if (!matchesPin(row, q)) continue
+      if (!matchesPin(row, q, cidSet)) continue
       try {
         parse(row.cid)
       } catch {

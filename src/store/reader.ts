@@ -10,7 +10,7 @@ import { IndexRejectedError } from '../errors.js'
 import { checkFooterIntegrity, type VerifiedBuffer, verifyingBuffer } from './integrity.js'
 import {
   CID_COLUMNS,
-  type IndexFileKind,
+  type FileKind,
   KNOWN_SCHEMA_VERSIONS,
   MAX_TEXT_CELL_BYTES,
   META,
@@ -18,7 +18,7 @@ import {
 } from './layout.js'
 
 export interface IndexHeader {
-  kind: IndexFileKind
+  kind: FileKind
   schemaVersion: number
   writer: string
   peerId: string
@@ -67,7 +67,7 @@ function fileBuffer(fh: FileHandle, size: number): AsyncBuffer {
   }
 }
 
-function parseHeader(path: string, kind: IndexFileKind, metadata: FileMetaData): IndexHeader {
+function parseHeader(path: string, kind: FileKind, metadata: FileMetaData): IndexHeader {
   const reject = (reason: string) => new IndexRejectedError(path, reason)
   const kv: Record<string, string> = {}
   for (const { key, value } of metadata.key_value_metadata ?? []) kv[key] = value ?? ''
@@ -140,7 +140,7 @@ function parseHeader(path: string, kind: IndexFileKind, metadata: FileMetaData):
  */
 export async function openIndexFile(
   path: string,
-  kind: IndexFileKind,
+  kind: FileKind,
   expectedPeerId: string,
 ): Promise<OpenIndexFile> {
   const reject = (reason: string) => new IndexRejectedError(path, reason)
@@ -231,7 +231,7 @@ export async function checkCidStatistics(file: OpenIndexFile): Promise<void> {
 }
 
 /** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */
-export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind): Promise<void> {
+export async function verifyCidColumns(file: OpenIndexFile, kind: FileKind): Promise<void> {
   const columns = CID_COLUMNS[kind]
   if (columns.length === 0 || file.header.rowCount === 0) return
   if (kind === 'pins') await checkCidStatistics(file)
@@ -262,7 +262,7 @@ export async function verifyCidColumns(file: OpenIndexFile, kind: IndexFileKind)
 
 function verifyCidRows(
   file: OpenIndexFile,
-  kind: IndexFileKind,
+  kind: FileKind,
   columns: readonly string[],
   rows: Record<string, unknown>[],
   firstRow: number,
@@ -273,7 +273,7 @@ function verifyCidRows(
     for (const col of columns) {
       const value = row[col]
       // A state file may have no value where the node reported none (null, with its reason).
-      if ((value === null || value === undefined) && kind !== 'pins') continue
+      if ((value === null || value === undefined) && kind !== 'pins' && kind !== 'pins_delta') continue
       try {
         if (typeof value !== 'string' || value.length > MAX_TEXT_CELL_BYTES)
           throw new Error('not a CID string')
@@ -290,7 +290,7 @@ function verifyCidRows(
 /** Opens, validates (CIDs included) and closes a file: for `doctor` and status displays. */
 export async function checkIndexFile(
   path: string,
-  kind: IndexFileKind,
+  kind: FileKind,
   expectedPeerId: string,
 ): Promise<IndexFileCheck> {
   let file: OpenIndexFile

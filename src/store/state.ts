@@ -5,7 +5,7 @@ import type { ColumnSource } from 'hyparquet-writer'
 import { IndexRejectedError } from '../errors.js'
 import { type IndexFileKind, MAX_TEXT_CELL_BYTES, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
 import { type IndexHeader, openIndexFile, verifyCidColumns } from './reader.js'
-import { type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
+import { columnsSource, type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
 
 export type StateKind = Exclude<IndexFileKind, 'pins'>
 export type StateValue = string | number | boolean | Date | null
@@ -40,8 +40,7 @@ export async function writeStateFile(
       schemaVersion: STATE_SCHEMA_VERSION,
       extra: { ...header.extra, ...extraMeta, [NULL_REASONS_KEY]: JSON.stringify(nullReasons) },
     },
-    columns,
-    rows.length,
+    columnsSource(columns, rows.length),
   )
 }
 

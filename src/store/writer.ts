@@ -1,16 +1,16 @@
 // The only way index files are written: the whole file to a temporary file in the same folder,
 // fsync, rename over the old one, fsync the folder. A reader sees the old file or the new one.
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { KeyValue } from 'hyparquet'
+import type { KeyValue, RowGroup } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
 import { INTEGRITY_KEY, kvDigest, rowGroupDigest, rowGroupRange, structureDigest } from './integrity.js'
-import { type IndexFileKind, META } from './layout.js'
+import { type FileKind, META } from './layout.js'
 
 export interface IndexFileHeader {
-  kind: IndexFileKind
+  kind: FileKind
   schemaVersion: number
   writer: string
   peerId: string
@@ -30,13 +30,21 @@ export interface WriteIndexOptions {
  * A reader sees the old file or the new one, never a mix; a crash leaves at most a temporary
  * file, which the next manager start removes.
  */
-async function replaceFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+async function replaceFileAtomic(
+  path: string,
+  write: Uint8Array | string | ((fh: FileHandle) => Promise<number>),
+): Promise<number> {
   const dir = dirname(path)
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
   const fh = await open(tmp, 'wx', 0o600)
+  let size: number
   try {
-    await fh.writeFile(bytes)
+    if (typeof write === 'function') size = await write(fh)
+    else {
+      await fh.writeFile(write)
+      size = typeof write === 'string' ? Buffer.byteLength(write) : write.byteLength
+    }
     await fh.sync()
   } catch (err) {
     await fh.close()
@@ -57,6 +65,7 @@ async function replaceFileAtomic(path: string, bytes: Uint8Array | string): Prom
   } finally {
     await dh.close()
   }
+  return size
 }
 
 /** A small JSON side note for readers (such as when an unchanged index was last checked), written atomically. */
@@ -67,12 +76,35 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 /** The prefix of temporary files, so that a later start can find and remove a crashed write's leftovers. */
 export const TEMP_PREFIX = '.tmp-'
 
-/** Writes a Parquet file atomically; returns its size in bytes. */
+/**
+ * The rows of a file, handed out one row group at a time, so that a writer never needs a second
+ * copy of a million rows: `slice(start, end)` gives the columns of rows [start, end).
+ */
+export interface RowSource {
+  rowCount: number
+  slice(start: number, end: number): ColumnSource[]
+}
+
+/** A RowSource over whole columns (for small files). */
+export function columnsSource(columns: ColumnSource[], rowCount: number): RowSource {
+  return {
+    rowCount,
+    slice: (start, end) =>
+      start === 0 && end === rowCount
+        ? columns
+        : columns.map((c) => ({ ...c, data: c.data.slice(start, end) })),
+  }
+}
+
+/**
+ * Writes a Parquet file atomically; returns its size in bytes. Row groups are encoded one at a
+ * time and each goes to the temporary file (and into its checksum) as soon as it is encoded, so
+ * the memory this takes is one row group, not the file.
+ */
 export async function writeIndexFileAtomic(
   path: string,
   header: IndexFileHeader,
-  columns: ColumnSource[],
-  rowCount: number,
+  rows: RowSource,
   options: WriteIndexOptions = {},
 ): Promise<number> {
   const kv: KeyValue[] = [
@@ -82,36 +114,55 @@ export async function writeIndexFileAtomic(
     { key: META.peerId, value: header.peerId },
     { key: META.kuboVersion, value: header.kuboVersion ?? '' },
     { key: META.generatedAt, value: header.generatedAt.toISOString() },
-    { key: META.rowCount, value: String(rowCount) },
+    { key: META.rowCount, value: String(rows.rowCount) },
     ...Object.entries(header.extra ?? {}).map(([key, value]) => ({ key, value })),
   ]
-  const writer = new ByteWriter()
-  const parquet = new ParquetWriter({
-    writer,
-    schema: schemaFromColumnData({ columnData: columns }),
-    createdBy: header.writer,
-    // Whole values in min/max statistics: a truncated max would be below the real one and
-    // make a reader skip the row group that holds the CID it looks for.
-    statisticsTruncateLength: Number.POSITIVE_INFINITY,
+  const groupSize = Math.max(1, options.rowGroupSize ?? rows.rowCount)
+  return replaceFileAtomic(path, async (fh) => {
+    const writer = new ByteWriter(1 << 20)
+    /** The file offset of writer's first buffered byte. */
+    let flushed = 0
+    const flush = async () => {
+      const bytes = writer.getBytes()
+      let at = 0
+      while (at < bytes.length)
+        at += (await fh.write(bytes, at, bytes.length - at, flushed + at)).bytesWritten
+      flushed += bytes.length
+      writer.index = 0
+    }
+    const parquet = new ParquetWriter({
+      writer,
+      schema: schemaFromColumnData({ columnData: rows.slice(0, Math.min(groupSize, rows.rowCount)) }),
+      createdBy: header.writer,
+      // Whole values in min/max statistics: a truncated max would be below the real one and
+      // make a reader skip the row group that holds the CID it looks for.
+      statisticsTruncateLength: Number.POSITIVE_INFINITY,
+    })
+    const groups: string[] = []
+    for (let start = 0; start < rows.rowCount; start += groupSize) {
+      const end = Math.min(rows.rowCount, start + groupSize)
+      parquet.write({
+        // No page indexes: readers do not use them, and every byte they do use is checksummed.
+        columnData: rows.slice(start, end).map(({ name, data }) => ({ name, data, offsetIndex: false })),
+        rowGroupSize: end - start,
+      })
+      // The row group is encoded and still in the buffer: checksum it, then write it out.
+      const group = parquet.row_groups[parquet.row_groups.length - 1] as RowGroup
+      const range = rowGroupRange(group)
+      groups.push(
+        rowGroupDigest(writer.getBytes().subarray(range.start - flushed, range.end - flushed), group),
+      )
+      await flush()
+      // Encoding a row group is synchronous: give the event loop a turn between groups.
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const structure = structureDigest(parquet.schema, parquet.row_groups)
+    parquet.kvMetadata = [
+      ...kv,
+      { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv), structure }) },
+    ]
+    parquet.finish()
+    await flush()
+    return flushed
   })
-  parquet.write({
-    // No page indexes: readers do not use them, and every byte they do use is checksummed.
-    columnData: columns.map(({ name, data }) => ({ name, data, offsetIndex: false })),
-    ...(options.rowGroupSize ? { rowGroupSize: options.rowGroupSize } : {}),
-  })
-  // The row groups are written; their checksums go into the footer, which comes next.
-  const written = writer.getBytes()
-  const groups = parquet.row_groups.map((group) => {
-    const { start, end } = rowGroupRange(group)
-    return rowGroupDigest(written.subarray(start, end), group)
-  })
-  const structure = structureDigest(parquet.schema, parquet.row_groups)
-  parquet.kvMetadata = [
-    ...kv,
-    { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv), structure }) },
-  ]
-  parquet.finish()
-  const bytes = writer.getBytes()
-  await replaceFileAtomic(path, bytes)
-  return bytes.byteLength
 }

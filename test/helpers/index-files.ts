@@ -3,7 +3,8 @@
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
 import { PINS_SCHEMA_VERSION } from '../../src/indexer/pins.js'
-import { writeIndexFileAtomic } from '../../src/store/writer.js'
+import { META, PINS_META } from '../../src/store/layout.js'
+import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
 
 export interface FakePinsOptions {
   peerId: string
@@ -28,14 +29,21 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       peerId: o.peerId,
       kuboVersion: '0.43.1',
       generatedAt: now,
-      ...(o.extra ? { extra: o.extra } : {}),
+      // A claimed row count other than the real one overrides the written one (later keys win).
+      extra: {
+        [PINS_META.deltaSeq]: '0',
+        ...o.extra,
+        ...(o.rowCountClaim !== undefined ? { [META.rowCount]: String(o.rowCountClaim) } : {}),
+      },
     },
-    [
-      { name: 'cid', data: o.cids, type: 'STRING' },
-      { name: 'type', data: o.types ?? o.cids.map(() => 'recursive'), type: 'STRING' },
-      { name: 'name', data: o.names ?? o.cids.map(() => null), type: 'STRING', nullable: true },
-      { name: 'indexed_at', data: o.cids.map(() => now), type: 'TIMESTAMP' },
-    ],
-    o.rowCountClaim ?? o.cids.length,
+    columnsSource(
+      [
+        { name: 'cid', data: o.cids, type: 'STRING' },
+        { name: 'type', data: o.types ?? o.cids.map(() => 'recursive'), type: 'STRING' },
+        { name: 'name', data: o.names ?? o.cids.map(() => null), type: 'STRING', nullable: true },
+        { name: 'indexed_at', data: o.cids.map(() => now), type: 'TIMESTAMP' },
+      ],
+      o.cids.length,
+    ),
   )
 }
