@@ -243,7 +243,7 @@ async function bench(pins) {
     row(
       '`pin add` visible in `pin list --cid`',
       `${addMs.toFixed(0)} ms`,
-      'after Kubo confirmed the pin (refresh + one query)',
+      'after Kubo confirmed the pin (recorded in the delta + one query)',
       '≤ 1 s',
       addMs <= 1000 ? 'met' : 'NOT met',
     )

@@ -11,8 +11,13 @@ import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 
 export const PINS_SCHEMA_VERSION = 3
-/** Rows per row group: small enough that finding one CID reads little, large enough to compress well. */
-export const PINS_ROW_GROUP_SIZE = 50_000
+/**
+ * Rows per row group: a CID lookup reads and decodes one group, so small enough for that to take
+ * a few milliseconds, large enough that a million pins make a footer of 100 groups.
+ */
+export const PINS_ROW_GROUP_SIZE = 10_000
+/** Bytes per data page: `--limit 10` decodes the first page only (about 1,000 rows), not the group. */
+export const PINS_PAGE_SIZE = 65_536
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
 const COUNT_DIRECT_KEY = PINS_META.countDirect
@@ -118,7 +123,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             ]
           },
         },
-        { rowGroupSize: PINS_ROW_GROUP_SIZE },
+        { rowGroupSize: PINS_ROW_GROUP_SIZE, pageSize: PINS_PAGE_SIZE },
       )
       await checked()
       await fold()

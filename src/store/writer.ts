@@ -22,6 +22,8 @@ export interface IndexFileHeader {
 
 export interface WriteIndexOptions {
   rowGroupSize?: number
+  /** Bytes per data page (hyparquet-writer's default is 1 MiB). */
+  pageSize?: number
 }
 
 /**
@@ -145,6 +147,7 @@ export async function writeIndexFileAtomic(
         // No page indexes: readers do not use them, and every byte they do use is checksummed.
         columnData: rows.slice(start, end).map(({ name, data }) => ({ name, data, offsetIndex: false })),
         rowGroupSize: end - start,
+        ...(options.pageSize ? { pageSize: options.pageSize } : {}),
       })
       // The row group is encoded and still in the buffer: checksum it, then write it out.
       const group = parquet.row_groups[parquet.row_groups.length - 1] as RowGroup
