@@ -7,7 +7,8 @@ import { chmod, copyFile, mkdir, readFile, rm, stat, symlink, truncate, writeFil
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
-import { indexFilePath } from '../src/store/layout.js'
+import { indexFilePath, pinsDeltaPath } from '../src/store/layout.js'
+import { type DeltaEntry, writePinDelta } from '../src/store/pin-delta.js'
 import { writeStateFile } from '../src/store/state.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -264,6 +265,67 @@ describe('hostile and broken index files', () => {
       await writeFile(path, saved)
     }
   })
+
+  const deltaPath = () => pinsDeltaPath(d.kitPath)
+  const entry = (cid: string, op: 'add' | 'rm' = 'add'): DeltaEntry => ({
+    seq: 1_000_000,
+    op,
+    cid,
+    type: op === 'add' ? 'recursive' : null,
+    name: null,
+    recorded_at: new Date(),
+  })
+  const header = (over: { peerId?: string; writer?: string } = {}) => ({
+    writer: over.writer ?? 'ipfs-kit 0.1.0',
+    peerId: over.peerId ?? peerId,
+    kuboVersion: '0.43.1',
+    generatedAt: new Date(),
+  })
+  const deltaCases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp }> = [
+    {
+      what: "another node's delta",
+      make: () =>
+        writePinDelta(d.kitPath, header({ peerId: OTHER_PEER }), [entry(truth[0]?.cid as string, 'rm')]),
+      why: /pins_delta\.parquet .*belongs to peer/,
+    },
+    {
+      what: 'a mock delta that adds a pin the node does not have',
+      make: async () => {
+        const fake = (await ipfs(['add', '-Q', '--only-hash', '--cid-version=1', '/etc/hostname'])).trim()
+        await writePinDelta(d.kitPath, header({ writer: 'mock-delta 1.0' }), [entry(fake)])
+      },
+      why: /pins_delta\.parquet .*writer is "mock-delta 1.0", not ipfs-kit/,
+    },
+    {
+      what: 'a delta edited on disk',
+      make: async () => {
+        await writePinDelta(d.kitPath, header(), [entry(truth[1]?.cid as string, 'rm')])
+        const bytes = await readFile(deltaPath())
+        flipCidLetter(bytes, truth[1]?.cid as string)
+        await writeFile(deltaPath(), bytes)
+      },
+      why: /pins_delta\.parquet row group 0 does not match its checksum/,
+    },
+  ]
+  for (const c of deltaCases) {
+    it(`pin list refuses ${c.what}, answers from Kubo, and the next cycle removes it`, async () => {
+      await c.make()
+      const r = await d.cli(['pin', 'list', '--json', '--limit', '0'], 60_000)
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stderr, c.why)
+      const json = JSON.parse(r.stdout) as { source: string; pins: Pin[] }
+      assert.equal(json.source, 'api')
+      assert.deepEqual(json.pins, truth)
+      assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+      await assert.rejects(stat(deltaPath()), { code: 'ENOENT' })
+      const again = JSON.parse((await d.cli(['pin', 'list', '--json', '--limit', '0'])).stdout) as {
+        source: string
+        pins: Pin[]
+      }
+      assert.equal(again.source, 'index')
+      assert.deepEqual(again.pins, truth)
+    })
+  }
 
   it('a damaged pins file is rewritten by the next cycle even when the pinset did not change', async () => {
     const bytes = Buffer.from(valid)

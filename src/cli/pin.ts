@@ -114,7 +114,7 @@ const group: CommandGroup = {
     },
     add: {
       usage: 'pin add <cid> [--name <text>] [--direct]',
-      summary: 'pin through Kubo (recursive unless --direct), then refresh the index so pin list shows it',
+      summary: 'pin through Kubo (recursive unless --direct); pin list shows it as soon as this returns',
       options: [
         '--name <text>     a name for the pin',
         '--direct          pin only this block, not its DAG',
@@ -149,7 +149,7 @@ const group: CommandGroup = {
     },
     rm: {
       usage: 'pin rm <cid>',
-      summary: 'unpin through Kubo, then refresh the index',
+      summary: 'unpin through Kubo; pin list stops showing it as soon as this returns',
       options: ['--json            {"pins","kubo_ms","refresh_ms","indexRefreshed","refreshProblem"}'],
       async run(args) {
         const { values, positionals } = parseFlags('pin rm', args, JSON_FLAG, { min: 1, max: 1 })

@@ -134,13 +134,16 @@ export class PinDeltaLog {
     })
   }
 
-  /** Drops the entries a pins.parquet with delta_seq `upTo` holds (after it is in place). */
+  /**
+   * Drops the entries a pins.parquet with delta_seq `upTo` holds (after it is in place), and
+   * rewrites the delta (or removes it when empty) every cycle, so that a file put in its place
+   * by anything else does not outlive the cycle.
+   */
   fold(ctx: RecordContext, upTo: number): Promise<void> {
     return this.#serial(async () => {
       await this.#load(ctx.peerId)
-      const before = this.#entries.length
       this.#entries = this.#entries.filter((e) => e.seq > upTo)
-      if (this.#entries.length !== before) await this.#save(ctx)
+      await this.#save(ctx)
     })
   }
 }
