@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util'
 import { makeRepo } from './make-repo.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const CLI = join(root, 'dist/src/cli/main.js')
+const CLI = join(root, 'bin/ipfs-kit.cjs')
 const { values } = parseArgs({
   options: {
     pins: { type: 'string', default: '4154' },

@@ -75,6 +75,7 @@ describe('bad command-line input', () => {
       const log = join(root, 'imports.log')
       const r = await runCli(args, {
         nodeArgs: ['--import', TRACE],
+        modules: true,
         env: {
           IPFS_KIT_PATH: kit,
           IPFS_PATH: join(root, 'ipfs'),

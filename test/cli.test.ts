@@ -1,7 +1,7 @@
 // The ipfs-kit binary itself: help that lists every command group, exit codes of DESIGN.md, and
 // a start path that loads nothing heavy.
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +24,7 @@ describe('ipfs-kit CLI', () => {
     const log = join(await makeTempDir('trace'), 'imports.log')
     const r = await runCli(['--help'], {
       nodeArgs: ['--import', TRACE],
+      modules: true,
       env: { IPFS_KIT_TEST_IMPORT_LOG: log },
     })
     assert.equal(r.code, 0)
@@ -46,6 +47,37 @@ describe('ipfs-kit CLI', () => {
     const d = await runCli(['daemon', 'start', '--help'])
     assert.equal(d.code, 0)
     assert.match(d.stdout, /--interval <s>/)
+  })
+
+  it('keeps a V8 code cache per command shape, and answers the same from a damaged or unwritable one', async () => {
+    const cache = await makeTempDir('code-cache')
+    const env = { IPFS_KIT_CACHE: cache }
+    const first = await runCli(['config', 'show', '--json'], { env })
+    assert.equal(first.code, 0, first.stderr)
+    const dir = join(cache, 'v8')
+    const files = await readdir(dir)
+    assert.equal(files.length, 1)
+    assert.match(files[0] as string, /-configshow--json\.bin$/)
+    // Garbage in its place: V8 refuses it, the command answers the same, the cache is rewritten.
+    const path = join(dir, files[0] as string)
+    await writeFile(path, 'not a code cache')
+    const second = await runCli(['config', 'show', '--json'], { env })
+    assert.equal(second.code, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout)
+    assert.notEqual(await readFile(path, 'utf8').catch(() => ''), 'not a code cache')
+    // A cache folder it cannot write (root can write anywhere: then it is only not refused).
+    await chmod(dir, 0o500)
+    try {
+      const third = await runCli(['config', 'show'], { env })
+      assert.equal(third.code, 0, third.stderr)
+      assert.equal(third.stderr, '')
+    } finally {
+      await chmod(dir, 0o700)
+    }
+    const before = await readdir(dir)
+    const off = await runCli(['--version'], { env: { ...env, IPFS_KIT_NO_CODE_CACHE: '1' } })
+    assert.equal(off.code, 0)
+    assert.deepEqual(await readdir(dir), before, 'IPFS_KIT_NO_CODE_CACHE=1 writes no cache')
   })
 
   it('--version prints the package version', async () => {

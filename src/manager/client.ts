@@ -12,7 +12,11 @@ import { ManagerAlreadyRunningError, readLock, runningManager } from './lock.js'
 import type { ManagerStatus } from './manager.js'
 import { isProcessAlive, processStartTime } from './process-info.js'
 
-const CLI_MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
+/** The script the manager runs: the launcher this CLI was started by, or this build's main.js. */
+function cliMain(): string {
+  const launcher = (globalThis as { __ipfsKitLauncher?: unknown }).__ipfsKitLauncher
+  return typeof launcher === 'string' ? launcher : fileURLToPath(new URL('../cli/main.js', import.meta.url))
+}
 
 export async function managerStatus(files: ManagerFiles, timeoutMs = 5_000): Promise<ManagerStatus> {
   return (await callControl(files.socket, { cmd: 'status' }, { timeoutMs })) as ManagerStatus
@@ -62,7 +66,7 @@ export async function startDetached(files: ManagerFiles, options: StartOptions):
   // cycles are dominated by Kubo's pin stream, and at a million pins this halves its peak memory.
   const child = spawn(
     process.execPath,
-    ['--optimize-for-size', CLI_MAIN, 'daemon', 'start', '--foreground', ...options.args],
+    ['--optimize-for-size', cliMain(), 'daemon', 'start', '--foreground', ...options.args],
     {
       detached: true,
       stdio: ['ignore', out, out],

@@ -2,7 +2,10 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
+/** What users run: the launcher with the one-file build. */
+export const CLI = fileURLToPath(new URL('../../../bin/ipfs-kit.cjs', import.meta.url))
+/** The same CLI as separate ES modules, for tests that trace which modules a command loads. */
+export const CLI_MODULES = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))
 
 export interface CliResult {
   code: number | null
@@ -12,13 +15,23 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string | undefined>; nodeArgs?: string[]; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>
+    nodeArgs?: string[]
+    timeoutMs?: number
+    /** Run the ES-module build instead of the launcher. */
+    modules?: boolean
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], {
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [...(options.nodeArgs ?? []), options.modules ? CLI_MODULES : CLI, ...args],
+      {
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => {
