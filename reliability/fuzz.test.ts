@@ -158,7 +158,6 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
           { name: 'cid', data: pins.map((p) => p.cid), type: 'STRING' },
           { name: 'type', data: pins.map((p) => p.type), type: 'STRING' },
           { name: 'name', data: pins.map((p) => p.name), type: 'STRING', nullable: true },
-          { name: 'indexed_at', data: pins.map(() => new Date()), type: 'TIMESTAMP' },
         ],
         pins.length,
       ),

@@ -113,7 +113,7 @@ describe('index store', () => {
         assert.ok(CID.parse(forged))
         await replaceFirst(p, original, forged)
       },
-      /row group 0 does not match its checksum/,
+      /row group 0 column cid does not match its checksum/,
     ],
     [
       'edited metadata',

@@ -112,14 +112,16 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             const rows = order.subarray(start, end)
             return [
               { name: 'cid', data: Array.from(rows, (i) => cids[i] as string), type: 'STRING' },
-              { name: 'type', data: Array.from(rows, typeOf), type: 'STRING' },
+              // Only the cid column's min/max are used (to skip row groups): no statistics for
+              // the others keeps the footer, which every query parses, small.
+              { name: 'type', data: Array.from(rows, typeOf), type: 'STRING', statistics: false },
               {
                 name: 'name',
                 data: Array.from(rows, (i) => names[i] ?? null),
                 type: 'STRING',
                 nullable: true,
+                statistics: false,
               },
-              { name: 'indexed_at', data: new Array<number>(rows.length).fill(now), type: 'TIMESTAMP' },
             ]
           },
         },

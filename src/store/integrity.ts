@@ -1,13 +1,14 @@
 // Checksums inside every index file, so that a reader never hands out a value the manager did not
 // write: a flipped byte in a CID can make another valid CID, which no CID check would catch.
-// The footer carries one SHA-256 per row group, over the row group's bytes, its row count and
-// the min/max statistics of its `cid` column (readers skip row groups by them), and one over all
-// other key-value metadata. A reader checks the metadata digest when it opens the file and a row
-// group's digest before it decodes any byte of that group.
+// The footer carries one SHA-256 per column chunk, over the chunk's bytes, its row group's row
+// count and the min/max statistics of the group's `cid` column (readers skip row groups by them),
+// and one over all other key-value metadata. A reader checks the metadata digest when it opens
+// the file and a chunk's digest before it decodes any byte of that chunk, and reads only the
+// chunks of the columns it needs.
 import { createHash } from 'node:crypto'
 import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup, SchemaElement } from 'hyparquet'
 
-/** Key-value metadata entry: JSON `{ "groups": [hex, ...], "kv": hex }`. */
+/** Key-value metadata entry: JSON `{ "groups": [[hex per column chunk], ...], "kv": hex, "structure": hex }`. */
 export const INTEGRITY_KEY = 'ipfs_kit.integrity'
 
 export interface ByteRange {
@@ -16,29 +17,23 @@ export interface ByteRange {
 }
 
 export interface IntegrityRecord {
-  groups: string[]
+  /** Per row group, one digest per column chunk, in the schema's column order. */
+  groups: string[][]
   kv: string
   /** Digest of the schema and of every row group's layout: what the decoder is told to do. */
   structure: string
 }
 
-/** Where a row group's bytes lie: from its first page to the end of its last column chunk. */
-export function rowGroupRange(group: RowGroup): ByteRange {
-  let start = Number.POSITIVE_INFINITY
-  let end = 0
-  for (const chunk of group.columns) {
-    const m = chunk.meta_data
-    if (!m) throw new Error('a column chunk has no metadata')
-    const first = Number(m.dictionary_page_offset ?? m.data_page_offset)
-    const size = Number(m.total_compressed_size)
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(size) || first < 0 || size < 0) {
-      throw new Error('a column chunk has an impossible offset or size')
-    }
-    start = Math.min(start, first)
-    end = Math.max(end, first + size)
+/** Where one column chunk's bytes lie: from its first page (dictionary or data) to its end. */
+export function chunkRange(group: RowGroup, column: number): ByteRange {
+  const m = group.columns[column]?.meta_data
+  if (!m) throw new Error('a column chunk has no metadata')
+  const start = Number(m.dictionary_page_offset ?? m.data_page_offset)
+  const size = Number(m.total_compressed_size)
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 0 || size < 0) {
+    throw new Error('a column chunk has an impossible offset or size')
   }
-  if (group.columns.length === 0) throw new Error('a row group has no columns')
-  return { start, end }
+  return { start, end: start + size }
 }
 
 /** The cid column's min and max statistics of a row group, as text ('' when absent). */
@@ -49,11 +44,13 @@ function cidBounds(group: RowGroup): [string, string] {
   return [text(stats?.min_value), text(stats?.max_value)]
 }
 
-export function rowGroupDigest(bytes: Uint8Array, group: RowGroup): string {
+/** The digest of one column chunk's bytes, with its row group's row count and cid bounds. */
+export function chunkDigest(bytes: Uint8Array, group: RowGroup, column: number): string {
   const [min, max] = cidBounds(group)
+  const path = group.columns[column]?.meta_data?.path_in_schema.join('.') ?? ''
   return createHash('sha256')
     .update(bytes)
-    .update(`\0${Number(group.num_rows)}\0${min}\0${max}`)
+    .update(`\0${Number(group.num_rows)}\0${column}\0${path}\0${min}\0${max}`)
     .digest('hex')
 }
 
@@ -104,27 +101,19 @@ export function structureDigest(schema: readonly SchemaElement[], groups: readon
     )
     hash.update('\n')
   }
+  // Column chunks: only primitives and arrays of them, joined directly (a file of a million pins
+  // has hundreds of chunks, and this runs on every query).
+  const p = (v: unknown) => (v === undefined || v === null ? '' : String(v))
+  const list = (v: readonly unknown[] | undefined) => (v ? v.map(p).join(',') : '')
+  let lines = ''
   for (const g of groups) {
-    hash.update(`${Number(g.num_rows)}\n`)
+    lines += `${Number(g.num_rows)}\n`
     for (const c of g.columns) {
       const m = c.meta_data
-      hash.update(
-        text([
-          m?.type,
-          m?.encodings,
-          m?.path_in_schema,
-          m?.codec,
-          m?.num_values,
-          m?.total_uncompressed_size,
-          m?.total_compressed_size,
-          m?.data_page_offset,
-          m?.dictionary_page_offset,
-          m?.index_page_offset,
-        ]),
-      )
-      hash.update('\n')
+      lines += `[${p(m?.type)},[${list(m?.encodings)}],[${list(m?.path_in_schema)}],${p(m?.codec)},${p(m?.num_values)},${p(m?.total_uncompressed_size)},${p(m?.total_compressed_size)},${p(m?.data_page_offset)},${p(m?.dictionary_page_offset)},${p(m?.index_page_offset)}]\n`
     }
   }
+  hash.update(lines)
   return hash.digest('hex')
 }
 
@@ -142,7 +131,7 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
   const hex = /^[0-9a-f]{64}$/
   if (
     !Array.isArray(record.groups) ||
-    !record.groups.every((g) => typeof g === 'string' && hex.test(g)) ||
+    !record.groups.every((g) => Array.isArray(g) && g.every((d) => typeof d === 'string' && hex.test(d))) ||
     typeof record.kv !== 'string' ||
     typeof record.structure !== 'string'
   ) {
@@ -157,38 +146,52 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
       `it has ${metadata.row_groups.length} row groups but checksums for ${record.groups.length} (corrupt)`,
     )
   }
-  // Row groups lie one after the other between the leading magic bytes and the footer.
+  // Column chunks lie one after the other between the leading magic bytes and the footer.
   let previousEnd = 4
   for (const [i, group] of metadata.row_groups.entries()) {
-    let range: ByteRange
-    try {
-      range = rowGroupRange(group)
-    } catch (err) {
-      throw new Error(`row group ${i}: ${(err as Error).message}`)
+    if (group.columns.length === 0) throw new Error(`row group ${i}: a row group has no columns`)
+    if (record.groups[i]?.length !== group.columns.length) {
+      throw new Error(
+        `row group ${i} has ${group.columns.length} column chunks but other checksums (corrupt)`,
+      )
     }
-    if (range.start < previousEnd || range.end > fileSize - 8) {
-      throw new Error(`row group ${i} lies outside the file or overlaps another (corrupt)`)
+    for (let c = 0; c < group.columns.length; c++) {
+      let range: ByteRange
+      try {
+        range = chunkRange(group, c)
+      } catch (err) {
+        throw new Error(`row group ${i}: ${(err as Error).message}`)
+      }
+      if (range.start < previousEnd || range.end > fileSize - 8) {
+        throw new Error(`row group ${i} lies outside the file or overlaps another (corrupt)`)
+      }
+      previousEnd = range.end
     }
-    previousEnd = range.end
   }
   return record
 }
 
-/** An AsyncBuffer whose row groups are checked against their digests before they are decoded. */
+/** An AsyncBuffer whose column chunks are checked against their digests before they are decoded. */
 export interface VerifiedBuffer extends AsyncBuffer {
   /**
-   * Reads and checks every row group holding rows [rowStart, rowEnd), and keeps their bytes for
-   * the decoding that follows. Throws the reader's refusal on a mismatch. Call it before each
-   * decode: the decoder asks for many ranges at once, and a refusal raised inside one of them
-   * could go unhandled.
+   * Reads and checks the column chunks of these columns (all when none are named) in every row
+   * group holding rows [rowStart, rowEnd), and keeps their bytes for the decoding that follows.
+   * Throws the reader's refusal on a mismatch. Call it before each decode, naming at least the
+   * columns the decode reads: the decoder asks for many ranges at once, and a refusal raised
+   * inside one of them could go unhandled.
    */
-  verifyRows(rowStart: number, rowEnd: number): Promise<void>
+  verifyRows(rowStart: number, rowEnd: number, columns?: readonly string[]): Promise<void>
+}
+
+interface Chunk extends ByteRange {
+  group: number
+  column: number
 }
 
 /**
- * A VerifiedBuffer over a file: a slice that touches a row group is served from that group's
- * checked bytes. Bytes outside every row group (the footer, checked at open) come straight from
- * the source.
+ * A VerifiedBuffer over a file: a slice that touches a column chunk is served from that chunk's
+ * checked bytes. Bytes outside every chunk (the footer, checked at open) come straight from the
+ * source.
  */
 export function verifyingBuffer(
   source: AsyncBuffer,
@@ -196,20 +199,42 @@ export function verifyingBuffer(
   record: IntegrityRecord,
   onReject: (reason: string) => Error,
 ): VerifiedBuffer {
-  const ranges = metadata.row_groups.map(rowGroupRange)
+  const columnNames = metadata.schema.slice(1).map((s) => s.name)
+  // Every chunk, in file order (checkFooterIntegrity made sure they do not overlap).
+  const chunks: Chunk[] = []
+  for (const [group, g] of metadata.row_groups.entries()) {
+    for (let column = 0; column < g.columns.length; column++) {
+      chunks.push({ ...chunkRange(g, column), group, column })
+    }
+  }
   const firstRows: number[] = []
   let rows = 0
   for (const group of metadata.row_groups) {
     firstRows.push(rows)
     rows += Number(group.num_rows)
   }
-  // The groups of the current decode, checked.
+  /** The chunk holding byte `at`, or the index where the next chunk starts (as -index-1). */
+  function find(at: number): number {
+    let lo = 0
+    let hi = chunks.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const c = chunks[mid] as Chunk
+      if (at < c.start) hi = mid - 1
+      else if (at >= c.end) lo = mid + 1
+      else return mid
+    }
+    return -lo - 1
+  }
+  // The chunks of the current decode, checked.
   let checked = new Map<number, Uint8Array>()
   async function load(index: number): Promise<Uint8Array> {
-    const range = ranges[index] as ByteRange
-    const bytes = new Uint8Array(await source.slice(range.start, range.end))
-    if (rowGroupDigest(bytes, metadata.row_groups[index] as RowGroup) !== record.groups[index]) {
-      throw onReject(`row group ${index} does not match its checksum (corrupt)`)
+    const c = chunks[index] as Chunk
+    const bytes = new Uint8Array(await source.slice(c.start, c.end))
+    const group = metadata.row_groups[c.group] as RowGroup
+    if (chunkDigest(bytes, group, c.column) !== record.groups[c.group]?.[c.column]) {
+      const name = columnNames[c.column] ?? String(c.column)
+      throw onReject(`row group ${c.group} column ${name} does not match its checksum (corrupt)`)
     }
     return bytes
   }
@@ -217,33 +242,36 @@ export function verifyingBuffer(
     const out = new Uint8Array(Math.max(0, stop - start))
     let at = start
     while (at < stop) {
-      const index = ranges.findIndex((r) => at >= r.start && at < r.end)
+      const index = find(at)
       if (index < 0) {
-        // Not inside a group: copy up to the next group's start (or the end).
-        const until = Math.min(ranges.find((r) => r.start > at)?.start ?? stop, stop)
+        // Not inside a chunk: copy up to the next chunk's start (or the end).
+        const until = Math.min(chunks[-index - 1]?.start ?? stop, stop)
         out.set(new Uint8Array(await source.slice(at, until)), at - start)
         at = until
         continue
       }
-      const range = ranges[index] as ByteRange
+      const c = chunks[index] as Chunk
       let bytes = checked.get(index)
       if (!bytes) {
         bytes = await load(index)
         checked.set(index, bytes)
       }
-      const until = Math.min(range.end, stop)
-      out.set(bytes.subarray(at - range.start, until - range.start), at - start)
+      const until = Math.min(c.end, stop)
+      out.set(bytes.subarray(at - c.start, until - c.start), at - start)
       at = until
     }
     return out.buffer
   }
   return {
     byteLength: source.byteLength,
-    async verifyRows(rowStart: number, rowEnd: number): Promise<void> {
+    async verifyRows(rowStart: number, rowEnd: number, columns?: readonly string[]): Promise<void> {
+      const wanted = columns ? new Set(columns) : null
       const next = new Map<number, Uint8Array>()
-      for (const [index, first] of firstRows.entries()) {
-        const last = first + Number(metadata.row_groups[index]?.num_rows)
+      for (const [index, c] of chunks.entries()) {
+        const first = firstRows[c.group] as number
+        const last = first + Number(metadata.row_groups[c.group]?.num_rows)
         if (last <= rowStart || first >= rowEnd || last === first) continue
+        if (wanted && !wanted.has(columnNames[c.column] ?? '')) continue
         next.set(index, checked.get(index) ?? (await load(index)))
       }
       checked = next

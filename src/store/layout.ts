@@ -153,7 +153,6 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
     { name: 'cid', type: 'BYTE_ARRAY' },
     { name: 'type', type: 'BYTE_ARRAY' },
     { name: 'name', type: 'BYTE_ARRAY' },
-    { name: 'indexed_at', type: 'INT64' },
   ],
   pins_delta: [
     { name: 'seq', type: 'INT64' },

@@ -76,31 +76,61 @@ export async function* queryPinFile(
   options: { limit?: number } = {},
 ): AsyncGenerator<PinRow> {
   const parse = await cidParser()
-  await checkCidStatistics(file)
+  // A lookup skips row groups by their cid bounds (and could answer "not pinned" from them
+  // alone), so it checks them all first; other queries read the groups they need and check
+  // each CID they hand out.
+  if (q.cids !== undefined) await checkCidStatistics(file)
   const cidSet = q.cids && q.cids.length > 4 ? new Set(q.cids) : undefined
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
-  for (const group of candidateGroups(file, q)) {
-    if (budget <= 0) return
-    const rowEnd = Math.min(group.end, group.start + budget)
-    budget -= rowEnd - group.start
-    await file.buffer.verifyRows(group.start, rowEnd)
-    let rows: Record<string, unknown>[]
+  const decode = async (columns: string[], rowStart: number, rowEnd: number) => {
+    await file.buffer.verifyRows(rowStart, rowEnd, columns)
     try {
-      rows = await parquetReadObjects({
+      return await parquetReadObjects({
         file: file.buffer,
         metadata: file.metadata,
-        columns: ['cid', 'type', 'name'],
-        rowStart: group.start,
+        columns,
+        rowStart,
         rowEnd,
       })
     } catch (err) {
       throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
     }
+  }
+  for (const group of candidateGroups(file, q)) {
+    if (budget <= 0) return
+    let rowStart = group.start
+    let rowEnd = Math.min(group.end, group.start + budget)
+    budget -= rowEnd - rowStart
+    // A CID or name filter reads its own column first, and the other columns only for the span
+    // of rows that match: a lookup decodes one column of the group and one row of the others;
+    // few pins have a name, so a group's name column is small and quick to read.
+    let groupLastCid: unknown
+    if (q.cids !== undefined || q.name !== undefined) {
+      const column = q.cids !== undefined ? 'cid' : 'name'
+      const values = await decode([column], group.start, group.end)
+      const hit =
+        column === 'cid'
+          ? (r: Record<string, unknown>) =>
+              typeof r.cid === 'string' && (cidSet ? cidSet.has(r.cid) : (q.cids as string[]).includes(r.cid))
+          : (r: Record<string, unknown>) =>
+              typeof r.name === 'string' &&
+              (q.nameExact ? r.name === q.name : r.name.includes(q.name as string))
+      if (column === 'cid') groupLastCid = values.at(-1)?.cid
+      const first = values.findIndex(hit)
+      if (first < 0) {
+        const lastCid = groupLastCid
+        if (typeof lastCid === 'string' && q.cids?.every((c) => lastCid > c)) return
+        continue
+      }
+      rowStart = group.start + first
+      rowEnd = group.start + values.findLastIndex(hit) + 1
+    }
+    const rows = await decode(['cid', 'type', 'name'], rowStart, rowEnd)
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as { cid: unknown; type: unknown; name: unknown }
-      const rowNo = group.start + i
+      const rowNo = rowStart + i
       if (typeof r.cid !== 'string') throw new IndexRejectedError(file.path, `row ${rowNo} has no CID`)
       if (r.type !== 'recursive' && r.type !== 'direct') {
         throw new IndexRejectedError(
@@ -133,7 +163,8 @@ export async function* queryPinFile(
       yield row
     }
     // Rows are sorted by CID: once past the CID asked for, no later group can hold it.
-    const last = rows.length > 0 ? (rows[rows.length - 1] as { cid: unknown }).cid : undefined
+    const last =
+      groupLastCid ?? (rows.length > 0 ? (rows[rows.length - 1] as { cid: unknown }).cid : undefined)
     if (q.cids !== undefined && typeof last === 'string' && q.cids.every((c) => last > c)) return
   }
 }

@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path'
 import type { KeyValue, RowGroup } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
-import { INTEGRITY_KEY, kvDigest, rowGroupDigest, rowGroupRange, structureDigest } from './integrity.js'
+import { chunkDigest, chunkRange, INTEGRITY_KEY, kvDigest, structureDigest } from './integrity.js'
 import { type FileKind, META } from './layout.js'
 
 export interface IndexFileHeader {
@@ -140,20 +140,28 @@ export async function writeIndexFileAtomic(
       // make a reader skip the row group that holds the CID it looks for.
       statisticsTruncateLength: Number.POSITIVE_INFINITY,
     })
-    const groups: string[] = []
+    const groups: string[][] = []
     for (let start = 0; start < rows.rowCount; start += groupSize) {
       const end = Math.min(rows.rowCount, start + groupSize)
       parquet.write({
         // No page indexes: readers do not use them, and every byte they do use is checksummed.
-        columnData: rows.slice(start, end).map(({ name, data }) => ({ name, data, offsetIndex: false })),
+        columnData: rows.slice(start, end).map(({ name, data, statistics }) => ({
+          name,
+          data,
+          offsetIndex: false,
+          statistics: statistics ?? true,
+        })),
         rowGroupSize: end - start,
         ...(options.pageSize ? { pageSize: options.pageSize } : {}),
       })
-      // The row group is encoded and still in the buffer: checksum it, then write it out.
+      // The row group is encoded and still in the buffer: checksum each column chunk, then write it out.
       const group = parquet.row_groups[parquet.row_groups.length - 1] as RowGroup
-      const range = rowGroupRange(group)
+      const buffered = writer.getBytes()
       groups.push(
-        rowGroupDigest(writer.getBytes().subarray(range.start - flushed, range.end - flushed), group),
+        group.columns.map((_, c) => {
+          const range = chunkRange(group, c)
+          return chunkDigest(buffered.subarray(range.start - flushed, range.end - flushed), group, c)
+        }),
       )
       await flush()
       // Encoding a row group is synchronous: give the event loop a turn between groups.

@@ -41,7 +41,6 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
         { name: 'cid', data: o.cids, type: 'STRING' },
         { name: 'type', data: o.types ?? o.cids.map(() => 'recursive'), type: 'STRING' },
         { name: 'name', data: o.names ?? o.cids.map(() => null), type: 'STRING', nullable: true },
-        { name: 'indexed_at', data: o.cids.map(() => now), type: 'TIMESTAMP' },
       ],
       o.cids.length,
     ),
