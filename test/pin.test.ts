@@ -234,8 +234,11 @@ describe('ipfs-kit pin', () => {
       await readFile(join(d.kitPath, 'pin_metadata', 'pins_checked.json'), 'utf8'),
     ) as {
       checked_at: string
+      interval_s: number
     }
     assert.ok(Date.parse(checked.checked_at) > before.mtimeMs)
+    // The interval of this run (--interval 3600), not the default 30 s: readers judge staleness by it.
+    assert.equal(checked.interval_s, 3600)
   })
 
   it('opens in DuckDB with the same rows', async () => {

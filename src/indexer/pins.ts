@@ -29,6 +29,8 @@ export interface PinCollectorOptions {
   onCounts?: (counts: { recursive: number; direct: number }) => void
   /** The pin changes recorded since the last file; folded in once the new file is in place. */
   deltaLog?: PinDeltaLog
+  /** The interval this manager indexes at now (stretched when cycles are long), for readers that judge how stale the index is. */
+  intervalS?: () => number
 }
 
 export function pinCollector(options: PinCollectorOptions): Collector {
@@ -79,6 +81,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           peer_id: ctx.peerId,
           pinset_sha256: digest,
           checked_at: new Date().toISOString(),
+          ...(options.intervalS ? { interval_s: options.intervalS() } : {}),
         })
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       if ((await previousPinsetHash(path, ctx.peerId)) === digest) {

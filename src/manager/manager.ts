@@ -199,6 +199,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
             pinCounts = counts
           },
           deltaLog,
+          intervalS: () => loop?.status().effective_interval_s ?? intervalS,
         }),
         systemCollector(sources),
         networkCollector(sources),

@@ -55,12 +55,20 @@ export interface ListOptions {
   config?: IpfsKitConfig
 }
 
-async function freshness(kitPath: string, file: OpenIndexFile): Promise<string | null> {
+/**
+ * When the manager last confirmed the file still matches the node, and the interval it indexes
+ * at (which a `daemon start --interval` may have set for that run only), from its side note.
+ */
+async function freshness(
+  kitPath: string,
+  file: OpenIndexFile,
+): Promise<{ checkedAt: string | null; intervalS: number | null }> {
   try {
     const checked = JSON.parse(await readFile(pinsCheckedPath(kitPath), 'utf8')) as {
       peer_id?: string
       pinset_sha256?: string
       checked_at?: string
+      interval_s?: unknown
     }
     if (
       checked.peer_id === file.header.peerId &&
@@ -68,12 +76,17 @@ async function freshness(kitPath: string, file: OpenIndexFile): Promise<string |
       typeof checked.checked_at === 'string' &&
       !Number.isNaN(Date.parse(checked.checked_at))
     ) {
-      return checked.checked_at
+      const interval = checked.interval_s
+      return {
+        checkedAt: checked.checked_at,
+        intervalS:
+          typeof interval === 'number' && Number.isFinite(interval) && interval > 0 ? interval : null,
+      }
     }
   } catch {
     // no note: the file's own time is all we know
   }
-  return null
+  return { checkedAt: null, intervalS: null }
 }
 
 function totalFromHeader(file: OpenIndexFile, q: PinQuery): number | null {
@@ -170,12 +183,14 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
         shown++
       }
       for (const pin of held) options.onPin(pin)
-      const checkedAt = (await freshness(kitPath, file)) ?? file.header.generatedAt.toISOString()
+      const fresh = await freshness(kitPath, file)
+      const checkedAt = fresh.checkedAt ?? file.header.generatedAt.toISOString()
+      const staleAfterS = 3 * (fresh.intervalS ?? intervalS)
       return {
         source: 'index',
         generated_at: file.header.generatedAt.toISOString(),
         checked_at: checkedAt,
-        stale: Date.now() - Date.parse(checkedAt) > 3 * intervalS * 1000,
+        stale: Date.now() - Date.parse(checkedAt) > staleAfterS * 1000,
         index_rejected: null,
         total: (await totalWithPending(file, query, pending)) ?? (exhausted ? shown : null),
         shown,

@@ -1,7 +1,7 @@
 // Queries over pins.parquet for `pin list`: rows come out in CID order, a CID lookup reads only
 // the row groups whose min/max statistics can hold it, a limit stops reading early, and every
 // CID is checked with multiformats before it is handed out (a bad one rejects the file).
-import { parquetReadObjects } from 'hyparquet'
+import { parquetRead, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
 import { checkCidStatistics, type OpenIndexFile } from './reader.js'
@@ -98,6 +98,29 @@ export async function* queryPinFile(
       throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
     }
   }
+  /** One column's values for rows [rowStart, rowEnd), as an array (no object per row). */
+  const decodeColumn = async (column: string, rowStart: number, rowEnd: number) => {
+    await file.buffer.verifyRows(rowStart, rowEnd, [column])
+    const values = new Array<unknown>(rowEnd - rowStart).fill(undefined)
+    try {
+      await parquetRead({
+        file: file.buffer,
+        metadata: file.metadata,
+        columns: [column],
+        rowStart,
+        rowEnd,
+        onChunk: (chunk) => {
+          for (let i = 0; i < chunk.columnData.length; i++) {
+            const at = chunk.rowStart + i - rowStart
+            if (at >= 0 && at < values.length) values[at] = chunk.columnData[i]
+          }
+        },
+      })
+    } catch (err) {
+      throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
+    }
+    return values
+  }
   for (const group of candidateGroups(file, q)) {
     if (budget <= 0) return
     let rowStart = group.start
@@ -109,15 +132,14 @@ export async function* queryPinFile(
     let groupLastCid: unknown
     if (q.cids !== undefined || q.name !== undefined) {
       const column = q.cids !== undefined ? 'cid' : 'name'
-      const values = await decode([column], group.start, group.end)
+      const values = await decodeColumn(column, group.start, group.end)
       const hit =
         column === 'cid'
-          ? (r: Record<string, unknown>) =>
-              typeof r.cid === 'string' && (cidSet ? cidSet.has(r.cid) : (q.cids as string[]).includes(r.cid))
-          : (r: Record<string, unknown>) =>
-              typeof r.name === 'string' &&
-              (q.nameExact ? r.name === q.name : r.name.includes(q.name as string))
-      if (column === 'cid') groupLastCid = values.at(-1)?.cid
+          ? (v: unknown) =>
+              typeof v === 'string' && (cidSet ? cidSet.has(v) : (q.cids as string[]).includes(v))
+          : (v: unknown) =>
+              typeof v === 'string' && (q.nameExact ? v === q.name : v.includes(q.name as string))
+      if (column === 'cid') groupLastCid = values.at(-1)
       const first = values.findIndex(hit)
       if (first < 0) {
         const lastCid = groupLastCid
