@@ -1,6 +1,7 @@
 // Readers under rewrites: 8 processes loop `pin list --json --limit 0` for 60 s
-// (IPFS_KIT_READERS_SECONDS) while the pinset changes (pins added and removed through Kubo) and
-// `index refresh` runs back to back. No read may fail or fall back to the API, and every answer
+// (IPFS_KIT_READERS_SECONDS) while the pinset changes: in turns, pins added and removed through
+// Kubo followed by `index refresh`, and pins added and removed one at a time through ipfs-kit
+// (recorded in pins_delta.parquet, no rewrite). No read may fail or fall back to the API, and every answer
 // must be one complete snapshot: its pin set equals one of the sets the node went through.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
@@ -76,16 +77,36 @@ describe(`${READERS} readers for ${SECONDS} s while the index is rewritten`, () 
     const deadline = Date.now() + SECONDS * 1000
     const readers = Array.from({ length: READERS }, () => reader(env.env, deadline))
     let refreshes = 0
-    while (Date.now() < deadline) {
-      // Add a few pins and remove a few, through Kubo, then rewrite the index at once.
-      for (const cid of await newBlocks(5)) current.add(cid)
-      const gone = [...current].slice(0, 3)
-      await ipfs(['pin', 'rm', ...gone])
-      for (const cid of gone) current.delete(cid)
-      seen.add(setHash(current))
-      const r = await env.cli(['index', 'refresh'])
-      assert.equal(r.code, 0, r.stderr)
-      refreshes++
+    let deltaChanges = 0
+    for (let round = 0; Date.now() < deadline; round++) {
+      if (round % 2 === 0) {
+        // Add a few pins and remove a few, through Kubo, then rewrite the index at once.
+        for (const cid of await newBlocks(5)) current.add(cid)
+        const gone = [...current].slice(0, 3)
+        await ipfs(['pin', 'rm', ...gone])
+        for (const cid of gone) current.delete(cid)
+        seen.add(setHash(current))
+        const r = await env.cli(['index', 'refresh'])
+        assert.equal(r.code, 0, r.stderr)
+        refreshes++
+      } else {
+        // One change at a time through ipfs-kit: each is recorded in the delta, no rewrite.
+        for (let i = 0; i < 2; i++) {
+          const file = join(dir, `d${serial++}`)
+          await writeFile(file, `readers delta block ${serial} ${Date.now()}`)
+          const [cid] = (await ipfs(['block', 'put', '--cid-codec=raw', file])).trim().split('\n')
+          const added = await env.cli(['pin', 'add', cid as string])
+          assert.equal(added.code, 0, added.stderr)
+          current.add(cid as string)
+          seen.add(setHash(current))
+          const gone = [...current][i] as string
+          const removed = await env.cli(['pin', 'rm', gone])
+          assert.equal(removed.code, 0, removed.stderr)
+          current.delete(gone)
+          seen.add(setHash(current))
+          deltaChanges += 2
+        }
+      }
     }
     const results = (await Promise.all(readers)).flat()
     let fromIndex = 0
@@ -101,8 +122,11 @@ describe(`${READERS} readers for ${SECONDS} s while the index is rewritten`, () 
       fromIndex++
     }
     process.stdout.write(
-      `# readers: ${fromIndex} reads by ${READERS} processes during ${refreshes} rewrites; ${snapshots.size} different snapshots seen, all complete\n`,
+      `# readers: ${fromIndex} reads by ${READERS} processes during ${refreshes} rewrites and ${deltaChanges} pin changes through ipfs-kit (the delta); ${snapshots.size} different snapshots seen, all complete\n`,
     )
-    assert.ok(refreshes >= 5 && snapshots.size >= 3, 'the index really changed under the readers')
+    assert.ok(
+      refreshes >= 5 && deltaChanges >= 8 && snapshots.size >= 3,
+      'the index really changed under the readers',
+    )
   })
 })

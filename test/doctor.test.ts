@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { indexFilePath } from '../src/store/layout.js'
+import { writePinDelta } from '../src/store/pin-delta.js'
 import { runCli } from './helpers/cli.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { kuboBin, makeTempDir, startKubo, type TestKubo } from './helpers/kubo.js'
@@ -102,6 +103,42 @@ describe('ipfs-kit doctor', () => {
       const pins = report.index.files.find((f) => f.kind === 'pins')
       assert.equal(pins?.status, 'invalid')
       assert.match(pins?.reason ?? '', new RegExp(`belongs to peer ${other}`))
+    })
+
+    it('checks pins_delta.parquet when there is one, and fails on a damaged one', async () => {
+      const kit = await makeTempDir('kit')
+      const cids = (await kubo.ipfs(['pin', 'ls', '--type=recursive', '--quiet'])).trim().split('\n')
+      await writePins(kit, kubo.peerId, cids)
+      const env = { IPFS_PATH: kubo.ipfsPath, IPFS_KIT_PATH: kit, IPFS_KIT_IPFS_BIN: await kuboBin() }
+      assert.equal(
+        (await doctor(env)).report.index.files.some((f) => f.kind === 'pins_delta'),
+        false,
+      )
+      const header = {
+        writer: 'ipfs-kit 0.1.0',
+        peerId: kubo.peerId,
+        kuboVersion: null,
+        generatedAt: new Date(),
+      }
+      const entry = {
+        seq: 1,
+        op: 'rm' as const,
+        cid: cids[0] as string,
+        type: null,
+        name: null,
+        recorded_at: new Date(),
+      }
+      await writePinDelta(kit, header, [entry])
+      const good = (await doctor(env)).report.index.files.find((f) => f.kind === 'pins_delta')
+      assert.equal(good?.status, 'valid')
+      assert.equal(good?.rows, 1)
+      await writePinDelta(kit, { ...header, writer: 'mock-delta 1.0' }, [entry])
+      const { code, report } = await doctor(env)
+      assert.equal(code, 1)
+      assert.equal(report.index.status, 'fail')
+      const bad = report.index.files.find((f) => f.kind === 'pins_delta')
+      assert.equal(bad?.status, 'invalid')
+      assert.match(bad?.reason ?? '', /writer is "mock-delta 1.0", not ipfs-kit/)
     })
 
     it('fails when the api file points at a daemon that is gone', async () => {

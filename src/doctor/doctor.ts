@@ -8,7 +8,13 @@ import { describeAddress, parseApiMultiaddr } from '../kubo/address.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
 import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
 import { KuboRpc } from '../kubo/rpc.js'
-import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
+import {
+  type FileKind,
+  INDEX_FILES,
+  type IndexFileKind,
+  indexFilePath,
+  pinsDeltaPath,
+} from '../store/layout.js'
 import { checkIndexFile } from '../store/reader.js'
 
 export type CheckStatus = 'ok' | 'warn' | 'fail'
@@ -51,7 +57,7 @@ export interface DoctorReport {
   index: Check & {
     path: string
     files: Array<{
-      kind: IndexFileKind
+      kind: FileKind
       path: string
       status: 'missing' | 'valid' | 'invalid' | 'unchecked'
       reason: string | null
@@ -220,6 +226,21 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       generated_at: check.status === 'valid' ? check.header.generatedAt.toISOString() : null,
       rows: check.status === 'valid' ? check.header.rowCount : null,
     })
+  }
+  if (repo.peer_id) {
+    // The pins delta exists only between a pin change through ipfs-kit and the next cycle.
+    const path = pinsDeltaPath(kitPath)
+    const check = await checkIndexFile(path, 'pins_delta', repo.peer_id)
+    if (check.status !== 'missing') {
+      files.push({
+        kind: 'pins_delta',
+        path,
+        status: check.status,
+        reason: check.status === 'invalid' ? check.reason : null,
+        generated_at: check.status === 'valid' ? check.header.generatedAt.toISOString() : null,
+        rows: check.status === 'valid' ? check.header.rowCount : null,
+      })
+    }
   }
   const invalid = files.filter((f) => f.status === 'invalid')
   const missing = files.filter((f) => f.status === 'missing' || f.status === 'unchecked')

@@ -84,6 +84,8 @@ export async function* queryPinFile(
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
+  const singleFilter = [q.cids, q.name, q.type].filter((f) => f !== undefined).length === 1
+  let matchBudget = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY
   const decode = async (columns: string[], rowStart: number, rowEnd: number) => {
     await file.buffer.verifyRows(rowStart, rowEnd, columns)
     try {
@@ -126,19 +128,22 @@ export async function* queryPinFile(
     let rowStart = group.start
     let rowEnd = Math.min(group.end, group.start + budget)
     budget -= rowEnd - rowStart
-    // A CID or name filter reads its own column first, and the other columns only for the span
-    // of rows that match: a lookup decodes one column of the group and one row of the others;
-    // few pins have a name, so a group's name column is small and quick to read.
+    // A filter reads its own column first, and the other columns only for the span of rows
+    // that match: a lookup decodes one column of the group and one row of the others; few pins
+    // have a name, so a group's name column is small; the type column is a dictionary of two.
     let groupLastCid: unknown
-    if (q.cids !== undefined || q.name !== undefined) {
-      const column = q.cids !== undefined ? 'cid' : 'name'
+    const column =
+      q.cids !== undefined ? 'cid' : q.name !== undefined ? 'name' : q.type !== undefined ? 'type' : null
+    if (column !== null) {
       const values = await decodeColumn(column, group.start, group.end)
       const hit =
         column === 'cid'
           ? (v: unknown) =>
               typeof v === 'string' && (cidSet ? cidSet.has(v) : (q.cids as string[]).includes(v))
-          : (v: unknown) =>
-              typeof v === 'string' && (q.nameExact ? v === q.name : v.includes(q.name as string))
+          : column === 'name'
+            ? (v: unknown) =>
+                typeof v === 'string' && (q.nameExact ? v === q.name : v.includes(q.name as string))
+            : (v: unknown) => v === q.type
       if (column === 'cid') groupLastCid = values.at(-1)
       const first = values.findIndex(hit)
       if (first < 0) {
@@ -146,8 +151,17 @@ export async function* queryPinFile(
         if (typeof lastCid === 'string' && q.cids?.every((c) => lastCid > c)) return
         continue
       }
+      // With this column the only filter, every hit is a match: stop the span at the last one
+      // the limit can use (one more than it, so that the caller knows more match).
+      let last = first
+      let hits = 0
+      for (let i = first; i < values.length; i++) {
+        if (!hit(values[i])) continue
+        last = i
+        if (singleFilter && ++hits >= matchBudget) break
+      }
       rowStart = group.start + first
-      rowEnd = group.start + values.findLastIndex(hit) + 1
+      rowEnd = group.start + last + 1
     }
     const rows = await decode(['cid', 'type', 'name'], rowStart, rowEnd)
     for (let i = 0; i < rows.length; i++) {
@@ -182,8 +196,10 @@ export async function* queryPinFile(
           `row ${rowNo} has an invalid CID: ${JSON.stringify(row.cid.slice(0, 80))}`,
         )
       }
+      matchBudget--
       yield row
     }
+    if (singleFilter && matchBudget <= 0) return
     // Rows are sorted by CID: once past the CID asked for, no later group can hold it.
     const last =
       groupLastCid ?? (rows.length > 0 ? (rows[rows.length - 1] as { cid: unknown }).cid : undefined)
