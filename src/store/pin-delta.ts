@@ -3,11 +3,10 @@
 // is what Kubo answered for that CID right after the change (the manager asks it), numbered in
 // order. pins.parquet records the highest number its pinset already holds (delta_seq); a reader
 // applies only the entries above it, so a delta older than the file it is read with is harmless.
-import { parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { pinsDeltaPath } from './layout.js'
 import type { PinRow, PinType } from './pins.js'
-import { openIndexFile, verifyCidColumns } from './reader.js'
+import { openIndexFile, readRows, verifyCidColumns } from './reader.js'
 import { columnsSource, type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
 
 export const PINS_DELTA_SCHEMA_VERSION = 1
@@ -60,13 +59,7 @@ export async function readPinDelta(kitPath: string, peerId: string): Promise<Del
   }
   try {
     await verifyCidColumns(file, 'pins_delta')
-    await file.buffer.verifyRows(0, file.header.rowCount)
-    let rows: Record<string, unknown>[]
-    try {
-      rows = await parquetReadObjects({ file: file.buffer, metadata: file.metadata })
-    } catch (err) {
-      throw new IndexRejectedError(path, `its rows cannot be read (${(err as Error).message})`)
-    }
+    const rows = await readRows(file)
     const entries: DeltaEntry[] = []
     let previous = 0
     for (const [i, r] of rows.entries()) {

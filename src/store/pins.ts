@@ -1,10 +1,9 @@
 // Queries over pins.parquet for `pin list`: rows come out in CID order, a CID lookup reads only
 // the row groups whose min/max statistics can hold it, a limit stops reading early, and every
 // CID is checked with multiformats before it is handed out (a bad one rejects the file).
-import { parquetRead, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
-import { checkCidStatistics, type OpenIndexFile } from './reader.js'
+import { checkCidStatistics, type OpenIndexFile, readColumn, readRows } from './reader.js'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -86,43 +85,6 @@ export async function* queryPinFile(
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
   const singleFilter = [q.cids, q.name, q.type].filter((f) => f !== undefined).length === 1
   let matchBudget = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY
-  const decode = async (columns: string[], rowStart: number, rowEnd: number) => {
-    await file.buffer.verifyRows(rowStart, rowEnd, columns)
-    try {
-      return await parquetReadObjects({
-        file: file.buffer,
-        metadata: file.metadata,
-        columns,
-        rowStart,
-        rowEnd,
-      })
-    } catch (err) {
-      throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
-    }
-  }
-  /** One column's values for rows [rowStart, rowEnd), as an array (no object per row). */
-  const decodeColumn = async (column: string, rowStart: number, rowEnd: number) => {
-    await file.buffer.verifyRows(rowStart, rowEnd, [column])
-    const values = new Array<unknown>(rowEnd - rowStart).fill(undefined)
-    try {
-      await parquetRead({
-        file: file.buffer,
-        metadata: file.metadata,
-        columns: [column],
-        rowStart,
-        rowEnd,
-        onChunk: (chunk) => {
-          for (let i = 0; i < chunk.columnData.length; i++) {
-            const at = chunk.rowStart + i - rowStart
-            if (at >= 0 && at < values.length) values[at] = chunk.columnData[i]
-          }
-        },
-      })
-    } catch (err) {
-      throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
-    }
-    return values
-  }
   for (const group of candidateGroups(file, q)) {
     if (budget <= 0) return
     let rowStart = group.start
@@ -135,7 +97,7 @@ export async function* queryPinFile(
     const column =
       q.cids !== undefined ? 'cid' : q.name !== undefined ? 'name' : q.type !== undefined ? 'type' : null
     if (column !== null) {
-      const values = await decodeColumn(column, group.start, group.end)
+      const values = await readColumn(file, column, group.start, group.end)
       const hit =
         column === 'cid'
           ? (v: unknown) =>
@@ -163,7 +125,7 @@ export async function* queryPinFile(
       rowStart = group.start + first
       rowEnd = group.start + last + 1
     }
-    const rows = await decode(['cid', 'type', 'name'], rowStart, rowEnd)
+    const rows = await readRows(file, { columns: ['cid', 'type', 'name'], rowStart, rowEnd })
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i] as { cid: unknown; type: unknown; name: unknown }
       const rowNo = rowStart + i

@@ -5,7 +5,7 @@
 import { constants, readSync } from 'node:fs'
 import { type FileHandle, lstat, open } from 'node:fs/promises'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
-import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
+import { parquetMetadataAsync, parquetRead, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { checkFooterIntegrity, type VerifiedBuffer, verifyAllGroups, verifyingBuffer } from './integrity.js'
 import {
@@ -234,6 +234,60 @@ export async function checkCidStatistics(file: OpenIndexFile): Promise<void> {
   }
 }
 
+/**
+ * Decodes rows [rowStart, rowEnd) (all rows by default) of these columns (all by default), after
+ * checking the checksum of every column chunk they lie in. A decoding failure is a refusal of
+ * the file.
+ */
+export async function readRows(
+  file: OpenIndexFile,
+  range: { columns?: readonly string[]; rowStart?: number; rowEnd?: number } = {},
+): Promise<Record<string, unknown>[]> {
+  const rowStart = range.rowStart ?? 0
+  const rowEnd = range.rowEnd ?? file.header.rowCount
+  await file.buffer.verifyRows(rowStart, rowEnd, range.columns)
+  try {
+    return await parquetReadObjects({
+      file: file.buffer,
+      metadata: file.metadata,
+      ...(range.columns ? { columns: [...range.columns] } : {}),
+      rowStart,
+      rowEnd,
+    })
+  } catch (err) {
+    throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
+  }
+}
+
+/** One column's values for rows [rowStart, rowEnd), checked like readRows, as an array (no object per row). */
+export async function readColumn(
+  file: OpenIndexFile,
+  column: string,
+  rowStart: number,
+  rowEnd: number,
+): Promise<unknown[]> {
+  await file.buffer.verifyRows(rowStart, rowEnd, [column])
+  const values = new Array<unknown>(rowEnd - rowStart).fill(undefined)
+  try {
+    await parquetRead({
+      file: file.buffer,
+      metadata: file.metadata,
+      columns: [column],
+      rowStart,
+      rowEnd,
+      onChunk: (chunk) => {
+        for (let i = 0; i < chunk.columnData.length; i++) {
+          const at = chunk.rowStart + i - rowStart
+          if (at >= 0 && at < values.length) values[at] = chunk.columnData[i]
+        }
+      },
+    })
+  } catch (err) {
+    throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
+  }
+  return values
+}
+
 /** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */
 export async function verifyCidColumns(file: OpenIndexFile, kind: FileKind): Promise<void> {
   const columns = CID_COLUMNS[kind]
@@ -245,19 +299,7 @@ export async function verifyCidColumns(file: OpenIndexFile, kind: FileKind): Pro
   for (const group of file.metadata.row_groups) {
     const rowStart = rowNo
     const rowEnd = rowStart + Number(group.num_rows)
-    await file.buffer.verifyRows(rowStart, rowEnd, columns)
-    let rows: Record<string, unknown>[]
-    try {
-      rows = await parquetReadObjects({
-        file: file.buffer,
-        metadata: file.metadata,
-        columns: [...columns],
-        rowStart,
-        rowEnd,
-      })
-    } catch (err) {
-      throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
-    }
+    const rows = await readRows(file, { columns, rowStart, rowEnd })
     verifyCidRows(file, kind, columns, rows, rowStart, CID)
     rowNo = rowEnd
   }

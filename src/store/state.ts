@@ -1,10 +1,9 @@
 // Program-state files (system, network, storage, files): written from typed rows against the
 // declared columns of layout.ts, read back as plain objects with numbers (not BigInts).
-import { parquetReadObjects } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { IndexRejectedError } from '../errors.js'
 import { type IndexFileKind, MAX_TEXT_CELL_BYTES, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
-import { type IndexHeader, openIndexFile, verifyCidColumns } from './reader.js'
+import { type IndexHeader, openIndexFile, readRows, verifyCidColumns } from './reader.js'
 import { columnsSource, type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
 
 export type StateKind = Exclude<IndexFileKind, 'pins'>
@@ -55,13 +54,7 @@ export async function readStateFile(path: string, kind: StateKind, peerId: strin
   const file = await openIndexFile(path, kind, peerId)
   try {
     await verifyCidColumns(file, kind)
-    await file.buffer.verifyRows(0, file.header.rowCount)
-    let raw: Record<string, unknown>[]
-    try {
-      raw = await parquetReadObjects({ file: file.buffer, metadata: file.metadata })
-    } catch (err) {
-      throw new IndexRejectedError(path, `its rows cannot be read (${(err as Error).message})`)
-    }
+    const raw = await readRows(file)
     const types = new Map(STATE_COLUMNS[kind].map((c) => [c.name, c.type]))
     const rows = raw.map((r, rowNo) => {
       const out: Record<string, string | number | boolean | null> = {}
