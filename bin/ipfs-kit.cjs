@@ -24,6 +24,7 @@ try {
   process.exit(1)
 }
 
+let build
 function cacheFile() {
   if (process.env.IPFS_KIT_NO_CODE_CACHE) return null
   const home = process.env.HOME
@@ -34,7 +35,7 @@ function cacheFile() {
   if (!base) return null
   // V8 checks its own version and the source's length, not its content: the build's identity
   // (size, time, inode) is in the name, so a rebuilt CLI never runs another build's code.
-  const build = `${stat.size}-${Math.round(stat.mtimeMs)}-${stat.ino}`
+  build = `${stat.size}-${Math.round(stat.mtimeMs)}-${stat.ino}`
   // One cache per command shape (command, subcommand, flag names): a cache holds the functions
   // its first run compiled, so `pin list --cid` does not get the one `pin list` made.
   const words = process.argv
@@ -60,8 +61,9 @@ const script = new vm.Script(Module.wrap(source.replace(/^#!.*/, '')), {
   importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 })
 if (cachePath && (cachedData === undefined || script.cachedDataRejected)) {
-  // At exit the functions this command compiled are in the cache too.
-  process.once('beforeExit', () => {
+  // At exit the functions this command compiled are in the cache too. 'exit', not 'beforeExit':
+  // the CLI ends with process.exit() once it has answered.
+  process.once('exit', () => {
     try {
       fs.mkdirSync(path.dirname(cachePath), { recursive: true, mode: 0o700 })
       const tmp = `${cachePath}.${process.pid}.tmp`
@@ -69,6 +71,21 @@ if (cachePath && (cachedData === undefined || script.cachedDataRejected)) {
       fs.renameSync(tmp, cachePath)
     } catch {
       // A read-only or full disk: the next run compiles as usual.
+      return
+    }
+    // A new cache is written only after a build or for a new command shape: then drop the
+    // caches of other builds (not touched for a day, so that two installed copies of ipfs-kit
+    // do not keep removing each other's), which would otherwise pile up with every upgrade.
+    try {
+      const dir = path.dirname(cachePath)
+      const dayAgo = Date.now() - 86_400_000
+      for (const name of fs.readdirSync(dir)) {
+        if (name.includes(`-${build}-`) || !/\.bin$|\.tmp$/.test(name)) continue
+        const file = path.join(dir, name)
+        if (fs.statSync(file).mtimeMs < dayAgo) fs.unlinkSync(file)
+      }
+    } catch {
+      // Another CLI removed it first, or the folder cannot be listed: nothing lost.
     }
   })
 }

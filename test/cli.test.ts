@@ -1,7 +1,7 @@
 // The ipfs-kit binary itself: help that lists every command group, exit codes of DESIGN.md, and
 // a start path that loads nothing heavy.
 import assert from 'node:assert/strict'
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, readdir, readFile, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
@@ -78,6 +78,24 @@ describe('ipfs-kit CLI', () => {
     const off = await runCli(['--version'], { env: { ...env, IPFS_KIT_NO_CODE_CACHE: '1' } })
     assert.equal(off.code, 0)
     assert.deepEqual(await readdir(dir), before, 'IPFS_KIT_NO_CODE_CACHE=1 writes no cache')
+    // Caches of another build: removed when a new cache is written, once a day old.
+    const [version, arch] = (files[0] as string).split('-')
+    const old = join(dir, `${version}-${arch}-1-2-3-pinlist.bin`)
+    const recent = join(dir, `${version}-${arch}-4-5-6-pinlist.bin`)
+    await writeFile(old, 'old build')
+    await writeFile(recent, 'another copy, in use')
+    const dayAgo = new Date(Date.now() - 2 * 86_400_000)
+    await utimes(old, dayAgo, dayAgo)
+    const fourth = await runCli(['daemon', 'status', '--json'], { env })
+    assert.ok(fourth.code === 0 || fourth.code === 1, fourth.stderr)
+    const after = await readdir(dir)
+    assert.ok(!after.includes(`${version}-${arch}-1-2-3-pinlist.bin`), "the old build's cache is removed")
+    assert.ok(after.includes(`${version}-${arch}-4-5-6-pinlist.bin`), 'a recent one is kept')
+    assert.ok(after.some((f) => f.endsWith('-daemonstatus--json.bin')))
+    assert.ok(
+      before.every((f) => after.includes(f)),
+      "this build's caches are kept",
+    )
   })
 
   it('--version prints the package version', async () => {

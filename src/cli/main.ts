@@ -65,11 +65,15 @@ function report(err: unknown): number {
   return 1
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code
-  },
-  (err) => {
-    process.exitCode = report(err)
-  },
-)
+/**
+ * A command that has answered is done: exit now, rather than wait for Node to wind down the
+ * event loop (several milliseconds, a tenth of a query). Only when all output is out: where
+ * stdout or stderr write asynchronously (pipes on some systems), a pending write is left to
+ * finish and the process ends when it has.
+ */
+function finish(code: number): void {
+  process.exitCode = code
+  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code)
+}
+
+main(process.argv.slice(2)).then(finish, (err) => finish(report(err)))

@@ -1,6 +1,6 @@
 // The effective configuration: defaults, then `config.yaml` in IPFS_KIT_PATH, then the
 // environment, then command-line flags, with the origin of every value kept for `config show`.
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ConfigError } from '../errors.js'
 import { type Env, ipfsKitPath } from './paths.js'
@@ -108,7 +108,8 @@ function coerce(key: ConfigKey, raw: unknown, where: string): string | number {
 async function readConfigFile(file: string): Promise<Map<ConfigKey, { raw: unknown; line: number }> | null> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    // Synchronously, like the other small files a CLI query reads (see readRepoConfig).
+    text = readFileSync(file, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`)

@@ -1,6 +1,7 @@
 // What can be known about a Kubo repository from its files alone, without RPC: whether it is
 // initialised, its peer ID (from `config`), the API address its daemon announced (`api`), and
 // which process holds its lock (from /proc/locks on Linux).
+import { readFileSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { KuboNotRunningError } from '../errors.js'
@@ -12,11 +13,15 @@ export interface RepoConfigSummary {
   authorizationNames: string[]
 }
 
-/** Reads the peer ID from `$IPFS_PATH/config`; null when the repo is not initialised. */
+/**
+ * Reads the peer ID from `$IPFS_PATH/config`; null when the repo is not initialised. Read
+ * synchronously: every CLI query starts here, and one small read costs less than a trip through
+ * the thread pool (which a CLI that makes no other asynchronous read never has to start).
+ */
 export async function readRepoConfig(ipfsPath: string): Promise<RepoConfigSummary | null> {
   let text: string
   try {
-    text = await readFile(join(ipfsPath, 'config'), 'utf8')
+    text = readFileSync(join(ipfsPath, 'config'), 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err

@@ -1,7 +1,7 @@
 // `pin list` as a library: answer from pins.parquet when it passes DESIGN.md's trust rules,
 // and otherwise the same query from Kubo's RPC API (read-only), saying why. Reports how fresh
 // the answer is: the file's generation time, and when the manager last confirmed it unchanged.
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
@@ -64,7 +64,7 @@ async function freshness(
   file: OpenIndexFile,
 ): Promise<{ checkedAt: string | null; intervalS: number | null }> {
   try {
-    const checked = JSON.parse(await readFile(pinsCheckedPath(kitPath), 'utf8')) as {
+    const checked = JSON.parse(readFileSync(pinsCheckedPath(kitPath), 'utf8')) as {
       peer_id?: string
       pinset_sha256?: string
       checked_at?: string

@@ -2,8 +2,7 @@
 // its schema version is known, its peer ID is the repository's, and every CID is a valid CID.
 // Every byte of one query is read through one open descriptor, so a rename mid-query cannot mix
 // the old and new file.
-import { constants, readSync } from 'node:fs'
-import { type FileHandle, lstat, open } from 'node:fs/promises'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import { parquetMetadataAsync, parquetRead, parquetReadObjects } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
@@ -50,9 +49,9 @@ export type IndexFileCheck =
 /**
  * An AsyncBuffer over one open file: never reopens the path. It reads synchronously: a query
  * makes a handful of reads of a local file, and each trip through the thread pool would cost
- * more than the read itself.
+ * more than the read itself (opening, too, is synchronous, for the same reason).
  */
-function fileBuffer(fh: FileHandle, size: number): AsyncBuffer {
+function fileBuffer(fd: number, size: number): AsyncBuffer {
   return {
     byteLength: size,
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
@@ -61,7 +60,7 @@ function fileBuffer(fh: FileHandle, size: number): AsyncBuffer {
       const bytes = new Uint8Array(length)
       let offset = 0
       while (offset < length) {
-        const bytesRead = readSync(fh.fd, bytes, offset, length - offset, start + offset)
+        const bytesRead = readSync(fd, bytes, offset, length - offset, start + offset)
         if (bytesRead === 0)
           throw new Error(`file ended at ${start + offset} bytes, before its size of ${size}`)
         offset += bytesRead
@@ -148,12 +147,12 @@ export async function openIndexFile(
   expectedPeerId: string,
 ): Promise<OpenIndexFile> {
   const reject = (reason: string) => new IndexRejectedError(path, reason)
-  let fh: FileHandle
+  let fd: number
   try {
-    const st = await lstat(path)
+    const st = lstatSync(path)
     if (st.isSymbolicLink()) throw reject('it is a symbolic link; ipfs-kit writes regular files only')
     if (!st.isFile()) throw reject('it is not a regular file')
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
   } catch (err) {
     if (err instanceof IndexRejectedError) throw err
     const code = (err as NodeJS.ErrnoException).code
@@ -162,12 +161,17 @@ export async function openIndexFile(
     if (code === 'ELOOP') throw reject('it is a symbolic link; ipfs-kit writes regular files only')
     throw reject(`cannot open it: ${(err as Error).message}`)
   }
+  let open = true
+  const close = async () => {
+    if (open) closeSync(fd)
+    open = false
+  }
   try {
-    const st = await fh.stat()
+    const st = fstatSync(fd)
     if (!st.isFile()) throw reject('it is not a regular file')
     const size = st.size
     if (size < 12) throw reject(`it is ${size} bytes, too small to be a Parquet file`)
-    const buffer = fileBuffer(fh, size)
+    const buffer = fileBuffer(fd, size)
     const head = new Uint8Array(await buffer.slice(0, 4))
     if (String.fromCharCode(...head) !== 'PAR1')
       throw reject('it does not start with the Parquet magic bytes')
@@ -193,10 +197,10 @@ export async function openIndexFile(
       header,
       metadata,
       buffer: verifyingBuffer(buffer, metadata, record, reject),
-      close: () => fh.close(),
+      close,
     }
   } catch (err) {
-    await fh.close()
+    await close()
     throw err
   }
 }

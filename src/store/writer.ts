@@ -145,11 +145,12 @@ export async function writeIndexFileAtomic(
       const end = Math.min(rows.rowCount, start + groupSize)
       parquet.write({
         // No page indexes: readers do not use them, and every byte they do use is checksummed.
-        columnData: rows.slice(start, end).map(({ name, data, statistics }) => ({
+        columnData: rows.slice(start, end).map(({ name, data, statistics, codec }) => ({
           name,
           data,
           offsetIndex: false,
           statistics: statistics ?? true,
+          ...(codec ? { codec } : {}),
         })),
         rowGroupSize: end - start,
         ...(options.pageSize ? { pageSize: options.pageSize } : {}),
