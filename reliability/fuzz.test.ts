@@ -10,7 +10,7 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { IndexRejectedError } from '../src/errors.js'
-import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
+import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/indexer/pins.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { type PinRow, queryPinFile } from '../src/store/pins.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
@@ -153,15 +153,17 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
         kuboVersion: '0.43.1',
         generatedAt: new Date(),
       },
+      // The manager's columns (page index on cid), in small groups and pages: 3 row groups of
+      // about 20 pages each, so that mutants hit page indexes too.
       columnsSource(
-        [
-          { name: 'cid', data: pins.map((p) => p.cid), type: 'STRING' },
-          { name: 'type', data: pins.map((p) => p.type), type: 'STRING' },
-          { name: 'name', data: pins.map((p) => p.name), type: 'STRING', nullable: true },
-        ],
+        pinsColumns(
+          pins.map((p) => p.cid),
+          pins.map((p) => p.type),
+          pins.map((p) => p.name),
+        ),
         pins.length,
       ),
-      { rowGroupSize: 400 },
+      { rowGroupSize: 400, pageSize: 1024 },
     )
     const statePath = indexFilePath(dir, 'storage')
     const stateRow: StateRow = {

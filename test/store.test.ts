@@ -1,12 +1,16 @@
 // The index store: atomic writes that other readers accept, and a reader that rejects every
 // file it cannot trust with its own reason.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
 import { indexFilePath } from '../src/store/layout.js'
-import { checkIndexFile } from '../src/store/reader.js'
+import { queryPinFile } from '../src/store/pins.js'
+import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
@@ -206,4 +210,82 @@ describe('index store', () => {
       CIDS,
     )
   })
+
+  describe('the page index of the cid column', () => {
+    // 3,000 CIDs in row groups of 1,000 and pages of about 16: lookups must find every CID
+    // wherever it lies (first or last of a page or a group) and nothing else.
+    const cids = Array.from({ length: 3000 }, (_, i) => rawCid(`page index ${i}`)).sort()
+    const write = (path: string) =>
+      writePinsFile(path, { peerId: PEER, cids, rowGroupSize: 1000, pageSize: 1024 })
+    const lookup = async (path: string, wanted: string[]) => {
+      const file = await openIndexFile(path, 'pins', PEER)
+      try {
+        const out: string[] = []
+        for await (const row of queryPinFile(file, { cids: wanted })) out.push(row.cid)
+        return out
+      } finally {
+        await file.close()
+      }
+    }
+
+    it('finds each CID through the page index, wherever it lies in the pages and row groups', async () => {
+      const path = indexFilePath(await makeTempDir('kit'), 'pins')
+      await write(path)
+      const { parquetMetadata } = await import('hyparquet')
+      const bytes = await readFile(path)
+      const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+      assert.equal(meta.row_groups.length, 3)
+      assert.ok(meta.row_groups.every((g) => g.columns[0]?.column_index_offset !== undefined))
+      for (const i of [0, 1, 15, 16, 17, 999, 1000, 1001, 1500, 1999, 2000, 2998, 2999]) {
+        assert.deepEqual(await lookup(path, [cids[i] as string]), [cids[i]], `row ${i}`)
+      }
+      const absent = rawCid('not pinned')
+      assert.deepEqual(await lookup(path, [absent]), [])
+      assert.deepEqual(await lookup(path, [cids[2999] as string, cids[3] as string, absent].sort()), [
+        cids[3],
+        cids[2999],
+      ])
+    })
+
+    it('refuses a file whose page index does not match its checksum', async () => {
+      const path = indexFilePath(await makeTempDir('kit'), 'pins')
+      await write(path)
+      const { parquetMetadata } = await import('hyparquet')
+      const bytes = await readFile(path)
+      const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+      // A bit flipped in a page's max in the column index of row group 1.
+      const chunk = meta.row_groups[1]?.columns[0]
+      const at = Number(chunk?.column_index_offset) + Math.floor(Number(chunk?.column_index_length) / 2)
+      bytes[at] = (bytes[at] as number) ^ 1
+      await writeFile(path, bytes)
+      await assert.rejects(lookup(path, [cids[1500] as string]), /page indexes do not match their checksum/)
+      const check = await checkIndexFile(path, 'pins', PEER)
+      assert.equal(check.status, 'invalid')
+      assert.match(check.status === 'invalid' ? check.reason : '', /page indexes/)
+    })
+
+    it('refuses bytes between the row groups and the footer that no checksum covers', async () => {
+      const path = indexFilePath(await makeTempDir('kit'), 'pins')
+      await writePins(path) // three CIDs: one page, no page index
+      const bytes = await readFile(path)
+      const footerLength = bytes.readUInt32LE(bytes.length - 8)
+      const footerStart = bytes.length - 8 - footerLength
+      await writeFile(
+        path,
+        Buffer.concat([bytes.subarray(0, footerStart), Buffer.from('planted'), bytes.subarray(footerStart)]),
+      )
+      const check = await checkIndexFile(path, 'pins', PEER)
+      assert.equal(check.status, 'invalid')
+      assert.match(
+        check.status === 'invalid' ? check.reason : '',
+        /7 bytes after its row groups that no checksum covers/,
+      )
+    })
+  })
 })
+
+/** A CIDv1 (raw, sha2-256) of some text, as multiformats would print it. */
+function rawCid(text: string): string {
+  const digest = createHash('sha256').update(text).digest()
+  return CID.create(1, 0x55, Digest.create(0x12, digest)).toString()
+}

@@ -6,18 +6,39 @@ import { IndexRejectedError } from '../errors.js'
 import { verifyAllGroups } from '../store/integrity.js'
 import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
-import { writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
+import { type IndexColumn, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 
-export const PINS_SCHEMA_VERSION = 3
+export const PINS_SCHEMA_VERSION = 4
 /**
- * Rows per row group: a CID lookup reads and decodes one group, so small enough for that to take
- * a few milliseconds, large enough that a million pins make a footer of 100 groups.
+ * Rows per row group. Every query parses the footer, whose size grows with the number of groups;
+ * a CID lookup checks the checksum of its group's whole `cid` chunk (1.6 MB at this size) but
+ * decodes only the page the page index points it to.
  */
-export const PINS_ROW_GROUP_SIZE = 10_000
-/** Bytes per data page: `--limit 10` decodes the first page only (about 1,000 rows), not the group. */
-export const PINS_PAGE_SIZE = 65_536
+export const PINS_ROW_GROUP_SIZE = 25_000
+/**
+ * Bytes per data page (about 250 CIDs): `--limit 10` and a lookup decode one page of each
+ * column, not the group.
+ */
+export const PINS_PAGE_SIZE = 16_384
+
+/** The columns of pins.parquet for these rows (in CID order), as the collector writes them. */
+export function pinsColumns(cids: string[], types: string[], names: Array<string | null>): IndexColumn[] {
+  return [
+    // CIDs are random bytes, which Snappy shrinks by a sixth; decoding it was most of the cost
+    // of reading a page. Its page index lets a lookup decode one page.
+    { name: 'cid', data: cids, type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
+    // The type's min/max let `--type direct` skip groups with no direct pin. The name has none:
+    // names can be long, and the footer is parsed by every query.
+    { name: 'type', data: types, type: 'STRING' },
+    // '' for no name (Kubo has no empty names), not null: a required column of dictionary
+    // indexes is paged like the type column, where a nullable one with few names would be one
+    // page per group, decoded whole to read one row.
+    { name: 'name', data: names.map((n) => n ?? ''), type: 'STRING', nullable: false, statistics: false },
+  ]
+}
+
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
 const COUNT_DIRECT_KEY = PINS_META.countDirect
@@ -113,19 +134,11 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           // One row group's columns at a time, in CID order.
           slice(start, end) {
             const rows = order.subarray(start, end)
-            return [
-              { name: 'cid', data: Array.from(rows, (i) => cids[i] as string), type: 'STRING' },
-              // Only the cid column's min/max are used (to skip row groups): no statistics for
-              // the others keeps the footer, which every query parses, small.
-              { name: 'type', data: Array.from(rows, typeOf), type: 'STRING', statistics: false },
-              {
-                name: 'name',
-                data: Array.from(rows, (i) => names[i] ?? null),
-                type: 'STRING',
-                nullable: true,
-                statistics: false,
-              },
-            ]
+            return pinsColumns(
+              Array.from(rows, (i) => cids[i] as string),
+              Array.from(rows, typeOf),
+              Array.from(rows, (i) => names[i] ?? null),
+            )
           },
         },
         { rowGroupSize: PINS_ROW_GROUP_SIZE, pageSize: PINS_PAGE_SIZE },

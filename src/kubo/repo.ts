@@ -1,8 +1,9 @@
 // What can be known about a Kubo repository from its files alone, without RPC: whether it is
 // initialised, its peer ID (from `config`), the API address its daemon announced (`api`), and
-// which process holds its lock (from /proc/locks on Linux).
-import { readFileSync } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+// which process holds its lock (from /proc/locks on Linux). All of them small files, read
+// synchronously: the CLI answers from them, and an asynchronous read costs more than the read
+// (and loads fs/promises, which loads more).
+import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { KuboNotRunningError } from '../errors.js'
 import { type ApiAddress, parseApiMultiaddr } from './address.js'
@@ -43,7 +44,7 @@ export async function readRepoConfig(ipfsPath: string): Promise<RepoConfigSummar
 /** Reads `$IPFS_PATH/version` (the repo format version); null when absent. */
 export async function readRepoVersion(ipfsPath: string): Promise<string | null> {
   try {
-    return (await readFile(join(ipfsPath, 'version'), 'utf8')).trim()
+    return readFileSync(join(ipfsPath, 'version'), 'utf8').trim()
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
@@ -54,7 +55,7 @@ export async function readRepoVersion(ipfsPath: string): Promise<string | null> 
 export async function readApiFile(ipfsPath: string): Promise<ApiAddress | null> {
   let text: string
   try {
-    text = await readFile(join(ipfsPath, 'api'), 'utf8')
+    text = readFileSync(join(ipfsPath, 'api'), 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
@@ -82,7 +83,7 @@ export async function repoLockHolder(ipfsPath: string): Promise<number | null | 
   let inode: number
   let dev: number
   try {
-    const st = await stat(join(ipfsPath, 'repo.lock'))
+    const st = statSync(join(ipfsPath, 'repo.lock'))
     inode = st.ino
     dev = st.dev
   } catch {
@@ -90,7 +91,7 @@ export async function repoLockHolder(ipfsPath: string): Promise<number | null | 
   }
   let locks: string
   try {
-    locks = await readFile('/proc/locks', 'utf8')
+    locks = readFileSync('/proc/locks', 'utf8')
   } catch {
     return undefined
   }

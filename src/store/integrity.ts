@@ -2,13 +2,15 @@
 // write: a flipped byte in a CID can make another valid CID, which no CID check would catch.
 // The footer carries one SHA-256 per column chunk, over the chunk's bytes, its row group's row
 // count and the min/max statistics of the group's `cid` column (readers skip row groups by them),
-// and one over all other key-value metadata. A reader checks the metadata digest when it opens
-// the file and a chunk's digest before it decodes any byte of that chunk, and reads only the
-// chunks of the columns it needs.
+// and one over all other key-value metadata, and one over the page indexes between the last row
+// group and the footer (when a column has them). A reader checks the metadata digest when it
+// opens the file, a chunk's digest before it decodes any byte of that chunk, and reads only the
+// chunks of the columns it needs; the page indexes are checked before the first byte of them is
+// used.
 import { createHash } from 'node:crypto'
 import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup, SchemaElement } from 'hyparquet'
 
-/** Key-value metadata entry: JSON `{ "groups": [[hex per column chunk], ...], "kv": hex, "structure": hex }`. */
+/** Key-value metadata entry: JSON `{ "groups": [[hex per column chunk], ...], "kv": hex, "structure": hex, "tail"?: hex }`. */
 export const INTEGRITY_KEY = 'ipfs_kit.integrity'
 
 export interface ByteRange {
@@ -22,6 +24,31 @@ export interface IntegrityRecord {
   kv: string
   /** Digest of the schema and of every row group's layout: what the decoder is told to do. */
   structure: string
+  /** Digest of the bytes from the end of the last column chunk to the footer (the page indexes); absent when there are none. */
+  tail?: string
+}
+
+/** The digest of the page-index bytes that follow the row groups, with where they start. */
+export function tailDigest(bytes: Uint8Array, start: number): string {
+  return createHash('sha256').update(bytes).update(`\0${start}`).digest('hex')
+}
+
+/** Where a column chunk's page indexes lie (column index, offset index), when it has them. */
+export function pageIndexRanges(chunk: RowGroup['columns'][number]): ByteRange[] {
+  const ranges: ByteRange[] = []
+  for (const [offset, length] of [
+    [chunk.column_index_offset, chunk.column_index_length],
+    [chunk.offset_index_offset, chunk.offset_index_length],
+  ] as const) {
+    if (offset === undefined && length === undefined) continue
+    const start = Number(offset)
+    const size = Number(length)
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(size) || start < 0 || size <= 0) {
+      throw new Error('a page index has an impossible offset or size')
+    }
+    ranges.push({ start, end: start + size })
+  }
+  return ranges
 }
 
 /** Where one column chunk's bytes lie: from its first page (dictionary or data) to its end. */
@@ -110,7 +137,17 @@ export function structureDigest(schema: readonly SchemaElement[], groups: readon
     lines += `${Number(g.num_rows)}\n`
     for (const c of g.columns) {
       const m = c.meta_data
-      lines += `[${p(m?.type)},[${list(m?.encodings)}],[${list(m?.path_in_schema)}],${p(m?.codec)},${p(m?.num_values)},${p(m?.total_uncompressed_size)},${p(m?.total_compressed_size)},${p(m?.data_page_offset)},${p(m?.dictionary_page_offset)},${p(m?.index_page_offset)}]\n`
+      lines += `[${p(m?.type)},[${list(m?.encodings)}],[${list(m?.path_in_schema)}],${p(m?.codec)},${p(m?.num_values)},${p(m?.total_uncompressed_size)},${p(m?.total_compressed_size)},${p(m?.data_page_offset)},${p(m?.dictionary_page_offset)},${p(m?.index_page_offset)}]`
+      // Where the page indexes are, for chunks that have them (files without any digest as before).
+      if (
+        c.column_index_offset !== undefined ||
+        c.column_index_length !== undefined ||
+        c.offset_index_offset !== undefined ||
+        c.offset_index_length !== undefined
+      ) {
+        lines += `[${p(c.column_index_offset)},${p(c.column_index_length)},${p(c.offset_index_offset)},${p(c.offset_index_length)}]`
+      }
+      lines += '\n'
     }
   }
   hash.update(lines)
@@ -118,7 +155,7 @@ export function structureDigest(schema: readonly SchemaElement[], groups: readon
 }
 
 /** Reads and checks the integrity record of a parsed footer; throws with a one-line reason. */
-export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): IntegrityRecord {
+export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): CheckedRecord {
   const kv = metadata.key_value_metadata ?? []
   const entry = kv.find((e) => e.key === INTEGRITY_KEY)
   if (!entry?.value) throw new Error('it has no checksums')
@@ -133,7 +170,8 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
     !Array.isArray(record.groups) ||
     !record.groups.every((g) => Array.isArray(g) && g.every((d) => typeof d === 'string' && hex.test(d))) ||
     typeof record.kv !== 'string' ||
-    typeof record.structure !== 'string'
+    typeof record.structure !== 'string' ||
+    (record.tail !== undefined && (typeof record.tail !== 'string' || !hex.test(record.tail)))
   ) {
     throw new Error('its checksum record is malformed')
   }
@@ -168,7 +206,38 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
       previousEnd = range.end
     }
   }
-  return record
+  // After the row groups: the page indexes (checked as a whole by the tail digest), then the footer.
+  const footerStart = fileSize - 8 - Number(metadata.metadata_length)
+  if (!Number.isSafeInteger(footerStart) || footerStart < previousEnd) {
+    throw new Error('its footer overlaps its row groups (corrupt)')
+  }
+  if (footerStart > previousEnd && record.tail === undefined) {
+    throw new Error(`it has ${footerStart - previousEnd} bytes after its row groups that no checksum covers`)
+  }
+  if (footerStart === previousEnd && record.tail !== undefined) {
+    throw new Error('it has a checksum for page indexes but none are there (corrupt)')
+  }
+  for (const [i, group] of metadata.row_groups.entries()) {
+    for (const chunk of group.columns) {
+      let ranges: ByteRange[]
+      try {
+        ranges = pageIndexRanges(chunk)
+      } catch (err) {
+        throw new Error(`row group ${i}: ${(err as Error).message}`)
+      }
+      for (const r of ranges) {
+        if (r.start < previousEnd || r.end > footerStart) {
+          throw new Error(`row group ${i} has a page index outside the page index area (corrupt)`)
+        }
+      }
+    }
+  }
+  return { ...record, tailRange: { start: previousEnd, end: footerStart } } as CheckedRecord
+}
+
+/** An integrity record checked against its footer, with where the page indexes lie. */
+export interface CheckedRecord extends IntegrityRecord {
+  tailRange: ByteRange
 }
 
 /** An AsyncBuffer whose column chunks are checked against their digests before they are decoded. */
@@ -181,6 +250,8 @@ export interface VerifiedBuffer extends AsyncBuffer {
    * inside one of them could go unhandled.
    */
   verifyRows(rowStart: number, rowEnd: number, columns?: readonly string[]): Promise<void>
+  /** Reads and checks the page indexes (a no-op when the file has none); slices of them are checked anyway. */
+  verifyPageIndexes(): Promise<void>
 }
 
 interface Chunk extends ByteRange {
@@ -190,13 +261,13 @@ interface Chunk extends ByteRange {
 
 /**
  * A VerifiedBuffer over a file: a slice that touches a column chunk is served from that chunk's
- * checked bytes. Bytes outside every chunk (the footer, checked at open) come straight from the
- * source.
+ * checked bytes, one that touches the page indexes from their checked bytes. Other bytes (the
+ * magic bytes, the footer, checked at open) come straight from the source.
  */
 export function verifyingBuffer(
   source: AsyncBuffer,
   metadata: FileMetaData,
-  record: IntegrityRecord,
+  record: CheckedRecord,
   onReject: (reason: string) => Error,
 ): VerifiedBuffer {
   const columnNames = metadata.schema.slice(1).map((s) => s.name)
@@ -207,6 +278,10 @@ export function verifyingBuffer(
       chunks.push({ ...chunkRange(g, column), group, column })
     }
   }
+  // The page indexes, as one more chunk (group -1) after the last: checked once, then kept.
+  const tailIndex = record.tailRange.end > record.tailRange.start ? chunks.length : -1
+  if (tailIndex >= 0) chunks.push({ ...record.tailRange, group: -1, column: -1 })
+  let tailBytes: Uint8Array | undefined
   const firstRows: number[] = []
   let rows = 0
   for (const group of metadata.row_groups) {
@@ -230,7 +305,14 @@ export function verifyingBuffer(
   let checked = new Map<number, Uint8Array>()
   async function load(index: number): Promise<Uint8Array> {
     const c = chunks[index] as Chunk
+    if (index === tailIndex && tailBytes) return tailBytes
     const bytes = new Uint8Array(await source.slice(c.start, c.end))
+    if (index === tailIndex) {
+      if (tailDigest(bytes, c.start) !== record.tail)
+        throw onReject('its page indexes do not match their checksum (corrupt)')
+      tailBytes = bytes
+      return bytes
+    }
     const group = metadata.row_groups[c.group] as RowGroup
     if (chunkDigest(bytes, group, c.column) !== record.groups[c.group]?.[c.column]) {
       const name = columnNames[c.column] ?? String(c.column)
@@ -268,6 +350,7 @@ export function verifyingBuffer(
       const wanted = columns ? new Set(columns) : null
       const next = new Map<number, Uint8Array>()
       for (const [index, c] of chunks.entries()) {
+        if (index === tailIndex) continue
         const first = firstRows[c.group] as number
         const last = first + Number(metadata.row_groups[c.group]?.num_rows)
         if (last <= rowStart || first >= rowEnd || last === first) continue
@@ -275,6 +358,9 @@ export function verifyingBuffer(
         next.set(index, checked.get(index) ?? (await load(index)))
       }
       checked = next
+    },
+    async verifyPageIndexes(): Promise<void> {
+      if (tailIndex >= 0) await load(tailIndex)
     },
     slice(start: number, end?: number): Promise<ArrayBuffer> {
       const result = read(start, end ?? source.byteLength)
@@ -294,4 +380,5 @@ export async function verifyAllGroups(buffer: VerifiedBuffer, metadata: FileMeta
     first += rows
   }
   await buffer.verifyRows(0, 0)
+  await buffer.verifyPageIndexes()
 }

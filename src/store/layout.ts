@@ -57,9 +57,10 @@ export const META = {
 
 /** The schema versions this build reads, per file; a file of any other version is rejected. */
 // Version 2 added the checksums of integrity.ts; pins version 3 the delta_seq that ties it to
-// pins_delta.parquet. A file of an older version is rewritten by the manager on its first cycle.
+// pins_delta.parquet, version 4 the page index of its cid column (and an uncompressed cid
+// column). A file of an older version is rewritten by the manager on its first cycle.
 export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
-  pins: [3],
+  pins: [4],
   pins_delta: [1],
   system: [2],
   network: [2],

@@ -1,6 +1,8 @@
 // Queries over pins.parquet for `pin list`: rows come out in CID order, a CID lookup reads only
-// the row groups whose min/max statistics can hold it, a limit stops reading early, and every
-// CID is checked with multiformats before it is handed out (a bad one rejects the file).
+// the row groups whose min/max statistics can hold it, and in them only the pages whose page
+// index can, a limit stops reading early, and every CID is checked with multiformats before it
+// is handed out (a bad one rejects the file).
+import { readColumnIndex, readOffsetIndex } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
 import { checkCidStatistics, type OpenIndexFile, readColumn, readRows } from './reader.js'
@@ -43,12 +45,24 @@ export function matchesPin(row: PinRow, q: PinQuery, cidSet?: ReadonlySet<string
   return true
 }
 
-/** The row groups that may hold rows of this query, with their first row number. */
-function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<{ start: number; end: number }> {
-  const cidColumn = file.metadata.schema.slice(1).findIndex((s) => s.name === 'cid')
-  const groups: Array<{ start: number; end: number }> = []
+/** Hits of a filter closer than this many rows are read as one span (about a page of CIDs). */
+const SPAN_GAP = 256
+/** Rows of a filter's own column decoded at a time (a page of the type column's dictionary indexes). */
+const FILTER_WINDOW = 4096
+
+interface RowRange {
+  start: number
+  end: number
+}
+
+/** The row groups that may hold rows of this query, with their row numbers. */
+function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<RowRange & { group: number }> {
+  const columns = file.metadata.schema.slice(1)
+  const cidColumn = columns.findIndex((s) => s.name === 'cid')
+  const typeColumn = columns.findIndex((s) => s.name === 'type')
+  const groups: Array<RowRange & { group: number }> = []
   let start = 0
-  for (const group of file.metadata.row_groups) {
+  for (const [i, group] of file.metadata.row_groups.entries()) {
     const rows = Number(group.num_rows)
     const end = start + rows
     let keep = rows > 0
@@ -59,10 +73,81 @@ function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<{ start: numbe
       // Without statistics the group must be read; with them, skip groups that cannot hold it.
       if (typeof min === 'string' && typeof max === 'string') keep = q.cids.some((c) => c >= min && c <= max)
     }
-    if (keep) groups.push({ start, end })
+    if (keep && q.type !== undefined) {
+      // A group whose types are all the other type holds no match (a wrong bound only costs a read:
+      // the rows read are checked one by one).
+      const stats = group.columns[typeColumn]?.meta_data?.statistics
+      const min = stats?.min_value
+      const max = stats?.max_value
+      if (typeof min === 'string' && min === max && min !== q.type) keep = false
+    }
+    if (keep) groups.push({ start, end, group: i })
     start = end
   }
   return groups
+}
+
+/**
+ * The rows of one row group that may hold one of these CIDs, by the page index of its `cid`
+ * column (checked against its checksum): one span per run of pages whose min and max can hold
+ * one, none when no page can. The whole group when it has no page index.
+ */
+async function cidPageSpans(
+  file: OpenIndexFile,
+  g: RowRange & { group: number },
+  cids: string[],
+): Promise<RowRange[]> {
+  const columns = file.metadata.schema.slice(1)
+  const cidColumn = columns.findIndex((s) => s.name === 'cid')
+  const chunk = file.metadata.row_groups[g.group]?.columns[cidColumn]
+  if (
+    !chunk?.column_index_offset ||
+    !chunk.column_index_length ||
+    !chunk.offset_index_offset ||
+    !chunk.offset_index_length
+  )
+    return [g]
+  const bad = (why: string) =>
+    new IndexRejectedError(file.path, `row group ${g.group} has an invalid page index (${why})`)
+  const ciStart = Number(chunk.column_index_offset)
+  const oiStart = Number(chunk.offset_index_offset)
+  const [ciBytes, oiBytes] = [
+    await file.buffer.slice(ciStart, ciStart + chunk.column_index_length),
+    await file.buffer.slice(oiStart, oiStart + chunk.offset_index_length),
+  ]
+  let mins: unknown[]
+  let maxes: unknown[]
+  let firstRows: number[]
+  try {
+    const index = readColumnIndex(
+      { view: new DataView(ciBytes), offset: 0 },
+      columns[cidColumn] as (typeof columns)[number],
+    )
+    mins = index.min_values
+    maxes = index.max_values
+    firstRows = readOffsetIndex({ view: new DataView(oiBytes), offset: 0 }).page_locations.map((p) =>
+      Number(p.first_row_index),
+    )
+  } catch (err) {
+    throw bad((err as Error).message)
+  }
+  const rows = g.end - g.start
+  if (mins.length !== firstRows.length || maxes.length !== firstRows.length || firstRows[0] !== 0)
+    throw bad('its pages do not add up')
+  const spans: RowRange[] = []
+  for (let p = 0; p < firstRows.length; p++) {
+    const min = mins[p]
+    const max = maxes[p]
+    const first = firstRows[p] as number
+    const next = p + 1 < firstRows.length ? (firstRows[p + 1] as number) : rows
+    if (typeof min !== 'string' || typeof max !== 'string' || !(next > first) || next > rows)
+      throw bad(`page ${p}`)
+    if (!cids.some((c) => c >= min && c <= max)) continue
+    const last = spans.at(-1)
+    if (last && last.end === g.start + first) last.end = g.start + next
+    else spans.push({ start: g.start + first, end: g.start + next })
+  }
+  return spans
 }
 
 /**
@@ -85,19 +170,23 @@ export async function* queryPinFile(
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
   const singleFilter = [q.cids, q.name, q.type].filter((f) => f !== undefined).length === 1
   let matchBudget = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY
+  const ranges: RowRange[] = []
   for (const group of candidateGroups(file, q)) {
+    if (q.cids !== undefined) ranges.push(...(await cidPageSpans(file, group, q.cids)))
+    else ranges.push(group)
+  }
+  for (const range of ranges) {
     if (budget <= 0) return
-    let rowStart = group.start
-    let rowEnd = Math.min(group.end, group.start + budget)
-    budget -= rowEnd - rowStart
-    // A filter reads its own column first, and the other columns only for the span of rows
-    // that match: a lookup decodes one column of the group and one row of the others; few pins
-    // have a name, so a group's name column is small; the type column is a dictionary of two.
-    let groupLastCid: unknown
+    const rangeEnd = Math.min(range.end, range.start + budget)
+    budget -= rangeEnd - range.start
+    // A filter reads its own column first, and the other columns only for the rows that match,
+    // a page or so around each (hits far apart are read apart: a few named pins in a group of
+    // thousands must not decode the CIDs of all the rows between them).
+    let spans: RowRange[] = [{ start: range.start, end: rangeEnd }]
+    let rangeLastCid: unknown
     const column =
       q.cids !== undefined ? 'cid' : q.name !== undefined ? 'name' : q.type !== undefined ? 'type' : null
     if (column !== null) {
-      const values = await readColumn(file, column, group.start, group.end)
       const hit =
         column === 'cid'
           ? (v: unknown) =>
@@ -106,65 +195,76 @@ export async function* queryPinFile(
             ? (v: unknown) =>
                 typeof v === 'string' && (q.nameExact ? v === q.name : v.includes(q.name as string))
             : (v: unknown) => v === q.type
-      if (column === 'cid') groupLastCid = values.at(-1)
-      const first = values.findIndex(hit)
-      if (first < 0) {
-        const lastCid = groupLastCid
-        if (typeof lastCid === 'string' && q.cids?.every((c) => lastCid > c)) return
-        continue
-      }
-      // With this column the only filter, every hit is a match: stop the span at the last one
-      // the limit can use (one more than it, so that the caller knows more match).
-      let last = first
+      spans = []
       let hits = 0
-      for (let i = first; i < values.length; i++) {
-        if (!hit(values[i])) continue
-        last = i
-        if (singleFilter && ++hits >= matchBudget) break
+      // A window at a time: with a limit, the first hits are often in the first pages.
+      scan: for (let from = range.start; from < range.end; from += FILTER_WINDOW) {
+        const to = Math.min(range.end, from + FILTER_WINDOW)
+        const values = await readColumn(file, column, from, to)
+        if (column === 'cid') rangeLastCid = values.at(-1)
+        for (let i = 0; i < values.length; i++) {
+          if (!hit(values[i])) continue
+          const at = from + i
+          const previous = spans.at(-1)
+          if (previous && at - previous.end < SPAN_GAP) previous.end = at + 1
+          else spans.push({ start: at, end: at + 1 })
+          // With this column the only filter, every hit is a match: stop at the last one the
+          // limit can use (one more than it, so that the caller knows more match).
+          if (singleFilter && ++hits >= matchBudget) break scan
+        }
       }
-      rowStart = group.start + first
-      rowEnd = group.start + last + 1
     }
-    const rows = await readRows(file, { columns: ['cid', 'type', 'name'], rowStart, rowEnd })
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as { cid: unknown; type: unknown; name: unknown }
-      const rowNo = rowStart + i
-      if (typeof r.cid !== 'string') throw new IndexRejectedError(file.path, `row ${rowNo} has no CID`)
-      if (r.type !== 'recursive' && r.type !== 'direct') {
-        throw new IndexRejectedError(
-          file.path,
-          `row ${rowNo} has an unknown pin type ${JSON.stringify(r.type)}`,
-        )
+    let lastCid: unknown = rangeLastCid
+    for (const span of spans) {
+      const rows = await readRows(file, {
+        columns: ['cid', 'type', 'name'],
+        rowStart: span.start,
+        rowEnd: span.end,
+      })
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i] as { cid: unknown; type: unknown; name: unknown }
+        const rowNo = span.start + i
+        if (typeof r.cid !== 'string') throw new IndexRejectedError(file.path, `row ${rowNo} has no CID`)
+        if (r.type !== 'recursive' && r.type !== 'direct') {
+          throw new IndexRejectedError(
+            file.path,
+            `row ${rowNo} has an unknown pin type ${JSON.stringify(r.type)}`,
+          )
+        }
+        if (r.name !== null && r.name !== undefined && typeof r.name !== 'string') {
+          throw new IndexRejectedError(file.path, `row ${rowNo} has a name that is not text`)
+        }
+        if (
+          r.cid.length > MAX_TEXT_CELL_BYTES ||
+          (typeof r.name === 'string' && r.name.length > MAX_TEXT_CELL_BYTES)
+        ) {
+          throw new IndexRejectedError(
+            file.path,
+            `row ${rowNo} has a value longer than ${MAX_TEXT_CELL_BYTES} bytes`,
+          )
+        }
+        const row: PinRow = {
+          cid: r.cid,
+          type: r.type,
+          name: typeof r.name === 'string' && r.name !== '' ? r.name : null,
+        }
+        if (rangeLastCid === undefined) lastCid = row.cid
+        if (!matchesPin(row, q, cidSet)) continue
+        try {
+          parse(row.cid)
+        } catch {
+          throw new IndexRejectedError(
+            file.path,
+            `row ${rowNo} has an invalid CID: ${JSON.stringify(row.cid.slice(0, 80))}`,
+          )
+        }
+        matchBudget--
+        yield row
       }
-      if (r.name !== null && r.name !== undefined && typeof r.name !== 'string') {
-        throw new IndexRejectedError(file.path, `row ${rowNo} has a name that is not text`)
-      }
-      if (
-        r.cid.length > MAX_TEXT_CELL_BYTES ||
-        (typeof r.name === 'string' && r.name.length > MAX_TEXT_CELL_BYTES)
-      ) {
-        throw new IndexRejectedError(
-          file.path,
-          `row ${rowNo} has a value longer than ${MAX_TEXT_CELL_BYTES} bytes`,
-        )
-      }
-      const row: PinRow = { cid: r.cid, type: r.type, name: typeof r.name === 'string' ? r.name : null }
-      if (!matchesPin(row, q, cidSet)) continue
-      try {
-        parse(row.cid)
-      } catch {
-        throw new IndexRejectedError(
-          file.path,
-          `row ${rowNo} has an invalid CID: ${JSON.stringify(row.cid.slice(0, 80))}`,
-        )
-      }
-      matchBudget--
-      yield row
+      if (singleFilter && matchBudget <= 0) return
     }
-    if (singleFilter && matchBudget <= 0) return
-    // Rows are sorted by CID: once past the CID asked for, no later group can hold it.
-    const last =
-      groupLastCid ?? (rows.length > 0 ? (rows[rows.length - 1] as { cid: unknown }).cid : undefined)
+    // Rows are sorted by CID: once past the CID asked for, no later range can hold it.
+    const last = lastCid
     if (q.cids !== undefined && typeof last === 'string' && q.cids.every((c) => last > c)) return
   }
 }

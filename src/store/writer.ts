@@ -3,10 +3,20 @@
 import { randomBytes } from 'node:crypto'
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import type { KeyValue, RowGroup } from 'hyparquet'
+import type { FileMetaData, KeyValue, RowGroup } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
-import { chunkDigest, chunkRange, INTEGRITY_KEY, kvDigest, structureDigest } from './integrity.js'
+import { writeIndexes } from 'hyparquet-writer/src/indexes.js'
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js'
+import {
+  chunkDigest,
+  chunkRange,
+  INTEGRITY_KEY,
+  type IntegrityRecord,
+  kvDigest,
+  structureDigest,
+  tailDigest,
+} from './integrity.js'
 import { type FileKind, META } from './layout.js'
 
 export interface IndexFileHeader {
@@ -79,16 +89,23 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export const TEMP_PREFIX = '.tmp-'
 
 /**
+ * One column of a row group. `pageIndex`: write Parquet's page index for it (each page's min and
+ * max, and where each page starts), so that a reader can decode the one page that may hold a value
+ * instead of the whole column chunk.
+ */
+export type IndexColumn = ColumnSource & { pageIndex?: boolean }
+
+/**
  * The rows of a file, handed out one row group at a time, so that a writer never needs a second
  * copy of a million rows: `slice(start, end)` gives the columns of rows [start, end).
  */
 export interface RowSource {
   rowCount: number
-  slice(start: number, end: number): ColumnSource[]
+  slice(start: number, end: number): IndexColumn[]
 }
 
 /** A RowSource over whole columns (for small files). */
-export function columnsSource(columns: ColumnSource[], rowCount: number): RowSource {
+export function columnsSource(columns: IndexColumn[], rowCount: number): RowSource {
   return {
     rowCount,
     slice: (start, end) =>
@@ -144,11 +161,12 @@ export async function writeIndexFileAtomic(
     for (let start = 0; start < rows.rowCount; start += groupSize) {
       const end = Math.min(rows.rowCount, start + groupSize)
       parquet.write({
-        // No page indexes: readers do not use them, and every byte they do use is checksummed.
-        columnData: rows.slice(start, end).map(({ name, data, statistics, codec }) => ({
+        // Page indexes only where asked for (and checksummed like everything a reader uses).
+        columnData: rows.slice(start, end).map(({ name, data, statistics, codec, pageIndex }) => ({
           name,
           data,
-          offsetIndex: false,
+          columnIndex: pageIndex === true,
+          offsetIndex: pageIndex === true,
           statistics: statistics ?? true,
           ...(codec ? { codec } : {}),
         })),
@@ -168,12 +186,31 @@ export async function writeIndexFileAtomic(
       // Encoding a row group is synchronous: give the event loop a turn between groups.
       await new Promise((resolve) => setImmediate(resolve))
     }
-    const structure = structureDigest(parquet.schema, parquet.row_groups)
-    parquet.kvMetadata = [
-      ...kv,
-      { key: INTEGRITY_KEY, value: JSON.stringify({ groups, kv: kvDigest(kv), structure }) },
-    ]
-    parquet.finish()
+    // What ParquetWriter.finish() does, with the page indexes checksummed in between: they lie
+    // after the last row group, and their checksum must be in the footer that follows them.
+    await flush()
+    const tailStart = flushed
+    writeIndexes(writer, parquet.pendingIndexes)
+    const tail = writer.getBytes()
+    const record: IntegrityRecord = {
+      groups,
+      kv: kvDigest(kv),
+      structure: structureDigest(parquet.schema, parquet.row_groups),
+      ...(tail.length > 0 ? { tail: tailDigest(tail, tailStart) } : {}),
+    }
+    const metadata: FileMetaData = {
+      version: 2,
+      created_by: header.writer,
+      schema: parquet.schema,
+      num_rows: parquet.num_rows,
+      row_groups: parquet.row_groups,
+      metadata_length: 0,
+      key_value_metadata: [...kv, { key: INTEGRITY_KEY, value: JSON.stringify(record) }],
+    }
+    // metadata_length is what a reader computes, not a field of the footer.
+    delete (metadata as Partial<FileMetaData>).metadata_length
+    writeMetadata(writer, metadata, Number.POSITIVE_INFINITY)
+    writer.appendUint32(0x31524150) // PAR1
     await flush()
     return flushed
   })

@@ -2,7 +2,12 @@
 // whatever a test needs to be wrong in them: another peer, fake CIDs, a foreign writer, a
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
-import { PINS_SCHEMA_VERSION } from '../../src/indexer/pins.js'
+import {
+  PINS_PAGE_SIZE,
+  PINS_ROW_GROUP_SIZE,
+  PINS_SCHEMA_VERSION,
+  pinsColumns,
+} from '../../src/indexer/pins.js'
 import { META, PINS_META } from '../../src/store/layout.js'
 import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
 
@@ -16,6 +21,9 @@ export interface FakePinsOptions {
   rowCountClaim?: number
   generatedAt?: Date
   extra?: Record<string, string>
+  /** Smaller than the manager's, to get several row groups and pages from a few rows. */
+  rowGroupSize?: number
+  pageSize?: number
 }
 
 export async function writePinsFile(path: string, o: FakePinsOptions): Promise<number> {
@@ -37,12 +45,9 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       },
     },
     columnsSource(
-      [
-        { name: 'cid', data: o.cids, type: 'STRING' },
-        { name: 'type', data: o.types ?? o.cids.map(() => 'recursive'), type: 'STRING' },
-        { name: 'name', data: o.names ?? o.cids.map(() => null), type: 'STRING', nullable: true },
-      ],
+      pinsColumns(o.cids, o.types ?? o.cids.map(() => 'recursive'), o.names ?? o.cids.map(() => null)),
       o.cids.length,
     ),
+    { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE },
   )
 }
