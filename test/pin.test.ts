@@ -2,10 +2,11 @@
 // listing row for row, changes through ipfs-kit show at once, an unchanged pinset is not
 // rewritten, and an old index is flagged stale.
 import assert from 'node:assert/strict'
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises'
+import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { indexFilePath } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinsNamedPath } from '../src/store/layout.js'
+import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
@@ -144,6 +145,49 @@ describe('ipfs-kit pin', () => {
         .map((l) => JSON.parse(l)),
       truth,
     )
+  })
+
+  it('answers --name from pins_named.parquet when it holds the same pinset, else from pins.parquet', async () => {
+    const truth = await kuboPins()
+    const named = truth.filter((p) => p.name !== null)
+    const namedPath = pinsNamedPath(d.kitPath)
+    const check = await checkIndexFile(namedPath, 'pins_named', peerId)
+    const base = await checkIndexFile(indexFilePath(d.kitPath, 'pins'), 'pins', peerId)
+    assert.ok(base.status === 'valid' && check.status === 'valid', JSON.stringify([base, check]))
+    const pinset = base.header.kv[PINS_META.pinsetSha256] as string
+    assert.equal(check.header.kv[PINS_META.pinsetSha256], pinset)
+    assert.equal(check.header.rowCount, named.length)
+    const alpha = truth.filter((p) => p.name?.includes('project-alpha'))
+    assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, alpha)
+    // A file that claims this pinset is believed (it is checked like any index file), one of
+    // another pinset is not: here each holds only the first alpha pin.
+    const saved = join(await makeTempDir('saved'), 'pins_named.parquet')
+    await copyFile(namedPath, saved)
+    const first = alpha[0] as Pin
+    const plant = (sha: string) =>
+      writePinsFile(namedPath, {
+        kind: 'pins_named',
+        peerId,
+        cids: [first.cid],
+        types: [first.type],
+        names: [first.name],
+        extra: { [PINS_META.pinsetSha256]: sha },
+      })
+    try {
+      await plant(pinset)
+      assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, [first])
+      await plant('0'.repeat(64))
+      assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, alpha)
+      await rm(namedPath)
+      assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, alpha)
+      // An unchanged pinset is not rewritten, but its missing named-pins file is.
+      assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+      const again = await checkIndexFile(namedPath, 'pins_named', peerId)
+      assert.ok(again.status === 'valid' && again.header.kv[PINS_META.pinsetSha256] === pinset)
+      assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, alpha)
+    } finally {
+      await copyFile(saved, namedPath)
+    }
   })
 
   it('answers --cid for a present and an absent CID from the index, in either CID spelling', async () => {

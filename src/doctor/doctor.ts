@@ -13,7 +13,9 @@ import {
   INDEX_FILES,
   type IndexFileKind,
   indexFilePath,
+  PINS_META,
   pinsDeltaPath,
+  pinsNamedPath,
 } from '../store/layout.js'
 import { checkIndexFile } from '../store/reader.js'
 
@@ -199,6 +201,7 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
   }
 
   const files: DoctorReport['index']['files'] = []
+  let pinset: string | undefined
   for (const kind of Object.keys(INDEX_FILES) as IndexFileKind[]) {
     const path = indexFilePath(kitPath, kind)
     if (!repo.peer_id) {
@@ -218,6 +221,7 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       continue
     }
     const check = await checkIndexFile(path, kind, repo.peer_id)
+    if (kind === 'pins' && check.status === 'valid') pinset = check.header.kv[PINS_META.pinsetSha256]
     files.push({
       kind,
       path,
@@ -237,6 +241,27 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
         path,
         status: check.status,
         reason: check.status === 'invalid' ? check.reason : null,
+        generated_at: check.status === 'valid' ? check.header.generatedAt.toISOString() : null,
+        rows: check.status === 'valid' ? check.header.rowCount : null,
+      })
+    }
+  }
+  if (repo.peer_id) {
+    // The named pins (for `pin list --name`), written with pins.parquet while they are few.
+    const path = pinsNamedPath(kitPath)
+    const check = await checkIndexFile(path, 'pins_named', repo.peer_id)
+    if (check.status !== 'missing') {
+      const current = check.status === 'valid' && check.header.kv[PINS_META.pinsetSha256] === pinset
+      files.push({
+        kind: 'pins_named',
+        path,
+        status: check.status,
+        reason:
+          check.status === 'invalid'
+            ? check.reason
+            : current
+              ? null
+              : 'of another pinset than pins.parquet: not used (the next cycle rewrites it)',
         generated_at: check.status === 'valid' ? check.header.generatedAt.toISOString() : null,
         rows: check.status === 'valid' ? check.header.rowCount : null,
       })

@@ -2,9 +2,10 @@
 // `indirect`, which walk every DAG), sorts it by CID, and writes pins.parquet atomically, unless
 // the pinset is the same as in the file already there.
 import { createHash } from 'node:crypto'
+import { rm } from 'node:fs/promises'
 import { IndexRejectedError } from '../errors.js'
 import { verifyAllGroups } from '../store/integrity.js'
-import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
+import { indexFilePath, PINS_META, pinsCheckedPath, pinsNamedPath } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 import { type IndexColumn, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
@@ -39,6 +40,13 @@ export function pinsColumns(cids: string[], types: string[], names: Array<string
   ]
 }
 
+export const PINS_NAMED_SCHEMA_VERSION = 1
+/**
+ * pins_named.parquet is written while named pins are at most this share of all pins; with more,
+ * reading every name of pins.parquet costs about as much, and the file is not written.
+ */
+const NAMED_FILE_MAX_SHARE = 0.1
+
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
 const COUNT_DIRECT_KEY = PINS_META.countDirect
@@ -56,6 +64,7 @@ export interface PinCollectorOptions {
 
 export function pinCollector(options: PinCollectorOptions): Collector {
   const path = indexFilePath(options.kitPath, 'pins')
+  const namedPath = pinsNamedPath(options.kitPath)
   return {
     name: 'pins',
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
@@ -105,14 +114,52 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           ...(options.intervalS ? { interval_s: options.intervalS() } : {}),
         })
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
-      if ((await previousPinsetHash(path, ctx.peerId)) === digest) {
+      const now = Date.now()
+      // The named pins, for `pin list --name`: only worth a file when they are few.
+      const named = order.filter((i) => names[i] != null)
+      const writeNamed = async () => {
+        if (named.length > order.length * NAMED_FILE_MAX_SHARE) {
+          await rm(namedPath, { force: true })
+          return
+        }
+        await writeIndexFileAtomic(
+          namedPath,
+          {
+            kind: 'pins_named',
+            schemaVersion: PINS_NAMED_SCHEMA_VERSION,
+            writer: options.writer,
+            peerId: ctx.peerId,
+            kuboVersion: ctx.kuboVersion,
+            generatedAt: new Date(now),
+            extra: { [PINSET_HASH_KEY]: digest },
+          },
+          {
+            rowCount: named.length,
+            slice(start, end) {
+              const rows = named.subarray(start, end)
+              return pinsColumns(
+                Array.from(rows, (i) => cids[i] as string),
+                Array.from(rows, typeOf),
+                Array.from(rows, (i) => names[i] ?? null),
+              )
+            },
+          },
+          { rowGroupSize: PINS_ROW_GROUP_SIZE, pageSize: PINS_PAGE_SIZE },
+        )
+      }
+      if ((await previousPinsetHash(path, 'pins', ctx.peerId)) === digest) {
+        // An unchanged pinset whose named-pins file is missing or from another pinset (a crash
+        // between the two writes, an upgrade): that file only.
+        if ((await previousPinsetHash(namedPath, 'pins_named', ctx.peerId)) !== digest) await writeNamed()
         await checked()
         // The file's pinset is the node's: the recorded changes up to deltaSeq are in it too.
         await fold()
         return { wrote: false, rows: order.length }
       }
 
-      const now = Date.now()
+      // Before pins.parquet: a reader that opens the old pins.parquet and this new file sees two
+      // pinsets and reads the names from pins.parquet.
+      await writeNamed()
       await writeIndexFileAtomic(
         path,
         {
@@ -154,9 +201,13 @@ export function pinCollector(options: PinCollectorOptions): Collector {
  * The pinset hash in the current file, if it is a valid file of this node whose every row group
  * matches its checksum: a damaged file is rewritten even when the pinset did not change.
  */
-async function previousPinsetHash(path: string, peerId: string): Promise<string | null> {
+async function previousPinsetHash(
+  path: string,
+  kind: 'pins' | 'pins_named',
+  peerId: string,
+): Promise<string | null> {
   try {
-    const file = await openIndexFile(path, 'pins', peerId)
+    const file = await openIndexFile(path, kind, peerId)
     try {
       await verifyAllGroups(file.buffer, file.metadata)
       return file.header.kv[PINSET_HASH_KEY] ?? null

@@ -2,11 +2,12 @@
 // and otherwise the same query from Kubo's RPC API (read-only), saying why. Reports how fresh
 // the answer is: the file's generation time, and when the manager last confirmed it unchanged.
 import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
 import { type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
-import { indexFilePath, PINS_META, pinsCheckedPath } from '../store/layout.js'
+import { indexFilePath, PINS_META, pinsCheckedPath, pinsNamedPath } from '../store/layout.js'
 import { type DeltaEntry, pendingChanges, pinOf, readPinDelta } from '../store/pin-delta.js'
 import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
 import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
@@ -89,6 +90,25 @@ async function freshness(
   return { checkedAt: null, intervalS: null }
 }
 
+/**
+ * pins_named.parquet, when it holds the named pins of this very pins.parquet (same pinset);
+ * otherwise null, and a name query reads the names of pins.parquet: a missing, damaged or
+ * foreign file, or one from the cycle before or after, costs time, never a wrong answer.
+ */
+async function openNamedPins(kitPath: string, base: OpenIndexFile): Promise<OpenIndexFile | null> {
+  let named: OpenIndexFile
+  try {
+    named = await openIndexFile(pinsNamedPath(kitPath), 'pins_named', base.header.peerId)
+  } catch (err) {
+    if (err instanceof IndexRejectedError) return null
+    throw err
+  }
+  const pinset = base.header.kv[PINS_META.pinsetSha256]
+  if (pinset !== undefined && named.header.kv[PINS_META.pinsetSha256] === pinset) return named
+  await named.close()
+  return null
+}
+
 function totalFromHeader(file: OpenIndexFile, q: PinQuery): number | null {
   if (q.cids !== undefined || q.name !== undefined) return null
   if (q.type === undefined) return file.header.rowCount
@@ -161,6 +181,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
     let streamed = 0
     const held: PinRow[] = []
     let file: OpenIndexFile | null = null
+    let named: OpenIndexFile | null = null
     try {
       // The delta before pins.parquet: the manager drops delta entries only after the
       // pins.parquet that holds them is in place, so this order never misses a change.
@@ -170,8 +191,9 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       if (!/^\d+$/.test(baseSeqText))
         throw new IndexRejectedError(file.path, `invalid delta_seq ${JSON.stringify(baseSeqText)}`)
       const pending = delta ? pendingChanges(delta, Number(baseSeqText)) : new Map<string, DeltaEntry>()
+      if (query.name !== undefined) named = await openNamedPins(kitPath, file)
       let exhausted = true
-      for await (const pin of withPending(file, query, limit, pending)) {
+      for await (const pin of withPending(named ?? file, query, limit, pending)) {
         if (limit > 0 && shown >= limit) {
           exhausted = false
           break
@@ -205,9 +227,10 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
           },
         )
       }
-      const which = err.file.endsWith('pins_delta.parquet') ? 'pins_delta.parquet' : 'pins.parquet'
+      const which = basename(err.file)
       rejected = err.reason === 'it does not exist' ? `${which} does not exist yet` : `${which} ${err.reason}`
     } finally {
+      await named?.close()
       await file?.close()
     }
   } else {

@@ -3,8 +3,8 @@
 import { join } from 'node:path'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
-/** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta. */
-export type FileKind = IndexFileKind | 'pins_delta'
+/** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and named pins. */
+export type FileKind = IndexFileKind | 'pins_delta' | 'pins_named'
 
 export const INDEX_FILES: Record<IndexFileKind, string> = {
   pins: 'pin_metadata/parquet_storage/pins.parquet',
@@ -35,6 +35,16 @@ export function pinsDeltaPath(kitPath: string): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', 'pins_delta.parquet')
 }
 
+/**
+ * The named pins of pins.parquet (the same rows, those with a name), written with it and carrying
+ * the same `pinset_sha256`: `pin list --name` reads this small file instead of every name of a
+ * million pins. A reader uses it only when its pinset is that of the pins.parquet it opened;
+ * otherwise (missing, damaged, or one cycle apart) it reads pins.parquet's names.
+ */
+export function pinsNamedPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', 'pins_named.parquet')
+}
+
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
@@ -62,6 +72,7 @@ export const META = {
 export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
   pins: [4],
   pins_delta: [1],
+  pins_named: [1],
   system: [2],
   network: [2],
   storage: [2],
@@ -155,6 +166,11 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
     { name: 'type', type: 'BYTE_ARRAY' },
     { name: 'name', type: 'BYTE_ARRAY' },
   ],
+  pins_named: [
+    { name: 'cid', type: 'BYTE_ARRAY' },
+    { name: 'type', type: 'BYTE_ARRAY' },
+    { name: 'name', type: 'BYTE_ARRAY' },
+  ],
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },
@@ -179,6 +195,7 @@ export const MAX_TEXT_CELL_BYTES = 4096
 export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins: ['cid'],
   pins_delta: ['cid'],
+  pins_named: ['cid'],
   system: [],
   network: [],
   storage: [],

@@ -3,6 +3,7 @@
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
 import {
+  PINS_NAMED_SCHEMA_VERSION,
   PINS_PAGE_SIZE,
   PINS_ROW_GROUP_SIZE,
   PINS_SCHEMA_VERSION,
@@ -12,6 +13,8 @@ import { META, PINS_META } from '../../src/store/layout.js'
 import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
 
 export interface FakePinsOptions {
+  /** pins.parquet (the default) or pins_named.parquet, which has the same columns. */
+  kind?: 'pins' | 'pins_named'
   peerId: string
   cids: string[]
   types?: string[]
@@ -31,8 +34,9 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
   return writeIndexFileAtomic(
     path,
     {
-      kind: 'pins',
-      schemaVersion: o.schemaVersion ?? PINS_SCHEMA_VERSION,
+      kind: o.kind ?? 'pins',
+      schemaVersion:
+        o.schemaVersion ?? (o.kind === 'pins_named' ? PINS_NAMED_SCHEMA_VERSION : PINS_SCHEMA_VERSION),
       writer: o.writer ?? 'ipfs-kit 0.1.0',
       peerId: o.peerId,
       kuboVersion: '0.43.1',
