@@ -10,7 +10,10 @@
 import { createHash } from 'node:crypto'
 import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup, SchemaElement } from 'hyparquet'
 
-/** Key-value metadata entry: JSON `{ "groups": [[hex per column chunk], ...], "kv": hex, "structure": hex, "tail"?: hex }`. */
+/**
+ * Key-value metadata entry: JSON `{ "groups": [[hex per column chunk], ...], "kv": hex,
+ * "structure": hex, "indexes"?: [[hex or "" per column chunk], ...] }`.
+ */
 export const INTEGRITY_KEY = 'ipfs_kit.integrity'
 
 export interface ByteRange {
@@ -24,13 +27,19 @@ export interface IntegrityRecord {
   kv: string
   /** Digest of the schema and of every row group's layout: what the decoder is told to do. */
   structure: string
-  /** Digest of the bytes from the end of the last column chunk to the footer (the page indexes); absent when there are none. */
-  tail?: string
+  /**
+   * Per row group, per column chunk: the digest of its page index (column index and offset
+   * index bytes, which lie after the last row group), or '' when it has none. Absent when no
+   * chunk has one.
+   */
+  indexes?: string[][]
 }
 
-/** The digest of the page-index bytes that follow the row groups, with where they start. */
-export function tailDigest(bytes: Uint8Array, start: number): string {
-  return createHash('sha256').update(bytes).update(`\0${start}`).digest('hex')
+/** The digest of one column chunk's page index: its column index and offset index bytes, with where they lie. */
+export function pageIndexDigest(parts: ReadonlyArray<{ bytes: Uint8Array; start: number }>): string {
+  const hash = createHash('sha256')
+  for (const { bytes, start } of parts) hash.update(bytes).update(`\0${start}\0${bytes.length}\0`)
+  return hash.digest('hex')
 }
 
 /** Where a column chunk's page indexes lie (column index, offset index), when it has them. */
@@ -171,7 +180,11 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
     !record.groups.every((g) => Array.isArray(g) && g.every((d) => typeof d === 'string' && hex.test(d))) ||
     typeof record.kv !== 'string' ||
     typeof record.structure !== 'string' ||
-    (record.tail !== undefined && (typeof record.tail !== 'string' || !hex.test(record.tail)))
+    (record.indexes !== undefined &&
+      (!Array.isArray(record.indexes) ||
+        !record.indexes.every(
+          (g) => Array.isArray(g) && g.every((d) => d === '' || (typeof d === 'string' && hex.test(d))),
+        )))
   ) {
     throw new Error('its checksum record is malformed')
   }
@@ -206,38 +219,55 @@ export function checkFooterIntegrity(metadata: FileMetaData, fileSize: number): 
       previousEnd = range.end
     }
   }
-  // After the row groups: the page indexes (checked as a whole by the tail digest), then the footer.
+  // After the row groups: the page indexes, each with its chunk's digest, exactly covering the
+  // bytes up to the footer (no byte there that no checksum covers).
   const footerStart = fileSize - 8 - Number(metadata.metadata_length)
   if (!Number.isSafeInteger(footerStart) || footerStart < previousEnd) {
     throw new Error('its footer overlaps its row groups (corrupt)')
   }
-  if (footerStart > previousEnd && record.tail === undefined) {
-    throw new Error(`it has ${footerStart - previousEnd} bytes after its row groups that no checksum covers`)
-  }
-  if (footerStart === previousEnd && record.tail !== undefined) {
-    throw new Error('it has a checksum for page indexes but none are there (corrupt)')
-  }
+  const indexRanges: Array<ByteRange & { group: number; column: number }> = []
   for (const [i, group] of metadata.row_groups.entries()) {
-    for (const chunk of group.columns) {
+    for (const [c, chunk] of group.columns.entries()) {
       let ranges: ByteRange[]
       try {
         ranges = pageIndexRanges(chunk)
       } catch (err) {
         throw new Error(`row group ${i}: ${(err as Error).message}`)
       }
-      for (const r of ranges) {
-        if (r.start < previousEnd || r.end > footerStart) {
-          throw new Error(`row group ${i} has a page index outside the page index area (corrupt)`)
-        }
+      const digest = record.indexes?.[i]?.[c] ?? ''
+      if (ranges.length > 0 !== (digest !== '')) {
+        throw new Error(
+          `row group ${i} has a page index without its checksum, or a checksum without one (corrupt)`,
+        )
       }
+      for (const r of ranges) indexRanges.push({ ...r, group: i, column: c })
     }
   }
-  return { ...record, tailRange: { start: previousEnd, end: footerStart } } as CheckedRecord
+  indexRanges.sort((a, b) => a.start - b.start)
+  let at = previousEnd
+  for (const r of indexRanges) {
+    if (r.start !== at) {
+      throw new Error(
+        r.start > at
+          ? `it has ${r.start - at} bytes after its row groups that no checksum covers`
+          : `row group ${r.group} has a page index that overlaps another part of the file (corrupt)`,
+      )
+    }
+    at = r.end
+  }
+  if (at !== footerStart) {
+    throw new Error(
+      at < footerStart
+        ? `it has ${footerStart - at} bytes after its row groups that no checksum covers`
+        : 'its page indexes overlap its footer (corrupt)',
+    )
+  }
+  return { ...record, indexRanges }
 }
 
-/** An integrity record checked against its footer, with where the page indexes lie. */
+/** An integrity record checked against its footer, with where the page indexes lie (in file order). */
 export interface CheckedRecord extends IntegrityRecord {
-  tailRange: ByteRange
+  indexRanges: Array<ByteRange & { group: number; column: number }>
 }
 
 /** An AsyncBuffer whose column chunks are checked against their digests before they are decoded. */
@@ -257,6 +287,8 @@ export interface VerifiedBuffer extends AsyncBuffer {
 interface Chunk extends ByteRange {
   group: number
   column: number
+  /** A part of a column chunk's page index, not the chunk. */
+  pageIndex?: boolean
 }
 
 /**
@@ -278,10 +310,11 @@ export function verifyingBuffer(
       chunks.push({ ...chunkRange(g, column), group, column })
     }
   }
-  // The page indexes, as one more chunk (group -1) after the last: checked once, then kept.
-  const tailIndex = record.tailRange.end > record.tailRange.start ? chunks.length : -1
-  if (tailIndex >= 0) chunks.push({ ...record.tailRange, group: -1, column: -1 })
-  let tailBytes: Uint8Array | undefined
+  // The page indexes, after the last chunk, each checked (with the other part of its chunk's
+  // page index) when first read, then kept.
+  const firstIndex = chunks.length
+  for (const r of record.indexRanges) chunks.push({ ...r, pageIndex: true })
+  const indexBytes = new Map<number, Uint8Array>()
   const firstRows: number[] = []
   let rows = 0
   for (const group of metadata.row_groups) {
@@ -305,14 +338,8 @@ export function verifyingBuffer(
   let checked = new Map<number, Uint8Array>()
   async function load(index: number): Promise<Uint8Array> {
     const c = chunks[index] as Chunk
-    if (index === tailIndex && tailBytes) return tailBytes
+    if (c.pageIndex) return loadPageIndex(index)
     const bytes = new Uint8Array(await source.slice(c.start, c.end))
-    if (index === tailIndex) {
-      if (tailDigest(bytes, c.start) !== record.tail)
-        throw onReject('its page indexes do not match their checksum (corrupt)')
-      tailBytes = bytes
-      return bytes
-    }
     const group = metadata.row_groups[c.group] as RowGroup
     if (chunkDigest(bytes, group, c.column) !== record.groups[c.group]?.[c.column]) {
       const name = columnNames[c.column] ?? String(c.column)
@@ -320,7 +347,35 @@ export function verifyingBuffer(
     }
     return bytes
   }
+  async function loadPageIndex(index: number): Promise<Uint8Array> {
+    const kept = indexBytes.get(index)
+    if (kept) return kept
+    const c = chunks[index] as Chunk
+    const parts: Array<{ index: number; bytes: Uint8Array; start: number }> = []
+    for (let i = firstIndex; i < chunks.length; i++) {
+      const p = chunks[i] as Chunk
+      if (p.group !== c.group || p.column !== c.column) continue
+      parts.push({ index: i, bytes: new Uint8Array(await source.slice(p.start, p.end)), start: p.start })
+    }
+    if (pageIndexDigest(parts) !== record.indexes?.[c.group]?.[c.column]) {
+      const name = columnNames[c.column] ?? String(c.column)
+      throw onReject(
+        `row group ${c.group} column ${name}: its page indexes do not match their checksum (corrupt)`,
+      )
+    }
+    for (const p of parts) indexBytes.set(p.index, p.bytes)
+    return indexBytes.get(index) as Uint8Array
+  }
   async function read(start: number, stop: number): Promise<ArrayBuffer> {
+    // The decoder asks for whole column chunks: hand out the checked bytes themselves.
+    const whole = find(start)
+    const c = chunks[whole]
+    if (whole >= 0 && c && c.start === start && c.end === stop) {
+      const bytes = checked.get(whole) ?? (await load(whole))
+      checked.set(whole, bytes)
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength)
+        return bytes.buffer as ArrayBuffer
+    }
     const out = new Uint8Array(Math.max(0, stop - start))
     let at = start
     while (at < stop) {
@@ -350,7 +405,7 @@ export function verifyingBuffer(
       const wanted = columns ? new Set(columns) : null
       const next = new Map<number, Uint8Array>()
       for (const [index, c] of chunks.entries()) {
-        if (index === tailIndex) continue
+        if (c.pageIndex) continue
         const first = firstRows[c.group] as number
         const last = first + Number(metadata.row_groups[c.group]?.num_rows)
         if (last <= rowStart || first >= rowEnd || last === first) continue
@@ -360,7 +415,7 @@ export function verifyingBuffer(
       checked = next
     },
     async verifyPageIndexes(): Promise<void> {
-      if (tailIndex >= 0) await load(tailIndex)
+      for (let i = firstIndex; i < chunks.length; i++) await loadPageIndex(i)
     },
     slice(start: number, end?: number): Promise<ArrayBuffer> {
       const result = read(start, end ?? source.byteLength)

@@ -5,7 +5,7 @@
 import { readColumnIndex, readOffsetIndex } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
-import { checkCidStatistics, type OpenIndexFile, readColumn, readRows } from './reader.js'
+import { checkCidStatistics, type OpenIndexFile, readColumn, readColumns } from './reader.js'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -161,13 +161,16 @@ export async function* queryPinFile(
 ): AsyncGenerator<PinRow> {
   const parse = await cidParser()
   // A lookup skips row groups by their cid bounds (and could answer "not pinned" from them
-  // alone), so it checks them all first; other queries read the groups they need and check
-  // each CID they hand out.
-  if (q.cids !== undefined) await checkCidStatistics(file)
+  // alone), so it first checks the bounds its answer rests on; other queries read the groups
+  // they need and check each CID they hand out.
+  if (q.cids !== undefined) await checkCidStatistics(file, q.cids)
   const cidSet = q.cids && q.cids.length > 4 ? new Set(q.cids) : undefined
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
+  // A full listing reads every column chunk: it checks the page indexes too, so that it refuses
+  // every file `doctor` refuses.
+  if (unfiltered && !options.limit) await file.buffer.verifyPageIndexes()
   const singleFilter = [q.cids, q.name, q.type].filter((f) => f !== undefined).length === 1
   let matchBudget = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY
   const ranges: RowRange[] = []
@@ -216,13 +219,13 @@ export async function* queryPinFile(
     }
     let lastCid: unknown = rangeLastCid
     for (const span of spans) {
-      const rows = await readRows(file, {
-        columns: ['cid', 'type', 'name'],
-        rowStart: span.start,
-        rowEnd: span.end,
-      })
-      for (let i = 0; i < rows.length; i++) {
-        const r = rows[i] as { cid: unknown; type: unknown; name: unknown }
+      // Arrays, not an object per row: a span of a filter holds rows that do not match.
+      const columns = await readColumns(file, ['cid', 'type', 'name'], span.start, span.end)
+      const cids = columns.cid as unknown[]
+      const types = columns.type as unknown[]
+      const names = columns.name as unknown[]
+      for (let i = 0; i < span.end - span.start; i++) {
+        const r = { cid: cids[i], type: types[i], name: names[i] }
         const rowNo = span.start + i
         if (typeof r.cid !== 'string') throw new IndexRejectedError(file.path, `row ${rowNo} has no CID`)
         if (r.type !== 'recursive' && r.type !== 'direct') {
@@ -243,13 +246,16 @@ export async function* queryPinFile(
             `row ${rowNo} has a value longer than ${MAX_TEXT_CELL_BYTES} bytes`,
           )
         }
-        const row: PinRow = {
-          cid: r.cid,
-          type: r.type,
-          name: typeof r.name === 'string' && r.name !== '' ? r.name : null,
-        }
-        if (rangeLastCid === undefined) lastCid = row.cid
-        if (!matchesPin(row, q, cidSet)) continue
+        if (rangeLastCid === undefined) lastCid = r.cid
+        const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
+        if (q.type !== undefined && r.type !== q.type) continue
+        if (q.cids !== undefined && !(cidSet ? cidSet.has(r.cid) : q.cids.includes(r.cid))) continue
+        if (
+          q.name !== undefined &&
+          (name === null || (q.nameExact ? name !== q.name : !name.includes(q.name)))
+        )
+          continue
+        const row: PinRow = { cid: r.cid, type: r.type, name }
         try {
           parse(row.cid)
         } catch {

@@ -209,30 +209,52 @@ export async function openIndexFile(
  * The `cid` statistics of a pins file: every row group's min and max must be valid CIDs, in
  * ascending order from group to group. Readers skip row groups by them, so a file whose CIDs
  * are all fake would otherwise answer "not pinned" for every real CID without printing one.
+ * Given the CIDs a lookup is for, only the bounds its answer rests on are parsed (those of the
+ * groups that may hold them and of the groups on either side); the order is checked for all.
  */
-export async function checkCidStatistics(file: OpenIndexFile): Promise<void> {
+export async function checkCidStatistics(file: OpenIndexFile, lookup?: readonly string[]): Promise<void> {
   const { CID } = await import('multiformats/cid')
   const column = file.metadata.schema.slice(1).findIndex((s) => s.name === 'cid')
+  const groups = file.metadata.row_groups.filter((g) => Number(g.num_rows) > 0)
+  const boundsOf = (g: (typeof groups)[number]) => {
+    const stats = g.columns[column]?.meta_data?.statistics
+    return [stats?.min_value, stats?.max_value]
+  }
+  // Row group numbers as the file counts them (empty groups included), for the messages.
+  const numbers = file.metadata.row_groups.flatMap((g, i) => (Number(g.num_rows) > 0 ? [i] : []))
+  // The groups whose bounds a lookup relies on: for each CID, the last group starting at or
+  // below it and the one after.
+  let parsed: Set<number> | null = null
+  if (lookup) {
+    parsed = new Set()
+    for (const cid of lookup) {
+      let at = -1
+      for (const [i, g] of groups.entries()) {
+        const min = boundsOf(g)[0]
+        if (typeof min !== 'string' || min <= cid) at = i
+      }
+      parsed.add(Math.max(at, 0))
+      if (at + 1 < groups.length) parsed.add(at + 1)
+    }
+  }
   let previousMax = ''
-  for (const [i, group] of file.metadata.row_groups.entries()) {
-    if (Number(group.num_rows) === 0) continue
-    const stats = group.columns[column]?.meta_data?.statistics
-    const bounds = [stats?.min_value, stats?.max_value]
+  for (const [i, group] of groups.entries()) {
+    const bounds = boundsOf(group)
     for (const value of bounds) {
       try {
         if (typeof value !== 'string') throw new Error('missing')
-        CID.parse(value)
+        if (parsed === null || parsed.has(i)) CID.parse(value)
       } catch {
         const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : 'none'
         throw new IndexRejectedError(
           file.path,
-          `row group ${i} has an invalid CID as its min or max: ${shown}`,
+          `row group ${numbers[i]} has an invalid CID as its min or max: ${shown}`,
         )
       }
     }
     const [min, max] = bounds as [string, string]
     if (min > max || min < previousMax) {
-      throw new IndexRejectedError(file.path, `row group ${i} is not in CID order`)
+      throw new IndexRejectedError(file.path, `row group ${numbers[i]} is not in CID order`)
     }
     previousMax = max
   }
@@ -270,16 +292,29 @@ export async function readColumn(
   rowStart: number,
   rowEnd: number,
 ): Promise<unknown[]> {
-  await file.buffer.verifyRows(rowStart, rowEnd, [column])
-  const values = new Array<unknown>(rowEnd - rowStart).fill(undefined)
+  return (await readColumns(file, [column], rowStart, rowEnd))[column] as unknown[]
+}
+
+/** Some columns' values for rows [rowStart, rowEnd), checked like readRows, an array per column. */
+export async function readColumns(
+  file: OpenIndexFile,
+  columns: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<Record<string, unknown[]>> {
+  await file.buffer.verifyRows(rowStart, rowEnd, columns)
+  const out: Record<string, unknown[]> = {}
+  for (const c of columns) out[c] = new Array<unknown>(rowEnd - rowStart).fill(undefined)
   try {
     await parquetRead({
       file: file.buffer,
       metadata: file.metadata,
-      columns: [column],
+      columns: [...columns],
       rowStart,
       rowEnd,
       onChunk: (chunk) => {
+        const values = out[chunk.columnName]
+        if (!values) return
         for (let i = 0; i < chunk.columnData.length; i++) {
           const at = chunk.rowStart + i - rowStart
           if (at >= 0 && at < values.length) values[at] = chunk.columnData[i]
@@ -289,7 +324,7 @@ export async function readColumn(
   } catch (err) {
     throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
   }
-  return values
+  return out
 }
 
 /** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */

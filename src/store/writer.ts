@@ -14,8 +14,9 @@ import {
   INTEGRITY_KEY,
   type IntegrityRecord,
   kvDigest,
+  pageIndexDigest,
+  pageIndexRanges,
   structureDigest,
-  tailDigest,
 } from './integrity.js'
 import { type FileKind, META } from './layout.js'
 
@@ -187,17 +188,30 @@ export async function writeIndexFileAtomic(
       await new Promise((resolve) => setImmediate(resolve))
     }
     // What ParquetWriter.finish() does, with the page indexes checksummed in between: they lie
-    // after the last row group, and their checksum must be in the footer that follows them.
+    // after the last row group, and their checksums must be in the footer that follows them.
     await flush()
     const tailStart = flushed
     writeIndexes(writer, parquet.pendingIndexes)
     const tail = writer.getBytes()
+    const indexes = parquet.row_groups.map((g) =>
+      g.columns.map((chunk) => {
+        // In file order, as the reader reads them.
+        const parts = pageIndexRanges(chunk)
+          .sort((a, b) => a.start - b.start)
+          .map((r) => ({ bytes: tail.subarray(r.start - tailStart, r.end - tailStart), start: r.start }))
+        return parts.length > 0 ? pageIndexDigest(parts) : ''
+      }),
+    )
     const record: IntegrityRecord = {
       groups,
       kv: kvDigest(kv),
       structure: structureDigest(parquet.schema, parquet.row_groups),
-      ...(tail.length > 0 ? { tail: tailDigest(tail, tailStart) } : {}),
+      ...(indexes.some((g) => g.some((d) => d !== '')) ? { indexes } : {}),
     }
+    // Every query parses the whole footer: leave out encoding_stats (optional; no reader here uses
+    // it), a list of structs per column chunk.
+    for (const g of parquet.row_groups)
+      for (const c of g.columns) if (c.meta_data) delete c.meta_data.encoding_stats
     const metadata: FileMetaData = {
       version: 2,
       created_by: header.writer,
