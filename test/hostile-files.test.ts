@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { chmod, copyFile, mkdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { parquetMetadata } from 'hyparquet'
 import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
-import { indexFilePath, pinsDeltaPath } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinSubsetPath, pinsDeltaPath, pinsNamedPath } from '../src/store/layout.js'
 import { type DeltaEntry, writePinDelta } from '../src/store/pin-delta.js'
 import { writeStateFile } from '../src/store/state.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
@@ -46,6 +47,12 @@ before(async () => {
     await writeFile(join(dir, `b${i}`), `hostile-files block ${i}`)
   }
   await ipfs(['block', 'put', '--pin=true', '--cid-codec=raw', ...files])
+  // Two direct pins: few enough (under a tenth) for pins_direct.parquet to be written.
+  for (let i = 0; i < 2; i++) await writeFile(join(dir, `direct${i}`), `hostile-files direct block ${i}`)
+  const direct = (await ipfs(['block', 'put', '--cid-codec=raw', join(dir, 'direct0'), join(dir, 'direct1')]))
+    .trim()
+    .split('\n')
+  await ipfs(['pin', 'add', '--recursive=false', ...direct])
   assert.equal((await d.cli(['index', 'refresh'])).code, 0)
   assert.equal((await d.cli(['index', 'stop'])).code, 0)
   pinsPath = indexFilePath(d.kitPath, 'pins')
@@ -61,6 +68,14 @@ after(async () => {
 })
 
 const cids = () => truth.map((p) => p.cid)
+// The node's own types: a lookup reads one page, so a file damaged elsewhere still answers it.
+const types = () => truth.map((p) => p.type)
+
+/** The key-value metadata of a Parquet file's footer (read with hyparquet, not our reader). */
+function parquetKv(bytes: Buffer): Record<string, string | undefined> {
+  const meta = parquetMetadata(new Uint8Array(bytes).buffer)
+  return Object.fromEntries((meta.key_value_metadata ?? []).map((e) => [e.key, e.value]))
+}
 
 /**
  * Changes one base32 letter in the middle of a CID's digest where it lies in the file (its
@@ -136,7 +151,7 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
       const list = cids()
       // A digit 0 is not in the base32 alphabet of CIDv1.
       list[17] = `${list[17]?.slice(0, 30)}0${list[17]?.slice(31)}`
-      return writePinsFile(pinsPath, { peerId, cids: list })
+      return writePinsFile(pinsPath, { peerId, cids: list, types: types() })
     },
     why: /row 17 has an invalid CID: "bafk\w+0\w+"/,
   },
@@ -207,7 +222,7 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
       writePinsFile(pinsPath, {
         peerId,
         cids: cids(),
-        types: cids().map((_, i) => (i === 9 ? 'indirect' : 'recursive')),
+        types: types().map((t, i) => (i === 9 ? 'indirect' : t)),
       }),
     why: /row 9 has an unknown pin type "indirect"/,
   },
@@ -324,6 +339,128 @@ describe('hostile and broken index files', () => {
       }
       assert.equal(again.source, 'index')
       assert.deepEqual(again.pins, truth)
+    })
+  }
+
+  it('answers --type direct from pins_direct.parquet of this pinset, and from pins.parquet otherwise', async () => {
+    const direct = truth.filter((p) => p.type === 'direct')
+    assert.equal(direct.length, 2)
+    const path = pinSubsetPath(d.kitPath, 'pins_direct')
+    const saved = await readFile(path)
+    const bytes = await readFile(pinsPath)
+    const pinset = parquetKv(bytes)[PINS_META.pinsetSha256] as string
+    const plant = (sha: string) =>
+      writePinsFile(path, {
+        kind: 'pins_direct',
+        peerId,
+        cids: [direct[1]?.cid as string],
+        types: ['direct'],
+        extra: { [PINS_META.pinsetSha256]: sha },
+      })
+    const listDirect = async () =>
+      JSON.parse((await d.cli(['pin', 'list', '--json', '--limit', '0', '--type', 'direct'])).stdout) as {
+        source: string
+        total: number
+        pins: Pin[]
+      }
+    try {
+      assert.deepEqual((await listDirect()).pins, direct)
+      // Believed when it claims this pinset (only the second pin listed), not otherwise.
+      await plant(pinset)
+      assert.deepEqual((await listDirect()).pins, [direct[1]])
+      await plant('f'.repeat(64))
+      const other = await listDirect()
+      assert.equal(other.source, 'index')
+      assert.deepEqual(other.pins, direct)
+      assert.equal(other.total, 2)
+    } finally {
+      await writeFile(path, saved)
+    }
+  })
+
+  // pins_named.parquet: a file it cannot trust is not used (the names come from pins.parquet);
+  // one that breaks during the read makes the answer come from Kubo; the next cycle rewrites it.
+  const namedCases: Array<{
+    what: string
+    make: (pinset: string, planted: string) => Promise<unknown>
+    from: string
+    why?: RegExp
+  }> = [
+    {
+      what: 'a mock named-pins file naming a pin the node does not have',
+      make: (pinset, planted) =>
+        writePinsFile(pinsNamedPath(d.kitPath), {
+          kind: 'pins_named',
+          peerId,
+          writer: 'mock-named 1.0',
+          cids: [planted],
+          names: ['planted'],
+          extra: { [PINS_META.pinsetSha256]: pinset },
+        }),
+      from: 'index',
+    },
+    {
+      what: "another node's named-pins file",
+      make: (pinset, planted) =>
+        writePinsFile(pinsNamedPath(d.kitPath), {
+          kind: 'pins_named',
+          peerId: OTHER_PEER,
+          cids: [planted],
+          names: ['planted'],
+          extra: { [PINS_META.pinsetSha256]: pinset },
+        }),
+      from: 'index',
+    },
+    {
+      what: 'a named-pins file edited on disk',
+      make: async (pinset) => {
+        const path = pinsNamedPath(d.kitPath)
+        await writePinsFile(path, {
+          kind: 'pins_named',
+          peerId,
+          cids: [truth[2]?.cid as string],
+          names: ['planted'],
+          extra: { [PINS_META.pinsetSha256]: pinset },
+        })
+        const bytes = await readFile(path)
+        flipCidLetter(bytes, truth[2]?.cid as string)
+        await writeFile(path, bytes)
+      },
+      from: 'api',
+      why: /pins_named\.parquet row group 0 column cid does not match its checksum/,
+    },
+  ]
+  for (const c of namedCases) {
+    it(`pin list --name does not use ${c.what}; the next cycle rewrites it`, async () => {
+      const base = JSON.parse((await d.cli(['doctor', '--json'])).stdout) as {
+        index: { files: Array<{ kind: string; status: string }> }
+      }
+      assert.ok(base.index.files.some((f) => f.kind === 'pins_named' && f.status === 'valid'))
+      const { parquetMetadata } = await import('hyparquet')
+      const bytes = await readFile(pinsPath)
+      const kv = parquetMetadata(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+      ).key_value_metadata
+      const pinset = kv?.find((e) => e.key === PINS_META.pinsetSha256)?.value as string
+      const planted = (await ipfs(['add', '-Q', '--only-hash', '--cid-version=1', '/etc/hostname'])).trim()
+      await c.make(pinset, planted)
+      const r = await d.cli(['pin', 'list', '--json', '--limit', '0', '--name', 'planted'], 60_000)
+      assert.equal(r.code, 0, r.stderr)
+      const json = JSON.parse(r.stdout) as { source: string; pins: Pin[] }
+      assert.equal(json.source, c.from, r.stderr)
+      assert.deepEqual(json.pins, [], 'no pin of the node has that name')
+      if (c.why) assert.match(r.stderr, c.why)
+      const doctor = JSON.parse((await d.cli(['doctor', '--json'])).stdout) as {
+        index: { files: Array<{ kind: string; status: string }> }
+      }
+      assert.ok(doctor.index.files.some((f) => f.kind === 'pins_named' && f.status === 'invalid'))
+      assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+      const after = JSON.parse((await d.cli(['doctor', '--json'])).stdout) as {
+        index: { files: Array<{ kind: string; status: string; reason: string | null }> }
+      }
+      assert.ok(
+        after.index.files.some((f) => f.kind === 'pins_named' && f.status === 'valid' && f.reason === null),
+      )
     })
   }
 

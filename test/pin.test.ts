@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { indexFilePath, PINS_META, pinsNamedPath } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinSubsetPath, pinsNamedPath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { writePinsFile } from './helpers/index-files.js'
@@ -159,6 +159,9 @@ describe('ipfs-kit pin', () => {
     assert.equal(check.header.rowCount, named.length)
     const alpha = truth.filter((p) => p.name?.includes('project-alpha'))
     assert.deepEqual((await list(['--name', 'project-alpha'])).json.pins, alpha)
+    // A quarter of this node's pins are direct: too many for pins_direct.parquet to pay.
+    assert.ok(truth.filter((p) => p.type === 'direct').length > truth.length / 10)
+    await assert.rejects(stat(pinSubsetPath(d.kitPath, 'pins_direct')), { code: 'ENOENT' })
     // A file that claims this pinset is believed (it is checked like any index file), one of
     // another pinset is not: here each holds only the first alpha pin.
     const saved = join(await makeTempDir('saved'), 'pins_named.parquet')
@@ -247,6 +250,27 @@ describe('ipfs-kit pin', () => {
     assert.equal(JSON.parse((await d.cli(['index', 'status', '--json'])).stdout).cycles, cycles)
     const deltaFile = join(d.kitPath, 'pin_metadata', 'parquet_storage', 'pins_delta.parquet')
     assert.ok((await stat(deltaFile)).size > 0)
+    // daemon status counts them too: one more recursive pin out, and a direct one in.
+    const counts = async () =>
+      (
+        JSON.parse((await d.cli(['daemon', 'status', '--json'])).stdout) as {
+          storage: { pin_count: number; pins_by_type: { recursive: number; direct: number } }
+        }
+      ).storage
+    const beforeCounts = await counts()
+    assert.equal(beforeCounts.pin_count, truth.length)
+    const [extra] = await makeBlocks(1, 'status-count', false)
+    const gone = truth.find((p) => p.type === 'recursive' && p.name === null) as Pin
+    assert.equal((await d.cli(['pin', 'rm', gone.cid])).code, 0)
+    assert.equal((await d.cli(['pin', 'add', '--direct', extra as string])).code, 0)
+    const afterCounts = await counts()
+    assert.deepEqual(afterCounts.pins_by_type, {
+      recursive: beforeCounts.pins_by_type.recursive - 1,
+      direct: beforeCounts.pins_by_type.direct + 1,
+    })
+    assert.equal((await d.cli(['pin', 'rm', extra as string])).code, 0)
+    assert.equal((await d.cli(['pin', 'add', gone.cid])).code, 0)
+    assert.deepEqual((await counts()).pins_by_type, beforeCounts.pins_by_type)
     // A full cycle folds them into pins.parquet and empties the delta.
     assert.equal((await d.cli(['index', 'refresh'])).code, 0)
     await assert.rejects(stat(deltaFile), { code: 'ENOENT' })

@@ -12,6 +12,8 @@ import { managerFiles } from '../manager/files.js'
 import { type LockRecord, runningManager } from '../manager/lock.js'
 import type { ManagerStatus } from '../manager/manager.js'
 import { indexFilePath, PINS_META } from '../store/layout.js'
+import { pendingChanges, pinOf, readPinDelta } from '../store/pin-delta.js'
+import { queryPinFile } from '../store/pins.js'
 import { openIndexFile } from '../store/reader.js'
 import { timeAgo } from './format.js'
 
@@ -143,6 +145,8 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
   const repo = await readRepoConfig(repoPath).catch(() => null)
   if (repo && (await fillFromStateFiles(report, kitPath, repo.peerId))) {
     report.kubo.peer_id = repo.peerId
+    // The state file's counts are those of the last cycle: add the pin changes made since.
+    await fillPinCounts(report, kitPath, repo.peerId, true)
     return report
   }
 
@@ -186,27 +190,62 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
   }
   report.kubo.peer_id ??= repo?.peerId ?? null
 
-  // Pin counts as of the last index (never a second full pin/ls here).
-  if (repo) {
-    try {
-      const file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
-      try {
-        const recursive = Number(file.header.kv[PINS_META.countRecursive])
-        const direct = Number(file.header.kv[PINS_META.countDirect])
-        if (Number.isFinite(recursive) && Number.isFinite(direct)) {
-          report.storage.pins_by_type = { recursive, direct }
-          report.storage.pin_count = recursive + direct
-          report.storage.pins_as_of = file.header.generatedAt.toISOString()
-        }
-        report.index.last_updated ??= file.header.generatedAt.toISOString()
-      } finally {
-        await file.close()
-      }
-    } catch (err) {
-      problems.push(`no usable pin index: ${err instanceof Error ? err.message : String(err)}`)
-    }
-  }
+  if (repo) await fillPinCounts(report, kitPath, repo.peerId, false)
   return report
+}
+
+/**
+ * Pin counts as of the last index, with the pin changes made through ipfs-kit since (never a
+ * second full pin/ls here). With onlyChanges, leaves the report alone when there are none.
+ */
+async function fillPinCounts(
+  report: DaemonStatusReport,
+  kitPath: string,
+  peerId: string,
+  onlyChanges: boolean,
+): Promise<void> {
+  const problems = report.problems
+  try {
+    // The delta first, as `pin list` reads it (see listPins).
+    const delta = await readPinDelta(kitPath, peerId).catch((err: unknown) => {
+      if (!(err instanceof IndexRejectedError)) throw err
+      problems.push(`pin changes since the last index not counted: ${err.message}`)
+      return null
+    })
+    if (onlyChanges && (delta === null || delta.length === 0)) return
+    const file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', peerId)
+    try {
+      let recursive = Number(file.header.kv[PINS_META.countRecursive])
+      let direct = Number(file.header.kv[PINS_META.countDirect])
+      if (Number.isFinite(recursive) && Number.isFinite(direct)) {
+        let asOf = file.header.generatedAt
+        const baseSeq = Number(file.header.kv[PINS_META.deltaSeq])
+        const pending = delta && Number.isSafeInteger(baseSeq) ? pendingChanges(delta, baseSeq) : new Map()
+        if (onlyChanges && pending.size === 0) return
+        // What the file holds for those CIDs goes out; what Kubo said after each change comes in.
+        if (pending.size > 0) {
+          for await (const row of queryPinFile(file, { cids: [...pending.keys()] })) {
+            if (row.type === 'recursive') recursive--
+            else direct--
+          }
+        }
+        for (const e of pending.values()) {
+          const pin = pinOf(e)
+          if (pin?.type === 'recursive') recursive++
+          else if (pin) direct++
+          if (e.recorded_at > asOf) asOf = e.recorded_at
+        }
+        report.storage.pins_by_type = { recursive, direct }
+        report.storage.pin_count = recursive + direct
+        report.storage.pins_as_of = asOf.toISOString()
+      }
+      report.index.last_updated ??= file.header.generatedAt.toISOString()
+    } finally {
+      await file.close()
+    }
+  } catch (err) {
+    problems.push(`no usable pin index: ${err instanceof Error ? err.message : String(err)}`)
+  }
 }
 
 /** Fills the report from the state files when system, network and storage all pass the reader's checks. */

@@ -13,9 +13,10 @@ import {
   INDEX_FILES,
   type IndexFileKind,
   indexFilePath,
+  PIN_SUBSETS,
   PINS_META,
+  pinSubsetPath,
   pinsDeltaPath,
-  pinsNamedPath,
 } from '../store/layout.js'
 import { checkIndexFile } from '../store/reader.js'
 
@@ -246,14 +247,14 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       })
     }
   }
-  if (repo.peer_id) {
-    // The named pins (for `pin list --name`), written with pins.parquet while they are few.
-    const path = pinsNamedPath(kitPath)
-    const check = await checkIndexFile(path, 'pins_named', repo.peer_id)
+  // The pin subsets (named pins, direct pins), written with pins.parquet while they are few.
+  for (const kind of repo.peer_id ? PIN_SUBSETS : []) {
+    const path = pinSubsetPath(kitPath, kind)
+    const check = await checkIndexFile(path, kind, repo.peer_id as string)
     if (check.status !== 'missing') {
       const current = check.status === 'valid' && check.header.kv[PINS_META.pinsetSha256] === pinset
       files.push({
-        kind: 'pins_named',
+        kind,
         path,
         status: check.status,
         reason:

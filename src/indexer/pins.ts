@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { IndexRejectedError } from '../errors.js'
 import { verifyAllGroups } from '../store/integrity.js'
-import { indexFilePath, PINS_META, pinsCheckedPath, pinsNamedPath } from '../store/layout.js'
+import {
+  indexFilePath,
+  PIN_SUBSETS,
+  PINS_META,
+  type PinSubsetKind,
+  pinSubsetPath,
+  pinsCheckedPath,
+} from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
 import { type IndexColumn, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
@@ -40,12 +47,13 @@ export function pinsColumns(cids: string[], types: string[], names: Array<string
   ]
 }
 
-export const PINS_NAMED_SCHEMA_VERSION = 1
+/** The schema version of the pin subset files (pins_named.parquet, pins_direct.parquet). */
+export const PINS_SUBSET_SCHEMA_VERSION = 1
 /**
- * pins_named.parquet is written while named pins are at most this share of all pins; with more,
- * reading every name of pins.parquet costs about as much, and the file is not written.
+ * A subset file is written while its rows are at most this share of all pins; with more,
+ * reading the column of pins.parquet costs about as much, and the file is not written.
  */
-const NAMED_FILE_MAX_SHARE = 0.1
+const SUBSET_MAX_SHARE = 0.1
 
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
@@ -64,7 +72,6 @@ export interface PinCollectorOptions {
 
 export function pinCollector(options: PinCollectorOptions): Collector {
   const path = indexFilePath(options.kitPath, 'pins')
-  const namedPath = pinsNamedPath(options.kitPath)
   return {
     name: 'pins',
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
@@ -115,18 +122,24 @@ export function pinCollector(options: PinCollectorOptions): Collector {
         })
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       const now = Date.now()
-      // The named pins, for `pin list --name`: only worth a file when they are few.
-      const named = order.filter((i) => names[i] != null)
-      const writeNamed = async () => {
-        if (named.length > order.length * NAMED_FILE_MAX_SHARE) {
-          await rm(namedPath, { force: true })
+      // The named pins (for `pin list --name`) and the direct pins (for `--type direct`), each
+      // in a file of its own while they are few.
+      const subsets: Record<PinSubsetKind, Uint32Array> = {
+        pins_named: order.filter((i) => names[i] != null),
+        pins_direct: order.filter((i) => !recursiveFlags[i]),
+      }
+      const writeSubset = async (kind: PinSubsetKind) => {
+        const subset = subsets[kind]
+        const subsetPath = pinSubsetPath(options.kitPath, kind)
+        if (subset.length > order.length * SUBSET_MAX_SHARE) {
+          await rm(subsetPath, { force: true })
           return
         }
         await writeIndexFileAtomic(
-          namedPath,
+          subsetPath,
           {
-            kind: 'pins_named',
-            schemaVersion: PINS_NAMED_SCHEMA_VERSION,
+            kind,
+            schemaVersion: PINS_SUBSET_SCHEMA_VERSION,
             writer: options.writer,
             peerId: ctx.peerId,
             kuboVersion: ctx.kuboVersion,
@@ -134,9 +147,9 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             extra: { [PINSET_HASH_KEY]: digest },
           },
           {
-            rowCount: named.length,
+            rowCount: subset.length,
             slice(start, end) {
-              const rows = named.subarray(start, end)
+              const rows = subset.subarray(start, end)
               return pinsColumns(
                 Array.from(rows, (i) => cids[i] as string),
                 Array.from(rows, typeOf),
@@ -148,18 +161,21 @@ export function pinCollector(options: PinCollectorOptions): Collector {
         )
       }
       if ((await previousPinsetHash(path, 'pins', ctx.peerId)) === digest) {
-        // An unchanged pinset whose named-pins file is missing or from another pinset (a crash
-        // between the two writes, an upgrade): that file only.
-        if ((await previousPinsetHash(namedPath, 'pins_named', ctx.peerId)) !== digest) await writeNamed()
+        // An unchanged pinset whose subset file is missing or from another pinset (a crash
+        // between the writes, an upgrade): that file only.
+        for (const kind of PIN_SUBSETS) {
+          if ((await previousPinsetHash(pinSubsetPath(options.kitPath, kind), kind, ctx.peerId)) !== digest)
+            await writeSubset(kind)
+        }
         await checked()
         // The file's pinset is the node's: the recorded changes up to deltaSeq are in it too.
         await fold()
         return { wrote: false, rows: order.length }
       }
 
-      // Before pins.parquet: a reader that opens the old pins.parquet and this new file sees two
-      // pinsets and reads the names from pins.parquet.
-      await writeNamed()
+      // Before pins.parquet: a reader that opens the old pins.parquet and a new subset file sees
+      // two pinsets and reads pins.parquet.
+      for (const kind of PIN_SUBSETS) await writeSubset(kind)
       await writeIndexFileAtomic(
         path,
         {
@@ -203,7 +219,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
  */
 async function previousPinsetHash(
   path: string,
-  kind: 'pins' | 'pins_named',
+  kind: 'pins' | PinSubsetKind,
   peerId: string,
 ): Promise<string | null> {
   try {

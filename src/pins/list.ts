@@ -7,7 +7,13 @@ import { type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
-import { indexFilePath, PINS_META, pinsCheckedPath, pinsNamedPath } from '../store/layout.js'
+import {
+  indexFilePath,
+  PINS_META,
+  type PinSubsetKind,
+  pinSubsetPath,
+  pinsCheckedPath,
+} from '../store/layout.js'
 import { type DeltaEntry, pendingChanges, pinOf, readPinDelta } from '../store/pin-delta.js'
 import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
 import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
@@ -91,21 +97,26 @@ async function freshness(
 }
 
 /**
- * pins_named.parquet, when it holds the named pins of this very pins.parquet (same pinset);
- * otherwise null, and a name query reads the names of pins.parquet: a missing, damaged or
- * foreign file, or one from the cycle before or after, costs time, never a wrong answer.
+ * A subset file (the named or the direct pins) when it holds that subset of this very
+ * pins.parquet (same pinset); otherwise null, and the query reads pins.parquet: a missing,
+ * damaged or foreign file, or one from the cycle before or after, costs time, never a wrong
+ * answer.
  */
-async function openNamedPins(kitPath: string, base: OpenIndexFile): Promise<OpenIndexFile | null> {
-  let named: OpenIndexFile
+async function openPinSubset(
+  kitPath: string,
+  base: OpenIndexFile,
+  kind: PinSubsetKind,
+): Promise<OpenIndexFile | null> {
+  let subset: OpenIndexFile
   try {
-    named = await openIndexFile(pinsNamedPath(kitPath), 'pins_named', base.header.peerId)
+    subset = await openIndexFile(pinSubsetPath(kitPath, kind), kind, base.header.peerId)
   } catch (err) {
     if (err instanceof IndexRejectedError) return null
     throw err
   }
   const pinset = base.header.kv[PINS_META.pinsetSha256]
-  if (pinset !== undefined && named.header.kv[PINS_META.pinsetSha256] === pinset) return named
-  await named.close()
+  if (pinset !== undefined && subset.header.kv[PINS_META.pinsetSha256] === pinset) return subset
+  await subset.close()
   return null
 }
 
@@ -181,7 +192,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
     let streamed = 0
     const held: PinRow[] = []
     let file: OpenIndexFile | null = null
-    let named: OpenIndexFile | null = null
+    let subset: OpenIndexFile | null = null
     try {
       // The delta before pins.parquet: the manager drops delta entries only after the
       // pins.parquet that holds them is in place, so this order never misses a change.
@@ -191,9 +202,19 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       if (!/^\d+$/.test(baseSeqText))
         throw new IndexRejectedError(file.path, `invalid delta_seq ${JSON.stringify(baseSeqText)}`)
       const pending = delta ? pendingChanges(delta, Number(baseSeqText)) : new Map<string, DeltaEntry>()
-      if (query.name !== undefined) named = await openNamedPins(kitPath, file)
+      // A name or a direct-pin query reads the small file of those pins, when there is one of
+      // this pinset (a CID lookup is cheaper in pins.parquet, by its page index).
+      const subsetKind: PinSubsetKind | null =
+        query.cids !== undefined
+          ? null
+          : query.name !== undefined
+            ? 'pins_named'
+            : query.type === 'direct'
+              ? 'pins_direct'
+              : null
+      if (subsetKind) subset = await openPinSubset(kitPath, file, subsetKind)
       let exhausted = true
-      for await (const pin of withPending(named ?? file, query, limit, pending)) {
+      for await (const pin of withPending(subset ?? file, query, limit, pending)) {
         if (limit > 0 && shown >= limit) {
           exhausted = false
           break
@@ -230,7 +251,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       const which = basename(err.file)
       rejected = err.reason === 'it does not exist' ? `${which} does not exist yet` : `${which} ${err.reason}`
     } finally {
-      await named?.close()
+      await subset?.close()
       await file?.close()
     }
   } else {

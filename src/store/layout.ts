@@ -3,8 +3,15 @@
 import { join } from 'node:path'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
-/** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and named pins. */
-export type FileKind = IndexFileKind | 'pins_delta' | 'pins_named'
+/**
+ * Files that hold a subset of the rows of pins.parquet (same columns, same order, same
+ * `pinset_sha256`), for the queries that would otherwise read every row: the named pins for
+ * `pin list --name`, the direct pins for `--type direct`.
+ */
+export type PinSubsetKind = 'pins_named' | 'pins_direct'
+export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
+/** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
+export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind
 
 export const INDEX_FILES: Record<IndexFileKind, string> = {
   pins: 'pin_metadata/parquet_storage/pins.parquet',
@@ -36,14 +43,16 @@ export function pinsDeltaPath(kitPath: string): string {
 }
 
 /**
- * The named pins of pins.parquet (the same rows, those with a name), written with it and carrying
- * the same `pinset_sha256`: `pin list --name` reads this small file instead of every name of a
- * million pins. A reader uses it only when its pinset is that of the pins.parquet it opened;
- * otherwise (missing, damaged, or one cycle apart) it reads pins.parquet's names.
+ * A subset of pins.parquet, written with it and carrying the same `pinset_sha256`: `pin list
+ * --name` reads the named pins, `--type direct` the direct pins, instead of a column of a
+ * million rows. A reader uses one only when its pinset is that of the pins.parquet it opened;
+ * otherwise (missing, damaged, or one cycle apart) it reads pins.parquet.
  */
-export function pinsNamedPath(kitPath: string): string {
-  return join(kitPath, 'pin_metadata', 'parquet_storage', 'pins_named.parquet')
+export function pinSubsetPath(kitPath: string, kind: PinSubsetKind): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', `${kind}.parquet`)
 }
+
+export const pinsNamedPath = (kitPath: string): string => pinSubsetPath(kitPath, 'pins_named')
 
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
@@ -73,6 +82,7 @@ export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
   pins: [4],
   pins_delta: [1],
   pins_named: [1],
+  pins_direct: [1],
   system: [2],
   network: [2],
   storage: [2],
@@ -171,6 +181,11 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
     { name: 'type', type: 'BYTE_ARRAY' },
     { name: 'name', type: 'BYTE_ARRAY' },
   ],
+  pins_direct: [
+    { name: 'cid', type: 'BYTE_ARRAY' },
+    { name: 'type', type: 'BYTE_ARRAY' },
+    { name: 'name', type: 'BYTE_ARRAY' },
+  ],
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },
@@ -196,6 +211,7 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins: ['cid'],
   pins_delta: ['cid'],
   pins_named: ['cid'],
+  pins_direct: ['cid'],
   system: [],
   network: [],
   storage: [],

@@ -357,14 +357,9 @@ function verifyCidRows(
   for (const row of rows) {
     for (const col of columns) {
       const value = row[col]
-      // A state file may have no value where the node reported none (null, with its reason).
-      if (
-        (value === null || value === undefined) &&
-        kind !== 'pins' &&
-        kind !== 'pins_delta' &&
-        kind !== 'pins_named'
-      )
-        continue
+      // A state file may have no value where the node reported none (null, with its reason); a
+      // pins file (or delta, or subset) always has one.
+      if ((value === null || value === undefined) && !kind.startsWith('pins')) continue
       try {
         if (typeof value !== 'string' || value.length > MAX_TEXT_CELL_BYTES)
           throw new Error('not a CID string')

@@ -3,18 +3,18 @@
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
 import {
-  PINS_NAMED_SCHEMA_VERSION,
   PINS_PAGE_SIZE,
   PINS_ROW_GROUP_SIZE,
   PINS_SCHEMA_VERSION,
+  PINS_SUBSET_SCHEMA_VERSION,
   pinsColumns,
 } from '../../src/indexer/pins.js'
-import { META, PINS_META } from '../../src/store/layout.js'
+import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
 import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
 
 export interface FakePinsOptions {
-  /** pins.parquet (the default) or pins_named.parquet, which has the same columns. */
-  kind?: 'pins' | 'pins_named'
+  /** pins.parquet (the default) or a subset file (pins_named.parquet, ...), which has the same columns. */
+  kind?: 'pins' | PinSubsetKind
   peerId: string
   cids: string[]
   types?: string[]
@@ -36,7 +36,8 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
     {
       kind: o.kind ?? 'pins',
       schemaVersion:
-        o.schemaVersion ?? (o.kind === 'pins_named' ? PINS_NAMED_SCHEMA_VERSION : PINS_SCHEMA_VERSION),
+        o.schemaVersion ??
+        (o.kind !== undefined && o.kind !== 'pins' ? PINS_SUBSET_SCHEMA_VERSION : PINS_SCHEMA_VERSION),
       writer: o.writer ?? 'ipfs-kit 0.1.0',
       peerId: o.peerId,
       kuboVersion: '0.43.1',
