@@ -45,6 +45,8 @@ export function matchesPin(row: PinRow, q: PinQuery, cidSet?: ReadonlySet<string
   return true
 }
 
+const PIN_COLUMNS = ['cid', 'type', 'name'] as const
+
 /** Hits of a filter closer than this many rows are read as one span (about a page of CIDs). */
 const SPAN_GAP = 256
 /** Rows of a filter's own column decoded at a time (a page of the type column's dictionary indexes). */
@@ -173,6 +175,8 @@ export async function* queryPinFile(
   if (unfiltered && !options.limit) await file.buffer.verifyPageIndexes()
   const singleFilter = [q.cids, q.name, q.type].filter((f) => f !== undefined).length === 1
   let matchBudget = options.limit ? options.limit + 1 : Number.POSITIVE_INFINITY
+  /** The filter column's values read so far in the current range. */
+  const windows: Array<{ from: number; values: unknown[] }> = []
   const ranges: RowRange[] = []
   for (const group of candidateGroups(file, q)) {
     if (q.cids !== undefined) ranges.push(...(await cidPageSpans(file, group, q.cids)))
@@ -200,10 +204,12 @@ export async function* queryPinFile(
             : (v: unknown) => v === q.type
       spans = []
       let hits = 0
+      windows.length = 0
       // A window at a time: with a limit, the first hits are often in the first pages.
       scan: for (let from = range.start; from < range.end; from += FILTER_WINDOW) {
         const to = Math.min(range.end, from + FILTER_WINDOW)
         const values = await readColumn(file, column, from, to)
+        windows.push({ from, values })
         if (column === 'cid') rangeLastCid = values.at(-1)
         for (let i = 0; i < values.length; i++) {
           if (!hit(values[i])) continue
@@ -219,8 +225,13 @@ export async function* queryPinFile(
     }
     let lastCid: unknown = rangeLastCid
     for (const span of spans) {
-      // Arrays, not an object per row: a span of a filter holds rows that do not match.
-      const columns = await readColumns(file, ['cid', 'type', 'name'], span.start, span.end)
+      // Arrays, not an object per row: a span of a filter holds rows that do not match. The
+      // filter's own column is not decoded twice.
+      const known = windows.find((w) => span.start >= w.from && span.end <= w.from + w.values.length)
+      const wanted = PIN_COLUMNS.filter((c) => !(known && c === column))
+      const columns = await readColumns(file, wanted, span.start, span.end)
+      if (known && column)
+        columns[column] = known.values.slice(span.start - known.from, span.end - known.from)
       const cids = columns.cid as unknown[]
       const types = columns.type as unknown[]
       const names = columns.name as unknown[]

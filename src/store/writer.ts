@@ -33,6 +33,11 @@ export interface IndexFileHeader {
 
 export interface WriteIndexOptions {
   rowGroupSize?: number
+  /**
+   * Rows in the first row group, when it should be smaller than the others: `pin list --limit
+   * 10` reads (and checks the checksum of) the first group's columns only.
+   */
+  firstRowGroupSize?: number
   /** Bytes per data page (hyparquet-writer's default is 1 MiB). */
   pageSize?: number
 }
@@ -159,8 +164,9 @@ export async function writeIndexFileAtomic(
       statisticsTruncateLength: Number.POSITIVE_INFINITY,
     })
     const groups: string[][] = []
-    for (let start = 0; start < rows.rowCount; start += groupSize) {
-      const end = Math.min(rows.rowCount, start + groupSize)
+    const firstSize = Math.max(1, Math.min(groupSize, options.firstRowGroupSize ?? groupSize))
+    for (let start = 0; start < rows.rowCount; start += start === 0 ? firstSize : groupSize) {
+      const end = Math.min(rows.rowCount, start + (start === 0 ? firstSize : groupSize))
       parquet.write({
         // Page indexes only where asked for (and checksummed like everything a reader uses).
         columnData: rows.slice(start, end).map(({ name, data, statistics, codec, pageIndex }) => ({

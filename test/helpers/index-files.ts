@@ -7,6 +7,7 @@ import {
   PINS_ROW_GROUP_SIZE,
   PINS_SCHEMA_VERSION,
   PINS_SUBSET_SCHEMA_VERSION,
+  PINS_WRITE_OPTIONS,
   pinsColumns,
 } from '../../src/indexer/pins.js'
 import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
@@ -53,6 +54,8 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       pinsColumns(o.cids, o.types ?? o.cids.map(() => 'recursive'), o.names ?? o.cids.map(() => null)),
       o.cids.length,
     ),
-    { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE },
+    o.rowGroupSize || o.pageSize
+      ? { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE }
+      : PINS_WRITE_OPTIONS,
   )
 }
