@@ -236,6 +236,14 @@ describe('ipfs-kit pin', () => {
     assert.deepEqual(json.pins, truth)
     assert.equal(json.total, truth.length)
     assert.ok(json.pins.some((p) => p.name === 'fresh 9'))
+    // A name query (answered from pins_named.parquet) applies the delta too.
+    assert.deepEqual((await list(['--name', 'fresh 9'])).json.pins, [
+      { cid: fresh[9], type: 'recursive', name: 'fresh 9' },
+    ])
+    assert.deepEqual(
+      (await list(['--name', 'project-alpha'])).json.pins,
+      truth.filter((p) => p.name?.includes('project-alpha')),
+    )
     for (const type of ['recursive', 'direct'] as const) {
       const typed = await list(['--type', type, '--limit', '3'])
       assert.deepEqual(typed.json.pins, truth.filter((p) => p.type === type).slice(0, 3))
