@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parquetMetadata } from 'hyparquet'
 import { PINS_SCHEMA_VERSION } from '../src/indexer/pins.js'
-import { indexFilePath, PINS_META, pinSubsetPath, pinsDeltaPath, pinsNamedPath } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinSubsetPath, pinsDeltaPath } from '../src/store/layout.js'
 import { type DeltaEntry, writePinDelta } from '../src/store/pin-delta.js'
 import { writeStateFile } from '../src/store/state.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
@@ -389,7 +389,7 @@ describe('hostile and broken index files', () => {
     {
       what: 'a mock named-pins file naming a pin the node does not have',
       make: (pinset, planted) =>
-        writePinsFile(pinsNamedPath(d.kitPath), {
+        writePinsFile(pinSubsetPath(d.kitPath, 'pins_named'), {
           kind: 'pins_named',
           peerId,
           writer: 'mock-named 1.0',
@@ -402,7 +402,7 @@ describe('hostile and broken index files', () => {
     {
       what: "another node's named-pins file",
       make: (pinset, planted) =>
-        writePinsFile(pinsNamedPath(d.kitPath), {
+        writePinsFile(pinSubsetPath(d.kitPath, 'pins_named'), {
           kind: 'pins_named',
           peerId: OTHER_PEER,
           cids: [planted],
@@ -414,7 +414,7 @@ describe('hostile and broken index files', () => {
     {
       what: 'a named-pins file edited on disk',
       make: async (pinset) => {
-        const path = pinsNamedPath(d.kitPath)
+        const path = pinSubsetPath(d.kitPath, 'pins_named')
         await writePinsFile(path, {
           kind: 'pins_named',
           peerId,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { indexFilePath, PINS_META, pinSubsetPath, pinsNamedPath } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinSubsetPath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { writePinsFile } from './helpers/index-files.js'
@@ -150,7 +150,7 @@ describe('ipfs-kit pin', () => {
   it('answers --name from pins_named.parquet when it holds the same pinset, else from pins.parquet', async () => {
     const truth = await kuboPins()
     const named = truth.filter((p) => p.name !== null)
-    const namedPath = pinsNamedPath(d.kitPath)
+    const namedPath = pinSubsetPath(d.kitPath, 'pins_named')
     const check = await checkIndexFile(namedPath, 'pins_named', peerId)
     const base = await checkIndexFile(indexFilePath(d.kitPath, 'pins'), 'pins', peerId)
     assert.ok(base.status === 'valid' && check.status === 'valid', JSON.stringify([base, check]))

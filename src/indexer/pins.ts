@@ -14,7 +14,7 @@ import {
   pinsCheckedPath,
 } from '../store/layout.js'
 import { openIndexFile } from '../store/reader.js'
-import { type IndexColumn, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
+import { type IndexColumn, type RowSource, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 
@@ -130,6 +130,18 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           ...(options.intervalS ? { interval_s: options.intervalS() } : {}),
         })
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
+      // The rows at these positions of the stream (in CID order), one row group's columns at a time.
+      const rowsOf = (positions: Uint32Array): RowSource => ({
+        rowCount: positions.length,
+        slice(start, end) {
+          const rows = positions.subarray(start, end)
+          return pinsColumns(
+            Array.from(rows, (i) => cids[i] as string),
+            Array.from(rows, typeOf),
+            Array.from(rows, (i) => names[i] ?? null),
+          )
+        },
+      })
       const now = Date.now()
       // The named pins (for `pin list --name`) and the direct pins (for `--type direct`), each
       // in a file of its own while they are few.
@@ -155,17 +167,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             generatedAt: new Date(now),
             extra: { [PINSET_HASH_KEY]: digest },
           },
-          {
-            rowCount: subset.length,
-            slice(start, end) {
-              const rows = subset.subarray(start, end)
-              return pinsColumns(
-                Array.from(rows, (i) => cids[i] as string),
-                Array.from(rows, typeOf),
-                Array.from(rows, (i) => names[i] ?? null),
-              )
-            },
-          },
+          rowsOf(subset),
           PINS_WRITE_OPTIONS,
         )
       }
@@ -201,18 +203,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             [PINS_META.deltaSeq]: String(deltaSeq),
           },
         },
-        {
-          rowCount: order.length,
-          // One row group's columns at a time, in CID order.
-          slice(start, end) {
-            const rows = order.subarray(start, end)
-            return pinsColumns(
-              Array.from(rows, (i) => cids[i] as string),
-              Array.from(rows, typeOf),
-              Array.from(rows, (i) => names[i] ?? null),
-            )
-          },
-        },
+        rowsOf(order),
         PINS_WRITE_OPTIONS,
       )
       await checked()

@@ -2,11 +2,10 @@
 // write: a flipped byte in a CID can make another valid CID, which no CID check would catch.
 // The footer carries one SHA-256 per column chunk, over the chunk's bytes, its row group's row
 // count and the min/max statistics of the group's `cid` column (readers skip row groups by them),
-// and one over all other key-value metadata, and one over the page indexes between the last row
-// group and the footer (when a column has them). A reader checks the metadata digest when it
-// opens the file, a chunk's digest before it decodes any byte of that chunk, and reads only the
-// chunks of the columns it needs; the page indexes are checked before the first byte of them is
-// used.
+// one over all other key-value metadata, and one per column chunk over its page index (which
+// lies between the last row group and the footer, when a column has one). A reader checks the
+// metadata digest when it opens the file, a chunk's digest before it decodes any byte of that
+// chunk, and a page index's before it uses it, and reads only the chunks of the columns it needs.
 import { createHash } from 'node:crypto'
 import type { AsyncBuffer, FileMetaData, KeyValue, RowGroup, SchemaElement } from 'hyparquet'
 

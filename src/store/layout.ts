@@ -52,8 +52,6 @@ export function pinSubsetPath(kitPath: string, kind: PinSubsetKind): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', `${kind}.parquet`)
 }
 
-export const pinsNamedPath = (kitPath: string): string => pinSubsetPath(kitPath, 'pins_named')
-
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
@@ -169,23 +167,18 @@ const PHYSICAL: Record<StateColumnType, string> = {
   TIMESTAMP: 'INT64',
 }
 
+/** The columns of pins.parquet, and of its subsets. */
+const PIN_FILE_COLUMNS = [
+  { name: 'cid', type: 'BYTE_ARRAY' },
+  { name: 'type', type: 'BYTE_ARRAY' },
+  { name: 'name', type: 'BYTE_ARRAY' },
+] as const
+
 /** The columns (name and physical type) a file of this kind must have. */
 export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; type: string }>> = {
-  pins: [
-    { name: 'cid', type: 'BYTE_ARRAY' },
-    { name: 'type', type: 'BYTE_ARRAY' },
-    { name: 'name', type: 'BYTE_ARRAY' },
-  ],
-  pins_named: [
-    { name: 'cid', type: 'BYTE_ARRAY' },
-    { name: 'type', type: 'BYTE_ARRAY' },
-    { name: 'name', type: 'BYTE_ARRAY' },
-  ],
-  pins_direct: [
-    { name: 'cid', type: 'BYTE_ARRAY' },
-    { name: 'type', type: 'BYTE_ARRAY' },
-    { name: 'name', type: 'BYTE_ARRAY' },
-  ],
+  pins: PIN_FILE_COLUMNS,
+  pins_named: PIN_FILE_COLUMNS,
+  pins_direct: PIN_FILE_COLUMNS,
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },

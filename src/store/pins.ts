@@ -36,16 +36,27 @@ async function cidParser(): Promise<CidParser> {
 }
 
 export function matchesPin(row: PinRow, q: PinQuery, cidSet?: ReadonlySet<string>): boolean {
-  if (q.type && row.type !== q.type) return false
-  if (q.cids && !(cidSet ? cidSet.has(row.cid) : q.cids.includes(row.cid))) return false
-  if (q.name !== undefined) {
-    if (row.name === null) return false
-    if (q.nameExact ? row.name !== q.name : !row.name.includes(q.name)) return false
-  }
-  return true
+  return (
+    passes('type', row.type, q, cidSet) &&
+    passes('cid', row.cid, q, cidSet) &&
+    passes('name', row.name, q, cidSet)
+  )
+}
+
+/**
+ * Whether one value of a column passes the query's filter on that column (a value as decoded
+ * from the file, unchecked: a name of '' or null is no name).
+ */
+function passes(column: PinColumn, v: unknown, q: PinQuery, cidSet?: ReadonlySet<string>): boolean {
+  if (column === 'type') return q.type === undefined || v === q.type
+  if (column === 'cid')
+    return q.cids === undefined || (typeof v === 'string' && (cidSet ? cidSet.has(v) : q.cids.includes(v)))
+  if (q.name === undefined) return true
+  return typeof v === 'string' && v !== '' && (q.nameExact ? v === q.name : v.includes(q.name))
 }
 
 const PIN_COLUMNS = ['cid', 'type', 'name'] as const
+type PinColumn = (typeof PIN_COLUMNS)[number]
 
 /** Hits of a filter closer than this many rows are read as one span (about a page of CIDs). */
 const SPAN_GAP = 256
@@ -194,14 +205,7 @@ export async function* queryPinFile(
     const column =
       q.cids !== undefined ? 'cid' : q.name !== undefined ? 'name' : q.type !== undefined ? 'type' : null
     if (column !== null) {
-      const hit =
-        column === 'cid'
-          ? (v: unknown) =>
-              typeof v === 'string' && (cidSet ? cidSet.has(v) : (q.cids as string[]).includes(v))
-          : column === 'name'
-            ? (v: unknown) =>
-                typeof v === 'string' && (q.nameExact ? v === q.name : v.includes(q.name as string))
-            : (v: unknown) => v === q.type
+      const hit = (v: unknown) => passes(column, v, q, cidSet)
       spans = []
       let hits = 0
       windows.length = 0
@@ -258,14 +262,13 @@ export async function* queryPinFile(
           )
         }
         if (rangeLastCid === undefined) lastCid = r.cid
-        const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
-        if (q.type !== undefined && r.type !== q.type) continue
-        if (q.cids !== undefined && !(cidSet ? cidSet.has(r.cid) : q.cids.includes(r.cid))) continue
         if (
-          q.name !== undefined &&
-          (name === null || (q.nameExact ? name !== q.name : !name.includes(q.name)))
+          !passes('type', r.type, q, cidSet) ||
+          !passes('cid', r.cid, q, cidSet) ||
+          !passes('name', r.name, q, cidSet)
         )
           continue
+        const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
         const row: PinRow = { cid: r.cid, type: r.type, name }
         try {
           parse(row.cid)
