@@ -111,3 +111,70 @@ export class IndexRejectedError extends IpfsKitError {
     super(`index file ${file} rejected: ${reason}`)
   }
 }
+
+/** An index file that is not there (yet): refused like any other, but for no fault of its own. */
+export class IndexMissingError extends IndexRejectedError {
+  override name = 'IndexMissingError'
+  constructor(file: string) {
+    super(file, 'it does not exist')
+  }
+}
+
+/** Another manager holds the lock of this IPFS_KIT_PATH. */
+export class ManagerAlreadyRunningError extends IpfsKitError {
+  override name = 'ManagerAlreadyRunningError'
+  readonly exitCode = 1
+  constructor(readonly pid: number) {
+    super(`ipfs-kit daemon is already running (pid ${pid})`, {
+      hint: 'stop it with `ipfs-kit daemon stop`, or see it with `ipfs-kit daemon status`',
+    })
+  }
+}
+
+/** No manager listens on the control socket. */
+export class ManagerNotRunningError extends IpfsKitError {
+  override name = 'ManagerNotRunningError'
+  readonly exitCode = 1
+}
+
+/** An error the manager reported over the control channel, or no answer from it in time. */
+export class ManagerCommandError extends IpfsKitError {
+  override name = 'ManagerCommandError'
+  readonly exitCode = 1
+}
+
+/** An index cycle asked for (`index refresh`, a pin change) did not write every file. */
+export class IndexRefreshError extends IpfsKitError {
+  override name = 'IndexRefreshError'
+  readonly exitCode = 1
+}
+
+/** Neither the index nor Kubo's RPC API could answer a pin query. */
+export class PinSourceUnavailableError extends IpfsKitError {
+  override name = 'PinSourceUnavailableError'
+  readonly exitCode = 1
+}
+
+/** The index broke after some rows were already streamed out: the output is incomplete. */
+export class IndexBrokeMidStreamError extends IpfsKitError {
+  override name = 'IndexBrokeMidStreamError'
+  readonly exitCode = 1
+}
+
+/** A log file that does not exist yet. */
+export class LogNotFoundError extends IpfsKitError {
+  override name = 'LogNotFoundError'
+  readonly exitCode = 1
+}
+
+/** The manager's private runtime folder (for the control socket) is not safe to use. */
+export class RuntimeDirError extends IpfsKitError {
+  override name = 'RuntimeDirError'
+  readonly exitCode = 1
+}
+
+/** A service unit that cannot be written, or is not ipfs-kit's to replace or remove. */
+export class ServiceUnitError extends IpfsKitError {
+  override name = 'ServiceUnitError'
+  readonly exitCode = 1
+}

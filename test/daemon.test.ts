@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { spawnDaemon } from '../src/kubo/process.js'
+import { repoLockHolder } from '../src/kubo/repo.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { CLI } from './helpers/cli.js'
@@ -187,14 +188,15 @@ describe('ipfs-kit daemon', () => {
     const d = await daemonEnv()
     assert.equal((await d.cli(['daemon', 'start'])).code, 0)
     const st = await d.status()
-    const follow = spawn(process.execPath, [CLI, 'daemon', 'logs', '-f', '-n', '0'], {
+    const follow = spawn(process.execPath, [CLI, 'daemon', 'logs', '-f', '-n', '1'], {
       env: { ...process.env, ...d.env },
     })
     let followed = ''
     follow.stdout.on('data', (c) => {
       followed += c
     })
-    await new Promise((r) => setTimeout(r, 500))
+    // It prints the last line first: from then on it follows.
+    await waitFor('logs -f to start', async () => followed.includes('\n'), 30_000)
     process.kill(st.manager.pid as number, 'SIGTERM')
     await waitFor('the manager to stop', async () => !isAlive(st.manager.pid), 30_000)
     assert.equal(isAlive(st.kubo.pid), false)
@@ -213,7 +215,7 @@ describe('ipfs-kit daemon', () => {
   })
 
   it('index stop pauses updates, index start resumes them, index refresh works at once', async () => {
-    const d = await daemonEnv()
+    const d = await daemonEnv({ extra: { IPFS_KIT_HEALTH_INTERVAL: '1' } })
     assert.equal((await d.cli(['daemon', 'start', '--interval', '1'])).code, 0)
     const st = await d.status()
     const peer = st.kubo.peer_id as string
@@ -232,7 +234,19 @@ describe('ipfs-kit daemon', () => {
     assert.equal(paused.index.paused, true)
     const mtime = (await stat(indexFilePath(d.kitPath, 'pins'))).mtimeMs
     await addPin('added while paused')
-    await new Promise((r) => setTimeout(r, 3_000)) // three intervals
+    const index = JSON.parse((await d.cli(['index', 'status', '--json'])).stdout) as {
+      next_cycle_at: string | null
+      cycle_running: boolean
+    }
+    assert.equal(index.next_cycle_at, null, 'no cycle is scheduled while paused')
+    // Three of the manager's own health checks (one a second, on the loop's clock) go by: three
+    // intervals in which an unpaused loop would have indexed the new pin.
+    const pausedAt = Date.now()
+    await waitFor(
+      'three health checks while paused',
+      async () => Date.parse((await d.status()).kubo.last_health_check ?? '') >= pausedAt + 3_000,
+      30_000,
+    )
     assert.equal(await pinsInIndex(d.kitPath, peer), base, 'no update while paused')
     assert.equal((await stat(indexFilePath(d.kitPath, 'pins'))).mtimeMs, mtime)
 
@@ -279,7 +293,18 @@ describe('ipfs-kit daemon', () => {
     await assert.rejects(stat(tmp), 'the temporary file is removed')
 
     assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+    // The stop returns only once the adopted Kubo has exited and let go of the repository.
     assert.equal(isAlive(second.kubo.pid), false, 'the adopted Kubo is stopped like an owned one')
+    assert.equal(await repoLockHolder(d.ipfsPath), null, 'the repository lock is free')
+    const log2 = await managerLog(d)
+    assert.match(log2, new RegExp(`"msg":"Kubo stopped","pid":${second.kubo.pid}`))
+    // So a start right after it starts a new Kubo, never meeting a held lock.
+    const again = await d.cli(['daemon', 'start'])
+    assert.equal(again.code, 0, again.stderr)
+    const third = await d.status()
+    assert.equal(third.kubo.mode, 'started')
+    assert.notEqual(third.kubo.pid, second.kubo.pid)
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
   })
 
   it('daemon stop after a manager died stops the Kubo it left behind', async () => {

@@ -9,12 +9,28 @@ import { createLogger } from '../src/manager/log.js'
 
 const log = createLogger({})
 const context = () => ({ rpc: {} as KuboRpc, peerId: 'peer', kuboVersion: '0.43.1' })
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+/** Simulated work of a collector (a duration the test measures, not a wait for an event). */
+const work = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
+/** A promise and the function that resolves it: a test opens it when it is ready. */
+function gate() {
+  let open: () => void = () => {}
+  const opened = new Promise<void>((r) => {
+    open = r
+  })
+  return { opened, open }
+}
+
+/**
+ * A collector that counts its runs; `finished(n)` resolves once the nth run has ended (the
+ * event a test waits on, bounded by a timeout, instead of sleeping and hoping).
+ */
 function counting(name: string, behaviour: (n: number) => Promise<void> | void = () => {}) {
   const calls: number[] = []
   let running = 0
   let maxRunning = 0
+  let done = 0
+  const waiters: Array<{ n: number; resolve: () => void }> = []
   const collector: Collector = {
     name,
     async run(ctx) {
@@ -26,15 +42,32 @@ function counting(name: string, behaviour: (n: number) => Promise<void> | void =
         return { wrote: true, rows: calls.length }
       } finally {
         running--
+        done++
+        for (const w of waiters.filter((w) => w.n <= done)) w.resolve()
       }
     },
   }
-  return { collector, calls, maxRunning: () => maxRunning }
+  const finished = (n: number, timeoutMs = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      if (done >= n) return resolve()
+      const timer = setTimeout(
+        () => reject(new Error(`${name}: run ${n} did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      waiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+      })
+    })
+  return { collector, calls, maxRunning: () => maxRunning, finished }
 }
 
 describe('IndexLoop', () => {
   it('runs at once, then never overlaps cycles even when refresh is asked during one', async () => {
-    const slow = counting('slow', () => sleep(150))
+    const slow = counting('slow', () => work(150))
     const loop = new IndexLoop({ collectors: [slow.collector], intervalS: 3600, context, log })
     loop.start()
     await loop.firstFullCycle()
@@ -49,12 +82,21 @@ describe('IndexLoop', () => {
   })
 
   it('a refresh asked while a cycle runs waits for the next cycle, which starts after the change', async () => {
-    const slow = counting('slow', () => sleep(200))
+    const started = gate()
+    const release = gate()
+    const slow = counting('slow', async (n) => {
+      if (n > 1) return
+      started.open()
+      await release.opened
+    })
     const loop = new IndexLoop({ collectors: [slow.collector], intervalS: 3600, context, log })
     loop.start()
-    await sleep(50) // cycle 1 is running
-    const r = await loop.refresh()
+    await started.opened // cycle 1 is running
+    const pending = loop.refresh()
+    release.open()
+    const r = await pending
     assert.equal(r.cycle, 2)
+    assert.deepEqual(slow.calls, [1, 2])
     await loop.close()
   })
 
@@ -94,7 +136,8 @@ describe('IndexLoop', () => {
       retryAfterMs: 20,
     })
     loop.start()
-    await sleep(300)
+    // The loop counts a failure once the run has ended: after the fourth run, three are counted.
+    await broken.finished(4)
     const st = loop.status()
     assert.equal(st.collectors.broken?.last_error, 'Kubo said no')
     assert.ok((st.collectors.broken?.consecutive_failures ?? 0) >= 3)
@@ -121,26 +164,34 @@ describe('IndexLoop', () => {
   })
 
   it('pause stops regular cycles, refresh still runs one, resume brings them back', async () => {
-    const c = counting('pins')
+    // The second cycle holds until the test has paused the loop: a pause during a cycle.
+    const second = gate()
+    const release = gate()
+    const c = counting('pins', async (n) => {
+      if (n !== 2) return
+      second.open()
+      await release.opened
+    })
     const loop = new IndexLoop({ collectors: [c.collector], intervalS: 0.05, context, log })
     loop.start()
-    await loop.firstFullCycle()
+    await second.opened
     loop.pause()
-    await sleep(20) // let a cycle already under way finish
+    release.open()
+    await c.finished(2) // the cycle under way finishes
     const paused = c.calls.length
-    await sleep(200)
-    assert.equal(c.calls.length, paused, 'no cycle while paused')
-    assert.equal(loop.status().running, false)
+    const st = loop.status()
+    assert.equal(st.running, false)
+    assert.equal(st.next_cycle_at, null, 'nothing is scheduled while paused')
     await loop.refresh()
-    assert.equal(c.calls.length, paused + 1, 'refresh runs while paused')
+    assert.equal(c.calls.length, paused + 1, 'refresh runs while paused, once')
+    assert.equal(loop.status().next_cycle_at, null, 'and leaves nothing scheduled')
     loop.resume()
-    await sleep(400)
-    assert.ok(c.calls.length >= paused + 3, 'cycles again after resume')
+    await c.finished(paused + 3)
     await loop.close()
   })
 
   it('stretches the interval when a cycle takes more than a tenth of it, and says why', async () => {
-    const c = counting('slow', () => sleep(60))
+    const c = counting('slow', () => work(60))
     const loop = new IndexLoop({ collectors: [c.collector], intervalS: 0.2, context, log })
     loop.start()
     await loop.firstFullCycle()
@@ -156,15 +207,20 @@ describe('IndexLoop', () => {
 
   it('close lets a running cycle finish and rejects waiting refreshes', async () => {
     let finished = false
+    const started = gate()
+    const release = gate()
     const c = counting('slow', async () => {
-      await sleep(100)
+      started.open()
+      await release.opened
       finished = true
     })
     const loop = new IndexLoop({ collectors: [c.collector], intervalS: 3600, context, log })
     loop.start()
-    await sleep(20)
+    await started.opened
     const pending = loop.refresh()
-    await loop.close()
+    const closing = loop.close()
+    release.open()
+    await closing
     assert.equal(finished, true, 'the write in progress finished')
     await assert.rejects(pending, /stopped/)
   })

@@ -16,7 +16,7 @@ import {
   KuboUnreachableError,
 } from '../src/errors.js'
 import type { ApiAddress } from '../src/kubo/address.js'
-import { KuboRpc } from '../src/kubo/rpc.js'
+import { KuboRpc, MAX_NDJSON_LINE_BYTES } from '../src/kubo/rpc.js'
 import { apiAddressOf, makeTempDir, startKubo } from './helpers/kubo.js'
 
 const servers: Server[] = []
@@ -122,6 +122,41 @@ describe('KuboRpc errors', () => {
       setTimeout(() => req.socket.destroy(), 20)
     })
     await assert.rejects(drain(new KuboRpc({ address }).pinLs()), KuboStreamError)
+  })
+
+  it('a stream line longer than the cap gives KuboResponseError and stops reading, not an ever-growing buffer', async () => {
+    let sent = 0
+    let cut = false
+    const address = await fakeKubo((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"Cid":"bafkqaaa","Type":"recursive"}\n{"Cid":"')
+      // One line that never ends: 64 KiB at a time, until the client hangs up (or 16 MiB).
+      const chunk = 'a'.repeat(64 * 1024)
+      const more = () => {
+        while (sent < 16 * 1024 * 1024 && !cut) {
+          sent += chunk.length
+          if (!res.write(chunk)) return res.once('drain', more)
+        }
+        res.end()
+      }
+      req.socket.once('close', () => {
+        cut = true
+      })
+      more()
+    })
+    let yielded = 0
+    await assert.rejects(
+      (async () => {
+        for await (const _ of new KuboRpc({ address }).pinLs()) yielded++
+      })(),
+      (err: unknown) => {
+        assert.ok(err instanceof KuboResponseError, String(err))
+        assert.match(err.message, new RegExp(`longer than ${MAX_NDJSON_LINE_BYTES} bytes \\(line 2\\)`))
+        return true
+      },
+    )
+    assert.equal(yielded, 1, 'the line before the long one was handed out')
+    assert.ok(sent < 8 * 1024 * 1024, `the client hung up soon after the cap (server had sent ${sent} bytes)`)
   })
 
   it('an X-Stream-Error trailer gives KuboStreamError with Kubo message', async () => {

@@ -1,11 +1,6 @@
 // `ipfs-kit daemon logs`: the last lines of a log file, readable (or raw), and -f to follow it.
-import { open, stat } from 'node:fs/promises'
-import { IpfsKitError } from '../errors.js'
-
-class LogNotFoundError extends IpfsKitError {
-  override name = 'LogNotFoundError'
-  readonly exitCode = 1
-}
+import { open, readFile, stat } from 'node:fs/promises'
+import { LogNotFoundError } from '../errors.js'
 
 function readable(line: string): string {
   try {
@@ -31,7 +26,7 @@ export async function printLogs(
       hint: 'the daemon writes it once started: `ipfs-kit daemon start`',
     })
   }
-  const fh = await open(path, 'r')
+  let fh = await open(path, 'r')
   try {
     const emit = (text: string) => {
       for (const line of text.split('\n'))
@@ -57,8 +52,34 @@ export async function printLogs(
       running = false
     })
     while (running) {
-      const now = (await fh.stat()).size
-      if (now < offset) offset = 0 // rotated or truncated: start over
+      // Rotated by renaming (manager.log): the path names a new file. Read what is left of the
+      // old one, then whole the files rotated after it (path.N-1 ... path.1, when it rotated more
+      // than once since the last look), then follow the new one from its start.
+      const atPath = await stat(path).catch(() => null)
+      const current = await fh.stat()
+      if (atPath && atPath.ino !== current.ino) {
+        const rest = Buffer.alloc(Math.max(0, current.size - offset))
+        await fh.read(rest, 0, rest.length, offset)
+        let text = partial + rest.toString('utf8')
+        let at = 0
+        for (let i = 1; i <= 20; i++) {
+          const s = await stat(`${path}.${i}`).catch(() => null)
+          if (s?.ino === current.ino) {
+            at = i
+            break
+          }
+        }
+        for (let i = at - 1; i >= 1; i--) text += await readFile(`${path}.${i}`, 'utf8').catch(() => '')
+        const cut = text.lastIndexOf('\n')
+        emit(text.slice(0, cut + 1))
+        partial = text.slice(cut + 1)
+        await fh.close()
+        fh = await open(path, 'r')
+        offset = 0
+        continue
+      }
+      const now = current.size
+      if (now < offset) offset = 0 // truncated in place (kubo.log): start over
       if (now > offset) {
         const chunk = Buffer.alloc(now - offset)
         await fh.read(chunk, 0, chunk.length, offset)

@@ -60,6 +60,46 @@ async function stop(): Promise<number> {
   return 0
 }
 
+const SERVICE_FLAGS = {
+  system: { type: 'boolean' },
+  name: { type: 'string' },
+  dir: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+async function serviceOptions(values: { system?: boolean; name?: string; dir?: string }, command: string) {
+  const { checkUnitName } = await import('../manager/service-unit.js')
+  const name = values.name ?? 'ipfs-kit'
+  const bad = checkUnitName(name)
+  if (bad) throw new UsageError(`${command}: --name ${JSON.stringify(name.slice(0, 60))} ${bad}`)
+  if (values.dir !== undefined && values.dir.trim() === '')
+    throw new UsageError(`${command}: --dir needs a folder`)
+  return {
+    scope: values.system ? ('system' as const) : ('user' as const),
+    name,
+    ...(values.dir !== undefined ? { dir: values.dir } : {}),
+    env: process.env,
+  }
+}
+
+/** Environment the manager gets in the unit: ipfs-kit's own settings, never a secret. */
+function serviceEnvironment(): { environment: Record<string, string>; leftOut: string[] } {
+  const environment: Record<string, string> = {}
+  const leftOut: string[] = []
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || !key.startsWith('IPFS_KIT_')) continue
+    if (key === 'IPFS_KIT_PATH' || key === 'IPFS_KIT_DETACHED' || key.startsWith('IPFS_KIT_TEST_')) continue
+    if (key === 'IPFS_KIT_KUBO_AUTH') {
+      leftOut.push(key)
+      continue
+    }
+    environment[key] = value
+  }
+  // So that the manager finds `ipfs` on PATH as this shell would.
+  if (process.env.PATH) environment.PATH = process.env.PATH
+  return { environment, leftOut }
+}
+
 const group: CommandGroup = {
   name: 'daemon',
   summary: 'run the manager that supervises Kubo and keeps the index current',
@@ -117,12 +157,106 @@ const group: CommandGroup = {
       options: ['--json            machine-readable output'],
       async run(args) {
         const { values } = parseFlags('daemon status', args, JSON_FLAG)
-        const { daemonStatus, renderDaemonStatus } = await import('./daemon-status.js')
+        const [{ daemonStatus }, { renderDaemonStatus }] = await Promise.all([
+          import('../status/daemon-status.js'),
+          import('./daemon-status.js'),
+        ])
         const report = await daemonStatus()
         process.stdout.write(
           values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDaemonStatus(report),
         )
         return report.manager.running ? 0 : 1
+      },
+    },
+    'install-service': {
+      usage:
+        'daemon install-service [--system] [--name <unit>] [--dir <folder>] [--interval <s>] [--offline] [--enable] [--force] [--json]',
+      summary:
+        'write a systemd unit that runs the daemon at boot (a user unit, or with --system a system unit), from the paths in use now',
+      options: [
+        '--system          a system unit (/etc/systemd/system) instead of a user unit (~/.config/systemd/user)',
+        '--name <unit>     the unit name (default ipfs-kit); one per IPFS_KIT_PATH',
+        '--dir <folder>    write the unit into this folder instead',
+        '--interval <s>    as for start; --offline too',
+        '--enable          also run systemctl daemon-reload and enable --now',
+        '--force           replace a unit of that name that ipfs-kit did not write',
+        '--json            machine-readable output',
+      ],
+      async run(args) {
+        const { values } = parseFlags('daemon install-service', args, {
+          ...SERVICE_FLAGS,
+          interval: START_FLAGS.interval,
+          offline: START_FLAGS.offline,
+          enable: { type: 'boolean' },
+          force: { type: 'boolean' },
+        })
+        checkInterval(values.interval)
+        const options = await serviceOptions(values, 'daemon install-service')
+        const [{ installService, serviceUser }, { cliMain }, paths] = await Promise.all([
+          import('../manager/service-unit.js'),
+          import('../manager/client.js'),
+          import('../config/paths.js'),
+        ])
+        const { environment, leftOut } = serviceEnvironment()
+        const result = await installService({
+          ...options,
+          force: values.force ?? false,
+          enable: values.enable ?? false,
+          spec: {
+            node: process.execPath,
+            script: cliMain(),
+            kitPath: paths.ipfsKitPath(),
+            ipfsPath: paths.ipfsRepoPath(),
+            environment,
+            args: startArgs(values),
+            user: options.scope === 'system' ? serviceUser() : null,
+          },
+        })
+        for (const key of leftOut)
+          process.stderr.write(
+            `ipfs-kit: ${key} is not written into the unit (others may read it); put kubo.auth in ${paths.ipfsKitPath()}/config.yaml\n`,
+          )
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify({ ...result, left_out: leftOut }, null, 2)}\n`)
+          return 0
+        }
+        process.stdout.write(
+          [
+            `${result.replaced ? 'replaced' : 'wrote'} ${result.path}`,
+            ...(values.enable
+              ? [`enabled and started ${result.name}`]
+              : ['next:', ...result.next.map((c) => `  ${c}`)]),
+            '',
+          ].join('\n'),
+        )
+        return 0
+      },
+    },
+    'uninstall-service': {
+      usage: 'daemon uninstall-service [--system] [--name <unit>] [--dir <folder>] [--json]',
+      summary: 'stop, disable and remove the systemd unit that install-service wrote',
+      options: [
+        '--system          the system unit instead of the user unit',
+        '--name <unit>     the unit name (default ipfs-kit)',
+        '--dir <folder>    the folder it was written to with --dir',
+        '--json            machine-readable output',
+      ],
+      async run(args) {
+        const { values } = parseFlags('daemon uninstall-service', args, SERVICE_FLAGS)
+        const options = await serviceOptions(values, 'daemon uninstall-service')
+        const { uninstallService } = await import('../manager/service-unit.js')
+        const result = await uninstallService(options)
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+          return 0
+        }
+        if (!result.removed) process.stdout.write(`no unit at ${result.path}; nothing to remove\n`)
+        else {
+          for (const c of result.systemctl.filter((c) => !c.ok))
+            process.stderr.write(`ipfs-kit: \`${c.args.join(' ')}\` failed: ${c.output.split('\n')[0]}\n`)
+          process.stdout.write(`removed ${result.path}\n`)
+        }
+        return 0
       },
     },
     logs: {

@@ -6,7 +6,7 @@ async function call(cmd: 'status' | 'index.pause' | 'index.resume' | 'index.refr
   const { ipfsKitPath } = await import('../config/paths.js')
   const { managerFiles } = await import('../manager/files.js')
   const { callControl } = await import('../manager/control.js')
-  return callControl(managerFiles(ipfsKitPath()).socket, { cmd }, { timeoutMs })
+  return callControl(managerFiles(ipfsKitPath()), { cmd }, { timeoutMs })
 }
 
 type IndexStatus = import('../indexer/loop.js').IndexStatus

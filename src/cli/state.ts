@@ -65,7 +65,7 @@ const group: CommandGroup = {
         const { readRepoConfig } = await import('../kubo/repo.js')
         const { indexFilePath } = await import('../store/layout.js')
         const { readStateFile } = await import('../store/state.js')
-        const { IndexRejectedError } = await import('../errors.js')
+        const { IndexMissingError, IndexRejectedError } = await import('../errors.js')
         const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
         const results: AreaResult[] = []
         for (const area of areas) {
@@ -86,7 +86,7 @@ const group: CommandGroup = {
           } catch (err) {
             if (!(err instanceof IndexRejectedError)) throw err
             const problem =
-              err.reason === 'it does not exist'
+              err instanceof IndexMissingError
                 ? `${area}_state.parquet is not written yet (start the daemon: \`ipfs-kit daemon start\`)`
                 : `${area}_state.parquet ${err.reason}`
             results.push({ area, snapshot: null, problem })

@@ -14,7 +14,7 @@ export interface Setting<T> {
   source?: string
 }
 
-type Kind = 'string' | 'positive-number'
+type Kind = 'string' | 'positive-number' | 'log-level'
 
 interface KeySpec {
   kind: Kind
@@ -26,6 +26,12 @@ interface KeySpec {
 
 /** Default interval between two index cycles, in seconds (DESIGN.md). */
 export const DEFAULT_INTERVAL_S = 30
+/** Logs are rotated at this size, and this many old files of each are kept. */
+export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+export const DEFAULT_LOG_KEEP = 3
+/** The levels of log lines, least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
 /** Default timeout of one unary Kubo RPC call, in milliseconds. */
 export const DEFAULT_KUBO_TIMEOUT_MS = 30_000
 
@@ -76,6 +82,24 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_INTERVAL',
     describe: 'seconds between two background index cycles',
   },
+  'log.level': {
+    kind: 'log-level',
+    default: 'info',
+    env: 'IPFS_KIT_LOG_LEVEL',
+    describe: "the least severe lines logs/manager.log keeps: 'debug', 'info', 'warn' or 'error'",
+  },
+  'log.max_bytes': {
+    kind: 'positive-number',
+    default: DEFAULT_LOG_MAX_BYTES,
+    env: 'IPFS_KIT_LOG_MAX_BYTES',
+    describe: 'size at which manager.log and kubo.log are rotated (to .1, .2, ...)',
+  },
+  'log.keep': {
+    kind: 'positive-number',
+    default: DEFAULT_LOG_KEEP,
+    env: 'IPFS_KIT_LOG_KEEP',
+    describe: 'how many rotated files of each log are kept',
+  },
 } as const satisfies Record<string, KeySpec>
 
 export type ConfigKey = keyof typeof CONFIG_KEYS
@@ -94,6 +118,14 @@ function coerce(key: ConfigKey, raw: unknown, where: string): string | number {
   if (spec.kind === 'string') {
     if (typeof raw !== 'string' || raw.trim() === '') {
       throw new ConfigError(`${where}: ${key} must be a non-empty string, got ${JSON.stringify(raw)}`)
+    }
+    return raw
+  }
+  if (spec.kind === 'log-level') {
+    if (typeof raw !== 'string' || !(LOG_LEVELS as readonly string[]).includes(raw)) {
+      throw new ConfigError(
+        `${where}: ${key} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+      )
     }
     return raw
   }

@@ -4,10 +4,11 @@ import { access } from 'node:fs/promises'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
 import { IpfsKitError, KuboBinaryNotFoundError } from '../errors.js'
-import { describeAddress, parseApiMultiaddr } from '../kubo/address.js'
+import { describeAddress } from '../kubo/address.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
+import { rpcFor } from '../kubo/connect.js'
+import { findKuboEndpoint } from '../kubo/endpoint.js'
 import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
-import { KuboRpc } from '../kubo/rpc.js'
 import {
   type FileKind,
   INDEX_FILES,
@@ -152,11 +153,14 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
   }
 
   let api: DoctorReport['api']
-  const configuredApi = setting('kubo.api')
   try {
-    const fromConfig = typeof configuredApi?.value === 'string' && configuredApi.origin !== 'default'
-    const address = fromConfig ? parseApiMultiaddr(String(configuredApi?.value)) : await readApiFile(repoPath)
-    if (!address) {
+    // A configuration that cannot be read names no address or auth: the api file alone then.
+    const endpoint = config
+      ? await findKuboEndpoint(config, repoPath, { timeoutMs })
+      : await readApiFile(repoPath).then((address) =>
+          address ? { address, source: 'api file' as const, auth: null, timeoutMs } : null,
+        )
+    if (!endpoint) {
       api = {
         status: 'fail',
         address: null,
@@ -168,11 +172,10 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
         fix: 'start one with `ipfs-kit daemon start`',
       }
     } else {
-      const auth = setting('kubo.auth')?.value
-      const rpc = new KuboRpc({ address, auth: typeof auth === 'string' ? auth : null, timeoutMs })
+      const rpc = rpcFor(endpoint)
       const base = {
-        address: describeAddress(address),
-        address_source: fromConfig ? ('config' as const) : ('api file' as const),
+        address: describeAddress(endpoint.address),
+        address_source: endpoint.source === 'config' ? ('config' as const) : ('api file' as const),
       }
       try {
         const [id, version] = await Promise.all([rpc.id(), rpc.version()])

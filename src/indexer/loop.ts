@@ -273,6 +273,15 @@ export class IndexLoop {
       outcomes,
     }
     this.#lastCycle = result
+    // Every cycle at debug level (log.level: debug); failures are logged at warn above.
+    this.#o.log.debug('cycle done', {
+      cycle,
+      duration_ms: result.duration_ms,
+      only: only ? [...only] : null,
+      wrote: Object.entries(outcomes)
+        .filter(([, o]) => o.ok && o.wrote)
+        .map(([name]) => name),
+    })
     const failed = this.#failedCollectors()
     this.#retryAt = failed.size > 0 ? Date.now() + this.#o.retryAfterMs : null
     if (only === null) {

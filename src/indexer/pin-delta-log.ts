@@ -9,7 +9,8 @@ import { IndexRejectedError, KuboRpcError } from '../errors.js'
 import type { KuboRpc } from '../kubo/rpc.js'
 import type { Logger } from '../manager/log.js'
 import { indexFilePath, PINS_META, pinsDeltaPath } from '../store/layout.js'
-import { type DeltaEntry, readPinDelta, writePinDelta } from '../store/pin-delta.js'
+import { type DeltaEntry, readPinDelta } from '../store/pin-delta.js'
+import { writePinDelta } from '../store/pin-delta-writer.js'
 import { openIndexFile } from '../store/reader.js'
 
 export interface RecordContext {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { IndexRejectedError } from '../errors.js'
+import { writeJsonAtomic } from '../store/atomic.js'
 import { verifyAllGroups } from '../store/integrity.js'
 import {
   indexFilePath,
@@ -13,56 +14,17 @@ import {
   pinSubsetPath,
   pinsCheckedPath,
 } from '../store/layout.js'
+import {
+  PINS_SCHEMA_VERSION,
+  PINS_SUBSET_SCHEMA_VERSION,
+  PINS_WRITE_OPTIONS,
+  pinsColumns,
+  SUBSET_MAX_SHARE,
+} from '../store/pins-format.js'
 import { openIndexFile } from '../store/reader.js'
-import { type IndexColumn, type RowSource, writeIndexFileAtomic, writeJsonAtomic } from '../store/writer.js'
+import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
-
-export const PINS_SCHEMA_VERSION = 4
-/**
- * Rows per row group. Every query parses the footer, whose size grows with the number of groups;
- * a CID lookup checks the checksum of its group's whole `cid` chunk (1.6 MB at this size) but
- * decodes only the page the page index points it to.
- */
-export const PINS_ROW_GROUP_SIZE = 25_000
-/**
- * Bytes per data page (about 250 CIDs): `--limit 10` and a lookup decode one page of each
- * column, not the group.
- */
-export const PINS_PAGE_SIZE = 16_384
-/**
- * How pins files are cut: a first row group of 1,000 rows, so that the first rows (`pin list
- * --limit 10`) cost a check of 63 KB of CIDs, not of a whole group's 1.6 MB.
- */
-export const PINS_WRITE_OPTIONS = {
-  rowGroupSize: PINS_ROW_GROUP_SIZE,
-  firstRowGroupSize: 1_000,
-  pageSize: PINS_PAGE_SIZE,
-} as const
-
-/** The columns of pins.parquet for these rows (in CID order), as the collector writes them. */
-export function pinsColumns(cids: string[], types: string[], names: Array<string | null>): IndexColumn[] {
-  return [
-    // CIDs are random bytes, which Snappy shrinks by a sixth; decoding it was most of the cost
-    // of reading a page. Its page index lets a lookup decode one page.
-    { name: 'cid', data: cids, type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
-    // The type's min/max let `--type direct` skip groups with no direct pin. The name has none:
-    // names can be long, and the footer is parsed by every query.
-    { name: 'type', data: types, type: 'STRING' },
-    // '' for no name (Kubo has no empty names), not null: a required column of dictionary
-    // indexes is paged like the type column, where a nullable one with few names would be one
-    // page per group, decoded whole to read one row.
-    { name: 'name', data: names.map((n) => n ?? ''), type: 'STRING', nullable: false, statistics: false },
-  ]
-}
-
-/** The schema version of the pin subset files (pins_named.parquet, pins_direct.parquet). */
-export const PINS_SUBSET_SCHEMA_VERSION = 1
-/**
- * A subset file is written while its rows are at most this share of all pins; with more,
- * reading the column of pins.parquet costs about as much, and the file is not written.
- */
-const SUBSET_MAX_SHARE = 0.1
 
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
@@ -71,8 +33,8 @@ const COUNT_DIRECT_KEY = PINS_META.countDirect
 export interface PinCollectorOptions {
   kitPath: string
   writer: string
-  /** Called with the counts per type after each successful run (for the storage state). */
-  onCounts?: (counts: { recursive: number; direct: number }) => void
+  /** Called with the counts per type and the cycle's number once Kubo has listed every pin (for the storage state). */
+  onCounts?: (counts: { recursive: number; direct: number }, cycle: number) => void
   /** The pin changes recorded since the last file; folded in once the new file is in place. */
   deltaLog?: PinDeltaLog
   /** The interval this manager indexes at now (stretched when cycles are long), for readers that judge how stale the index is. */
@@ -120,7 +82,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       hash.update(lines)
       const digest = hash.digest('hex')
       const counts = { recursive, direct: order.length - recursive }
-      options.onCounts?.(counts)
+      options.onCounts?.(counts, ctx.cycle)
 
       const checked = () =>
         writeJsonAtomic(pinsCheckedPath(options.kitPath), {

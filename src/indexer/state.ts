@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises'
 import { loadavg, totalmem } from 'node:os'
 import type { KuboRpc } from '../kubo/rpc.js'
 import { indexFilePath, NETWORK_META } from '../store/layout.js'
-import { type StateKind, type StateRow, writeStateFile } from '../store/state.js'
+import type { StateKind, StateRow } from '../store/state.js'
+import { writeStateFile } from '../store/state-writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 
 /** What the manager knows that Kubo does not say: fed to the collectors each cycle. */
@@ -17,10 +18,38 @@ export interface StateSources {
   managerStartedAt: number
   /** The Kubo process, when known (null for an attached daemon whose pid cannot be seen). */
   kuboPid: () => number | null
-  /** Pin counts from this cycle's pin collector (never a second pin/ls). */
-  pinCounts: () => { recursive: number; direct: number } | null
+  /**
+   * Pin counts from this cycle's pin collector (never a second pin/ls), or why there are none:
+   * counts of an earlier cycle must not appear under this cycle's time.
+   */
+  pinCounts: (cycle: number) => PinCountsAnswer
   /** Pin changes made through ipfs-kit since the manager started. */
   pinChanges: () => { adds: number; removes: number }
+}
+
+export type PinCountsAnswer = { recursive: number; direct: number } | { reason: string }
+
+/**
+ * The pin counts the pin collector took, kept with the number of the cycle that took them, so
+ * that the storage state reports them for that cycle only. `failure` says why the pin collector
+ * has no counts of a cycle (its last error), when it knows.
+ */
+export function pinCountsByCycle(failure: () => string | null = () => null) {
+  let last: { cycle: number; counts: { recursive: number; direct: number } } | null = null
+  return {
+    record(counts: { recursive: number; direct: number }, cycle: number): void {
+      last = { cycle, counts }
+    },
+    forCycle(cycle: number): PinCountsAnswer {
+      if (last?.cycle === cycle) return last.counts
+      const error = failure()
+      return {
+        reason: error
+          ? `the pin collector failed in this cycle: ${error}`
+          : 'the pin collector did not count the pins in this cycle',
+      }
+    },
+  }
 }
 
 /** Runs one RPC call; on failure records the reason for the columns it would have filled. */
@@ -261,10 +290,11 @@ export function storageCollector(sources: StateSources, everyCycles = 10): Colle
         objects = { count: stat.numObjects, at: new Date() }
       }
       if (!objects) reasons.num_objects = 'not counted yet (a full count walks every block)'
-      const counts = sources.pinCounts()
-      if (!counts) {
-        reasons.pins_recursive = 'the pin collector has not counted this cycle'
-        reasons.pins_direct = reasons.pins_recursive
+      const answer = sources.pinCounts(ctx.cycle)
+      const counts = 'reason' in answer ? null : answer
+      if ('reason' in answer) {
+        reasons.pins_recursive = answer.reason
+        reasons.pins_direct = answer.reason
       }
       const row: StateRow = {
         collected_at: new Date(),

@@ -1,14 +1,10 @@
-// The Kubo RPC client the CLI uses: the configured address (kubo.api) or the one the daemon of
-// IPFS_PATH announced in its api file, with the configured credentials and timeout.
+// The Kubo RPC client for an endpoint of endpoint.ts: the one way the CLI and doctor connect.
 import type { IpfsKitConfig } from '../config/config.js'
-import { type ApiAddress, parseApiMultiaddr } from './address.js'
-import { requireApiAddress } from './repo.js'
+import { type KuboEndpoint, requireKuboEndpoint } from './endpoint.js'
 import { KuboRpc } from './rpc.js'
 
-export async function kuboApiAddress(config: IpfsKitConfig, ipfsPath: string): Promise<ApiAddress> {
-  const api = config.settings['kubo.api']
-  if (api.origin !== 'default' && typeof api.value === 'string') return parseApiMultiaddr(api.value)
-  return requireApiAddress(ipfsPath)
+export function rpcFor(endpoint: KuboEndpoint): KuboRpc {
+  return new KuboRpc({ address: endpoint.address, auth: endpoint.auth, timeoutMs: endpoint.timeoutMs })
 }
 
 export async function connectKubo(
@@ -16,10 +12,5 @@ export async function connectKubo(
   ipfsPath: string,
   timeoutMs?: number,
 ): Promise<KuboRpc> {
-  const auth = config.settings['kubo.auth'].value
-  return new KuboRpc({
-    address: await kuboApiAddress(config, ipfsPath),
-    auth: typeof auth === 'string' ? auth : null,
-    timeoutMs: timeoutMs ?? Number(config.settings['kubo.timeout_ms'].value),
-  })
+  return rpcFor(await requireKuboEndpoint(config, ipfsPath, timeoutMs === undefined ? {} : { timeoutMs }))
 }

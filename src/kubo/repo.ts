@@ -5,7 +5,6 @@
 // (and loads fs/promises, which loads more).
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { KuboNotRunningError } from '../errors.js'
 import { type ApiAddress, parseApiMultiaddr } from './address.js'
 
 export interface RepoConfigSummary {
@@ -61,17 +60,6 @@ export async function readApiFile(ipfsPath: string): Promise<ApiAddress | null> 
     throw err
   }
   return parseApiMultiaddr(text)
-}
-
-/** Like readApiFile, but a missing file is the error a user can act on. */
-export async function requireApiAddress(ipfsPath: string): Promise<ApiAddress> {
-  const address = await readApiFile(ipfsPath)
-  if (!address) {
-    throw new KuboNotRunningError(`no Kubo daemon serves ${ipfsPath} (it has no api file)`, {
-      hint: 'start one with `ipfs-kit daemon start`, or point IPFS_PATH at the repository your daemon uses',
-    })
-  }
-  return address
 }
 
 /**

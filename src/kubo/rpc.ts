@@ -98,6 +98,12 @@ export interface PinAddProgress {
 const DEFAULT_TIMEOUT_MS = 30_000
 /** A unary answer larger than this is not an answer Kubo gives: refuse instead of buffering it. */
 const MAX_UNARY_BYTES = 64 * 1024 * 1024
+/**
+ * The longest line a stream may send. Kubo's lines are a pin, a progress count or an event: a few
+ * hundred bytes (a pin name is at most 255). A longer one is not Kubo speaking, and without a cap
+ * it would grow in memory until the process dies.
+ */
+export const MAX_NDJSON_LINE_BYTES = 1024 * 1024
 
 function authorizationHeader(auth: string): string {
   const colon = auth.indexOf(':')
@@ -374,18 +380,28 @@ export class KuboRpc {
           )
         }
       }
+      const tooLong = () =>
+        new KuboResponseError(
+          `Kubo's stream ${command} at ${this.where} sent a line longer than ${MAX_NDJSON_LINE_BYTES} bytes (line ${lineNo + 1}); no Kubo answer has lines that long`,
+        )
       for await (const chunk of res as AsyncIterable<string>) {
         pending += chunk
         let nl = pending.indexOf('\n')
-        if (nl === -1) continue
+        if (nl === -1) {
+          // Characters, not bytes: a UTF-8 character is at most 4 bytes, so this bounds memory too.
+          if (pending.length > MAX_NDJSON_LINE_BYTES) throw tooLong()
+          continue
+        }
         let start = 0
         while (nl !== -1) {
+          if (nl - start > MAX_NDJSON_LINE_BYTES) throw tooLong()
           const line = pending.slice(start, nl)
           if (line.trim() !== '') yield parse(line)
           start = nl + 1
           nl = pending.indexOf('\n', start)
         }
         pending = pending.slice(start)
+        if (pending.length > MAX_NDJSON_LINE_BYTES) throw tooLong()
       }
       if (!res.complete) {
         throw new KuboStreamError(`Kubo's stream ${command} at ${this.where} was cut before it ended`)

@@ -3,23 +3,30 @@
 // its socket, and the Kubo it had started).
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { open, readFile, rm, stat } from 'node:fs/promises'
+import { open, rm, stat } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { KuboProcessError } from '../errors.js'
-import { callControl, ManagerCommandError, ManagerNotRunningError } from './control.js'
+import {
+  KuboProcessError,
+  ManagerAlreadyRunningError,
+  ManagerCommandError,
+  ManagerNotRunningError,
+} from '../errors.js'
+import { repoLockHolder } from '../kubo/repo.js'
+import { callControl } from './control.js'
 import { ensurePrivateDirs, type ManagerFiles } from './files.js'
-import { ManagerAlreadyRunningError, readLock, runningManager } from './lock.js'
+import { readKuboRecord } from './kubo-record.js'
+import { readLock, runningManager } from './lock.js'
 import type { ManagerStatus } from './manager.js'
-import { isProcessAlive, processStartTime } from './process-info.js'
+import { isProcessAlive } from './process-info.js'
 
 /** The script the manager runs: the launcher this CLI was started by, or this build's main.js. */
-function cliMain(): string {
+export function cliMain(): string {
   const launcher = (globalThis as { __ipfsKitLauncher?: unknown }).__ipfsKitLauncher
   return typeof launcher === 'string' ? launcher : fileURLToPath(new URL('../cli/main.js', import.meta.url))
 }
 
 export async function managerStatus(files: ManagerFiles, timeoutMs = 5_000): Promise<ManagerStatus> {
-  return (await callControl(files.socket, { cmd: 'status' }, { timeoutMs })) as ManagerStatus
+  return (await callControl(files, { cmd: 'status' }, { timeoutMs })) as ManagerStatus
 }
 
 function sleep(ms: number): Promise<void> {
@@ -88,6 +95,9 @@ export async function startDetached(files: ManagerFiles, options: StartOptions):
   progress(`starting the ipfs-kit manager (pid ${child.pid})`)
   while (true) {
     if (exited) {
+      // Lost a race with another start: that one runs, and this start says which it is.
+      const winner = await runningManager(files.lock)
+      if (winner && winner.pid !== child.pid) throw new ManagerAlreadyRunningError(winner.pid)
       const output = (await readFrom(files.managerOut, outOffset)).trim()
       throw new KuboProcessError(
         `the ipfs-kit manager ${exited} before it was ready${output ? `:\n${output}` : ''}`,
@@ -138,7 +148,7 @@ export async function stopManager(files: ManagerFiles, timeoutMs = 120_000): Pro
   const alive = holder !== null && isProcessAlive(holder.pid, holder.start_time)
   if (holder && alive) {
     try {
-      await callControl(files.socket, { cmd: 'daemon.stop' }, { timeoutMs: 10_000 })
+      await callControl(files, { cmd: 'daemon.stop' }, { timeoutMs: 10_000 })
     } catch (err) {
       // The manager runs but does not answer: ask it the way a service manager would.
       if (!(err instanceof ManagerNotRunningError)) throw err
@@ -164,23 +174,23 @@ export async function stopManager(files: ManagerFiles, timeoutMs = 120_000): Pro
 /** After a manager was killed: stop the Kubo it had started, remove its lock and socket. */
 async function cleanUpAfterDeadManager(files: ManagerFiles): Promise<string[]> {
   const cleaned: string[] = []
-  try {
-    const record = JSON.parse(await readFile(files.kuboRecord, 'utf8')) as {
-      pid: number
-      start_time: string | null
-    }
-    if (isProcessAlive(record.pid, record.start_time)) {
-      const start = processStartTime(record.pid)
+  const record = await readKuboRecord(files.kuboRecord)
+  if (record) {
+    // Only that very process (pid and start time): a pid reused since belongs to someone else.
+    const alive = () => isProcessAlive(record.pid, record.start_time)
+    const gone = async () => !alive() && (await repoLockHolder(record.ipfs_path)) !== record.pid
+    if (alive()) {
       process.kill(record.pid, 'SIGTERM')
       const deadline = Date.now() + 30_000
-      while (isProcessAlive(record.pid, start) && Date.now() < deadline) await sleep(100)
-      if (isProcessAlive(record.pid, start)) process.kill(record.pid, 'SIGKILL')
+      while (!(await gone()) && Date.now() < deadline) await sleep(50)
+      if (alive()) {
+        process.kill(record.pid, 'SIGKILL')
+        while (!(await gone()) && Date.now() < deadline + 5_000) await sleep(50)
+      }
       cleaned.push(`stopped the Kubo (pid ${record.pid}) a dead manager had started`)
     }
-    await rm(files.kuboRecord, { force: true })
-  } catch {
-    // no record: nothing of ours runs
   }
+  await rm(files.kuboRecord, { force: true })
   for (const [path, what] of [
     [files.lock, 'a stale lock'],
     [files.socket, 'a stale control socket'],

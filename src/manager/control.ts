@@ -1,9 +1,10 @@
-// The control channel between the CLI and the running manager: a Unix socket under
-// IPFS_KIT_PATH (mode 0600 in a 0700 folder, so only its user reaches it; nothing listens on a
-// network port). One JSON request line, one JSON response line.
+// The control channel between the CLI and the running manager: a Unix socket (files.ts says
+// where; mode 0600 in a 0700 folder, so only its user reaches it; nothing listens on a network
+// port). One JSON request line, one JSON response line.
 import { chmod, rm } from 'node:fs/promises'
 import { createConnection, createServer, type Server } from 'node:net'
-import { IpfsKitError } from '../errors.js'
+import { IpfsKitError, ManagerCommandError, ManagerNotRunningError } from '../errors.js'
+import { checkShortSocketDir, MAX_SOCKET_PATH_BYTES, type ManagerFiles } from './files.js'
 
 export type ControlCommand =
   | 'status'
@@ -25,17 +26,6 @@ type ControlResponse =
   | { ok: true; result: unknown }
   | { ok: false; error: { name: string; message: string; hint?: string } }
 
-export class ManagerNotRunningError extends IpfsKitError {
-  override name = 'ManagerNotRunningError'
-  readonly exitCode = 1
-}
-
-/** An error the manager reported over the control channel. */
-export class ManagerCommandError extends IpfsKitError {
-  override name = 'ManagerCommandError'
-  readonly exitCode = 1
-}
-
 const MAX_LINE = 1024 * 1024
 
 export async function serveControl(
@@ -43,6 +33,9 @@ export async function serveControl(
   handle: (req: ControlRequest) => Promise<unknown>,
   onError: (err: Error) => void,
 ): Promise<Server> {
+  // bind() would cut a longer path and create a socket file elsewhere (files.ts keeps it short).
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+    throw new Error(`the control socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes`)
   // A socket file left by a manager that died is in the way of bind(); the lock says it is ours.
   await rm(path, { force: true })
   const server = createServer((socket) => {
@@ -82,25 +75,34 @@ export async function serveControl(
     })
   })
   server.on('error', onError)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(path, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(path, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
-  await chmod(path, 0o600)
+    await chmod(path, 0o600)
+  } catch (err) {
+    server.close()
+    await rm(path, { force: true })
+    throw err
+  }
   return server
 }
 
 /** Sends one request to the manager and returns its result; ManagerNotRunningError when none listens. */
 export function callControl(
-  path: string,
+  files: ManagerFiles,
   req: ControlRequest,
   options: { timeoutMs?: number } = {},
 ): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? 10_000
+  const path = files.socket
   return new Promise((resolve, reject) => {
+    // The answer is only as trustworthy as the folder the socket is in.
+    checkShortSocketDir(files)
     const socket = createConnection(path)
     let data = ''
     let settled = false
@@ -137,7 +139,12 @@ export function callControl(
             ? new ManagerNotRunningError('the ipfs-kit daemon is not running', {
                 hint: 'start it with `ipfs-kit daemon start`',
               })
-            : err,
+            : err.code === 'ECONNRESET' || err.code === 'EPIPE'
+              ? new ManagerCommandError(
+                  `the ipfs-kit manager closed the connection before answering '${req.cmd}' (it may be stopping)`,
+                  { hint: 'see `ipfs-kit daemon status` and `ipfs-kit daemon logs`' },
+                )
+              : err,
         ),
       ),
     )

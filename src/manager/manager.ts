@@ -6,26 +6,27 @@ import { readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
-import { IpfsKitError } from '../errors.js'
+import { IndexRefreshError, IpfsKitError } from '../errors.js'
 import { IndexLoop } from '../indexer/loop.js'
 import { PinDeltaLog } from '../indexer/pin-delta-log.js'
 import { pinCollector } from '../indexer/pins.js'
 import {
   filesCollector,
   networkCollector,
+  pinCountsByCycle,
   type StateSources,
   storageCollector,
   systemCollector,
 } from '../indexer/state.js'
-import { parseApiMultiaddr } from '../kubo/address.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
+import { findKuboEndpoint } from '../kubo/endpoint.js'
+import { TEMP_PREFIX } from '../store/atomic.js'
 import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
-import { TEMP_PREFIX } from '../store/writer.js'
 import { writerName } from '../version.js'
 import { type ControlRequest, serveControl } from './control.js'
 import { ensurePrivateDirs, managerFiles } from './files.js'
 import { acquireLock } from './lock.js'
-import { createLogger } from './log.js'
+import { createLogger, type LogLevel } from './log.js'
 import { KuboSupervisor } from './supervisor.js'
 
 export interface ManagerOptions {
@@ -56,11 +57,12 @@ export interface ManagerStatus {
 }
 
 /** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
-async function removeStaleTempFiles(kitPath: string): Promise<string[]> {
+async function removeStaleTempFiles(kitPath: string, runDir: string): Promise<string[]> {
   const removed: string[] = []
-  const dirs = new Set(
-    Object.keys(INDEX_FILES).map((k) => dirname(indexFilePath(kitPath, k as IndexFileKind))),
-  )
+  const dirs = new Set([
+    ...Object.keys(INDEX_FILES).map((k) => dirname(indexFilePath(kitPath, k as IndexFileKind))),
+    runDir,
+  ])
   for (const dir of dirs) {
     let names: string[]
     try {
@@ -82,10 +84,16 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   const config: IpfsKitConfig = await loadConfig({ env, ...(options.flags ? { flags: options.flags } : {}) })
   const files = managerFiles(config.path)
   await ensurePrivateDirs(files)
+  const rotation = {
+    maxBytes: Number(config.settings['log.max_bytes'].value),
+    keep: Math.max(1, Math.floor(Number(config.settings['log.keep'].value))),
+  }
   const log = createLogger({
     file: files.managerLog,
     stderr: options.logToStderr ?? false,
     component: 'manager',
+    level: config.settings['log.level'].value as LogLevel,
+    rotation,
   })
   const lock = await acquireLock(files.lock)
   log.info('manager starting', {
@@ -141,15 +149,13 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   process.on('SIGINT', onSignal)
 
   try {
-    const removed = await removeStaleTempFiles(config.path)
+    const removed = await removeStaleTempFiles(config.path, files.runDir)
     if (removed.length > 0)
       log.warn('removed temporary files left by an interrupted write', { files: removed })
 
     const kubo = await resolveKuboBinary({ env, configured: config.settings['kubo.binary'] })
     kuboBinary = kubo.path
     log.info('using Kubo', { bin: kubo.path, version: kubo.version, reason: kubo.reason })
-    const apiSetting = config.settings['kubo.api']
-    const auth = config.settings['kubo.auth'].value
     supervisor = new KuboSupervisor({
       bin: kubo.path,
       ipfsPath,
@@ -161,17 +167,14 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         .split(',')
         .map((p) => p.trim())
         .filter(Boolean),
-      auth: typeof auth === 'string' ? auth : null,
-      apiOverride:
-        apiSetting.origin !== 'default' && typeof apiSetting.value === 'string'
-          ? parseApiMultiaddr(apiSetting.value)
-          : null,
+      endpoint: () => findKuboEndpoint(config, ipfsPath),
       rpcTimeoutMs: Number(config.settings['kubo.timeout_ms'].value),
       healthIntervalMs: Number(config.settings['kubo.health_interval_s'].value) * 1000,
+      kuboLogRotation: rotation,
     })
     const sup = supervisor
     const intervalS = Number(config.settings['index.interval_s'].value)
-    let pinCounts: { recursive: number; direct: number } | null = null
+    const pinCounts = pinCountsByCycle(() => loop?.status().collectors.pins?.last_error ?? null)
     const pinChanges = { adds: 0, removes: 0 }
     const deltaLog = new PinDeltaLog({ kitPath: config.path, writer: writerName(), log: log.child('delta') })
     const collectContext = () => {
@@ -186,7 +189,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       offline: options.offline ?? false,
       managerStartedAt: startedAt,
       kuboPid: () => sup.status().pid,
-      pinCounts: () => pinCounts,
+      pinCounts: (cycle) => pinCounts.forCycle(cycle),
       pinChanges: () => ({ ...pinChanges }),
     }
     loop = new IndexLoop({
@@ -195,9 +198,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         pinCollector({
           kitPath: config.path,
           writer: writerName(),
-          onCounts: (counts) => {
-            pinCounts = counts
-          },
+          onCounts: (counts, cycle) => pinCounts.record(counts, cycle),
           deltaLog,
           intervalS: () => loop?.status().effective_interval_s ?? intervalS,
         }),
@@ -301,9 +302,4 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   process.off('SIGTERM', onSignal)
   process.off('SIGINT', onSignal)
   return code
-}
-
-export class IndexRefreshError extends IpfsKitError {
-  override name = 'IndexRefreshError'
-  readonly exitCode = 1
 }

@@ -4,13 +4,16 @@
 // it owns when it exits or stops answering, backing off from 1 s to 60 s.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { open, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { open, rm, stat } from 'node:fs/promises'
 import { IpfsKitError, KuboProcessError } from '../errors.js'
-import { type ApiAddress, describeAddress } from '../kubo/address.js'
+import { describeAddress } from '../kubo/address.js'
+import type { KuboEndpoint } from '../kubo/endpoint.js'
 import { initRepo } from '../kubo/process.js'
-import { readApiFile, readRepoConfig, repoLockHolder } from '../kubo/repo.js'
+import { readRepoConfig, repoLockHolder } from '../kubo/repo.js'
 import { KuboRpc } from '../kubo/rpc.js'
-import type { Logger } from './log.js'
+import { writeJsonAtomic } from '../store/atomic.js'
+import { type KuboRecord, readKuboRecord } from './kubo-record.js'
+import { type Logger, type LogRotation, rotateInPlace } from './log.js'
 import { isProcessAlive, processStartTime } from './process-info.js'
 
 export type KuboMode = 'started' | 'attached'
@@ -45,21 +48,18 @@ export interface SupervisorOptions {
   offline?: boolean
   /** Profiles for `ipfs init` when the repository does not exist yet. */
   initProfiles?: string[]
-  auth?: string | null
-  /** An API address from configuration; the repository's api file otherwise. */
-  apiOverride?: ApiAddress | null
+  /**
+   * Where Kubo's RPC API is now, and its credentials (endpoint.ts: `kubo.api`, else the api file
+   * the daemon wrote): asked again whenever Kubo may have moved.
+   */
+  endpoint: () => Promise<KuboEndpoint | null>
   rpcTimeoutMs?: number
   healthIntervalMs?: number
   /** Consecutive failed health checks before an owned Kubo is declared stuck and restarted. */
   unhealthyAfter?: number
   startTimeoutMs?: number
-}
-
-interface KuboRecord {
-  pid: number
-  start_time: string | null
-  ipfs_path: string
-  started_at: string
+  /** kubo.log is rotated (copy and truncate) when it grows past this, checked with each health check. */
+  kuboLogRotation?: LogRotation | null
 }
 
 /** A run shorter than this counts as a fast failure for the give-up rule. */
@@ -69,10 +69,11 @@ const BACKOFF_START_MS = 1_000
 const BACKOFF_MAX_MS = 60_000
 
 export class KuboSupervisor {
-  readonly #o: Required<Omit<SupervisorOptions, 'auth' | 'apiOverride'>> &
-    Pick<SupervisorOptions, 'auth' | 'apiOverride'>
+  readonly #o: Required<SupervisorOptions>
   #rpc: KuboRpc | null = null
   #child: ChildProcess | null = null
+  /** The Kubo process this manager owns (started or adopted), by pid and start time. */
+  #owned: { pid: number; startTime: string | null } | null = null
   #childStartedAt = 0
   #stopping = false
   #healthTimer: NodeJS.Timeout | null = null
@@ -106,6 +107,7 @@ export class KuboSupervisor {
       healthIntervalMs: 5_000,
       unhealthyAfter: 3,
       startTimeoutMs: 120_000,
+      kuboLogRotation: null,
       ...options,
     }
   }
@@ -143,6 +145,7 @@ export class KuboSupervisor {
       this.#status.mode = ownedByUs ? 'started' : 'attached'
       this.#status.adopted = ownedByUs
       this.#status.pid = ownedByUs ? (record?.pid ?? null) : ((await repoLockHolder(ipfsPath)) ?? null)
+      if (ownedByUs && record) this.#owned = { pid: record.pid, startTime: record.start_time }
       this.#status.started_at = ownedByUs ? (record?.started_at ?? null) : null
       log.info(
         ownedByUs
@@ -157,19 +160,30 @@ export class KuboSupervisor {
     this.#scheduleHealthCheck()
   }
 
-  /** Stops health checks, and stops the Kubo this manager owns: RPC shutdown, SIGTERM, SIGKILL. */
+  /**
+   * Stops health checks, and stops the Kubo this manager owns: RPC shutdown, SIGTERM, SIGKILL.
+   * Returns once that process has exited and let go of the repository lock, whether it is this
+   * manager's child or one adopted from a manager that died, so that a start right after never
+   * meets a held lock.
+   */
   async stop(): Promise<void> {
     this.#stopping = true
     if (this.#healthTimer) clearTimeout(this.#healthTimer)
     if (this.#restartTimer) clearTimeout(this.#restartTimer)
-    if (this.#status.mode !== 'started' || this.#status.pid === null) return
-    const pid = this.#status.pid
-    const startTime = processStartTime(pid)
-    const alive = () => isProcessAlive(pid, startTime)
+    const owned = this.#owned
+    if (this.#status.mode !== 'started') return
+    if (owned === null) {
+      // It exited already (during start-up, say): only its record is left to remove.
+      await rm(this.#o.recordPath, { force: true })
+      return
+    }
+    const { pid } = owned
+    const gone = async () =>
+      !isProcessAlive(pid, owned.startTime) && (await repoLockHolder(this.#o.ipfsPath)) !== pid
     const waitGone = async (ms: number) => {
       const deadline = Date.now() + ms
-      while (alive() && Date.now() < deadline) await sleep(100)
-      return !alive()
+      while (!(await gone()) && Date.now() < deadline) await sleep(50)
+      return gone()
     }
     this.#o.log.info('stopping Kubo', { pid })
     try {
@@ -178,25 +192,36 @@ export class KuboSupervisor {
       this.#o.log.warn('Kubo did not accept shutdown over RPC; sending SIGTERM', { error: err })
     }
     if (!(await waitGone(20_000))) {
-      signalProcess(pid, 'SIGTERM')
+      this.#signalOwned('SIGTERM')
       if (!(await waitGone(10_000))) {
         this.#o.log.warn('Kubo did not stop after SIGTERM; sending SIGKILL', { pid })
-        signalProcess(pid, 'SIGKILL')
-        await waitGone(5_000)
+        this.#signalOwned('SIGKILL')
+        if (!(await waitGone(5_000))) {
+          this.#o.log.error('Kubo is still there after SIGKILL', { pid })
+          return
+        }
       }
     }
     this.#status.healthy = false
+    this.#owned = null
     await rm(this.#o.recordPath, { force: true })
     this.#o.log.info('Kubo stopped', { pid })
+  }
+
+  /** Signals the Kubo this manager owns, if that very process (pid and start time) still runs. */
+  #signalOwned(signal: NodeJS.Signals): void {
+    const owned = this.#owned
+    if (owned && isProcessAlive(owned.pid, owned.startTime)) signalProcess(owned.pid, signal)
   }
 
   // --- internals ---------------------------------------------------------------------------
 
   /** The daemon that serves this repository now, if any: its api file answers `id` with our peer ID. */
   async #answeringDaemon(): Promise<boolean> {
-    const address = this.#o.apiOverride ?? (await readApiFile(this.#o.ipfsPath).catch(() => null))
-    if (!address) return false
-    const rpc = new KuboRpc({ address, auth: this.#o.auth ?? null, timeoutMs: 3_000 })
+    const endpoint = await this.#o.endpoint().catch(() => null)
+    if (!endpoint) return false
+    const { address, auth } = endpoint
+    const rpc = new KuboRpc({ address, auth, timeoutMs: 3_000 })
     try {
       const [id, version] = await Promise.all([rpc.id(), rpc.version()])
       if (id.id !== this.#status.peer_id) {
@@ -205,7 +230,7 @@ export class KuboSupervisor {
           { hint: 'check kubo.api in config.yaml and IPFS_PATH' },
         )
       }
-      this.#rpc = new KuboRpc({ address, auth: this.#o.auth ?? null, timeoutMs: this.#o.rpcTimeoutMs })
+      this.#rpc = new KuboRpc({ address, auth, timeoutMs: this.#o.rpcTimeoutMs })
       this.#status.api_address = address.multiaddr
       this.#status.version = version.version
       this.#status.healthy = true
@@ -262,16 +287,16 @@ export class KuboSupervisor {
       exited = { code, signal }
       this.#onExit(child, code, signal)
     })
-    await writeFile(
-      this.#o.recordPath,
-      JSON.stringify({
-        pid,
-        start_time: processStartTime(pid),
-        ipfs_path: ipfsPath,
-        started_at: this.#status.started_at,
-      } satisfies KuboRecord),
-      { mode: 0o600 },
-    )
+    const startTime = processStartTime(pid)
+    this.#owned = { pid, startTime }
+    // Atomically: a record cut by a crash would make the next manager take its own orphaned Kubo
+    // for a stranger's, attach to it and never stop it.
+    await writeJsonAtomic(this.#o.recordPath, {
+      pid,
+      start_time: startTime,
+      ipfs_path: ipfsPath,
+      started_at: this.#status.started_at,
+    } satisfies KuboRecord)
     log.info('started Kubo', { pid, bin, offline: this.#o.offline })
 
     const deadline = Date.now() + this.#o.startTimeoutMs
@@ -284,7 +309,7 @@ export class KuboSupervisor {
       }
       if (this.#stopping) throw new KuboProcessError('stopped while Kubo was starting')
       if (Date.now() > deadline) {
-        signalProcess(pid, 'SIGKILL')
+        this.#signalOwned('SIGKILL')
         throw new KuboProcessError(
           `Kubo did not answer within ${this.#o.startTimeoutMs / 1000} s of starting; its last output:\n${await tail(this.#o.kuboLog, logOffset)}`,
         )
@@ -297,6 +322,7 @@ export class KuboSupervisor {
   #onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.#child) return
     this.#child = null
+    if (this.#owned?.pid === child.pid) this.#owned = null
     const reason = exitReason(code, signal)
     this.#status.healthy = false
     this.#status.last_exit = { at: new Date().toISOString(), reason }
@@ -347,15 +373,29 @@ export class KuboSupervisor {
   }
 
   async #healthCheck(): Promise<void> {
+    if (this.#o.kuboLogRotation) {
+      try {
+        if (rotateInPlace(this.#o.kuboLog, this.#o.kuboLogRotation))
+          this.#o.log.info('rotated kubo.log', { file: this.#o.kuboLog })
+      } catch (err) {
+        this.#o.log.warn('could not rotate kubo.log', { error: err })
+      }
+    }
     if (this.#restarting || this.#restartTimer || this.#status.gave_up) return
     const now = new Date().toISOString()
     const owned = this.#status.mode === 'started'
     // A Kubo adopted from a crashed manager is not our child: notice its death by polling.
-    if (owned && this.#child === null && this.#status.pid !== null && !isProcessAlive(this.#status.pid)) {
+    if (
+      owned &&
+      this.#child === null &&
+      this.#owned !== null &&
+      !isProcessAlive(this.#owned.pid, this.#owned.startTime)
+    ) {
       this.#status.healthy = false
       this.#status.last_exit = { at: now, reason: 'the adopted Kubo process is gone' }
       this.#o.log.warn('Kubo exited', { pid: this.#status.pid, reason: this.#status.last_exit.reason })
       this.#status.pid = null
+      this.#owned = null
       this.#scheduleRestart(Number.POSITIVE_INFINITY)
       return
     }
@@ -384,14 +424,13 @@ export class KuboSupervisor {
           failed_checks: this.#failedChecks,
         })
       }
-      if (owned && this.#failedChecks >= this.#o.unhealthyAfter && this.#status.pid !== null) {
-        const pid = this.#status.pid
+      if (owned && this.#failedChecks >= this.#o.unhealthyAfter && this.#owned !== null) {
         this.#o.log.error('Kubo stopped answering; killing it to restart it', {
-          pid,
+          pid: this.#owned.pid,
           failed_checks: this.#failedChecks,
         })
         this.#failedChecks = 0
-        signalProcess(pid, 'SIGKILL')
+        this.#signalOwned('SIGKILL')
       }
     } finally {
       this.#status.last_health_check = now
@@ -399,11 +438,7 @@ export class KuboSupervisor {
   }
 
   async #readRecord(): Promise<KuboRecord | null> {
-    try {
-      return JSON.parse(await readFile(this.#o.recordPath, 'utf8')) as KuboRecord
-    } catch {
-      return null
-    }
+    return readKuboRecord(this.#o.recordPath)
   }
 }
 

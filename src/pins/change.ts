@@ -3,8 +3,9 @@
 // next `pin list` shows it at once (a full rewrite of pins.parquet follows in the background).
 import { loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
+import { ManagerNotRunningError } from '../errors.js'
 import { connectKubo } from '../kubo/connect.js'
-import { callControl, ManagerNotRunningError } from '../manager/control.js'
+import { callControl } from '../manager/control.js'
 import { managerFiles } from '../manager/files.js'
 
 export interface PinChange {
@@ -27,7 +28,7 @@ async function refreshIndex(
   try {
     // Usually a few milliseconds; a full cycle (long at a million pins) when the delta is full.
     await callControl(
-      managerFiles(ipfsKitPath()).socket,
+      managerFiles(ipfsKitPath()),
       { cmd: 'pins.record', note, cids },
       { timeoutMs: 30 * 60_000 },
     )

@@ -5,7 +5,13 @@ import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { ipfsKitPath, ipfsRepoPath } from '../config/paths.js'
-import { IndexRejectedError, IpfsKitError, KuboRpcError } from '../errors.js'
+import {
+  IndexBrokeMidStreamError,
+  IndexMissingError,
+  IndexRejectedError,
+  KuboRpcError,
+  PinSourceUnavailableError,
+} from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
 import {
   indexFilePath,
@@ -14,7 +20,7 @@ import {
   pinSubsetPath,
   pinsCheckedPath,
 } from '../store/layout.js'
-import { type DeltaEntry, pendingChanges, pinOf, readPinDelta } from '../store/pin-delta.js'
+import { countsWithPending, type DeltaEntry, pendingOf, pinOf, readPinDelta } from '../store/pin-delta.js'
 import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
 import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
 
@@ -32,17 +38,6 @@ export interface PinListing {
   total: number | null
   /** How many were printed. */
   shown: number
-}
-
-export class PinSourceUnavailableError extends IpfsKitError {
-  override name = 'PinSourceUnavailableError'
-  readonly exitCode = 1
-}
-
-/** The index broke after some rows were already streamed out: the output is incomplete. */
-export class IndexBrokeMidStreamError extends IpfsKitError {
-  override name = 'IndexBrokeMidStreamError'
-  readonly exitCode = 1
 }
 
 export interface ListOptions {
@@ -120,13 +115,6 @@ async function openPinSubset(
   return null
 }
 
-function totalFromHeader(file: OpenIndexFile, q: PinQuery): number | null {
-  if (q.cids !== undefined || q.name !== undefined) return null
-  if (q.type === undefined) return file.header.rowCount
-  const n = Number(file.header.kv[q.type === 'recursive' ? PINS_META.countRecursive : PINS_META.countDirect])
-  return Number.isInteger(n) ? n : null
-}
-
 const byCid = (a: PinRow, b: PinRow) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0)
 
 /**
@@ -156,23 +144,19 @@ async function* withPending(
   while (k < adds.length) yield adds[k++] as PinRow
 }
 
-/** The total of a query from the file's counts, corrected by the pending changes. */
+/**
+ * How many pins match in all, from the file's counts with the pending changes applied: known
+ * for a listing of all pins or of one type, not for a name or CID filter (null).
+ */
 async function totalWithPending(
   file: OpenIndexFile,
   q: PinQuery,
   pending: Map<string, DeltaEntry>,
 ): Promise<number | null> {
-  const total = totalFromHeader(file, q)
-  if (total === null || pending.size === 0) return total
-  let replaced = 0
-  for await (const row of queryPinFile(file, { cids: [...pending.keys()] }))
-    if (matchesPin(row, q)) replaced++
-  let added = 0
-  for (const e of pending.values()) {
-    const pin = pinOf(e)
-    if (pin && matchesPin(pin, q)) added++
-  }
-  return total - replaced + added
+  if (q.cids !== undefined || q.name !== undefined) return null
+  const counts = await countsWithPending(file, pending)
+  if (!counts) return q.type === undefined && pending.size === 0 ? file.header.rowCount : null
+  return q.type === undefined ? counts.recursive + counts.direct : counts[q.type]
 }
 
 export async function listPins(options: ListOptions): Promise<PinListing> {
@@ -198,10 +182,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       // pins.parquet that holds them is in place, so this order never misses a change.
       const delta = await readPinDelta(kitPath, repo.peerId)
       file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
-      const baseSeqText = file.header.kv[PINS_META.deltaSeq] ?? ''
-      if (!/^\d+$/.test(baseSeqText))
-        throw new IndexRejectedError(file.path, `invalid delta_seq ${JSON.stringify(baseSeqText)}`)
-      const pending = delta ? pendingChanges(delta, Number(baseSeqText)) : new Map<string, DeltaEntry>()
+      const pending = pendingOf(file, delta)
       // A name or a direct-pin query reads the small file of those pins, when there is one of
       // this pinset (a CID lookup is cheaper in pins.parquet, by its page index).
       const subsetKind: PinSubsetKind | null =
@@ -249,7 +230,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
         )
       }
       const which = basename(err.file)
-      rejected = err.reason === 'it does not exist' ? `${which} does not exist yet` : `${which} ${err.reason}`
+      rejected = err instanceof IndexMissingError ? `${which} does not exist yet` : `${which} ${err.reason}`
     } finally {
       await subset?.close()
       await file?.close()

@@ -72,20 +72,25 @@ export const META = {
   rowCount: 'ipfs_kit.row_count',
 } as const
 
-/** The schema versions this build reads, per file; a file of any other version is rejected. */
+/** The schema version of each file kind this build writes and reads; a file of any other version is rejected. */
 // Version 2 added the checksums of integrity.ts; pins version 3 the delta_seq that ties it to
 // pins_delta.parquet, version 4 the page index of its cid column (and an uncompressed cid
 // column). A file of an older version is rewritten by the manager on its first cycle.
-export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
-  pins: [4],
-  pins_delta: [1],
-  pins_named: [1],
-  pins_direct: [1],
-  system: [2],
-  network: [2],
-  storage: [2],
-  files: [2],
-}
+export const SCHEMA_VERSIONS = {
+  pins: 4,
+  pins_delta: 1,
+  pins_named: 1,
+  pins_direct: 1,
+  system: 2,
+  network: 2,
+  storage: 2,
+  files: 2,
+} as const satisfies Record<FileKind, number>
+
+/** The versions a reader accepts: the one this build writes (an older file is rewritten, never read). */
+export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = Object.fromEntries(
+  Object.entries(SCHEMA_VERSIONS).map(([kind, v]) => [kind, [v]]),
+) as unknown as Record<FileKind, readonly number[]>
 
 export type StateColumnType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
 

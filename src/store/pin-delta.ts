@@ -1,15 +1,12 @@
-// pins_delta.parquet: the pin changes made through ipfs-kit since pins.parquet was written, so
+// pins_delta.parquet (the reading half; pin-delta-writer.ts writes it): the pin changes made through ipfs-kit since pins.parquet was written, so
 // that `pin list` shows a `pin add` at once instead of after a million-row rewrite. Each entry
 // is what Kubo answered for that CID right after the change (the manager asks it), numbered in
 // order. pins.parquet records the highest number its pinset already holds (delta_seq); a reader
 // applies only the entries above it, so a delta older than the file it is read with is harmless.
-import { IndexRejectedError } from '../errors.js'
-import { pinsDeltaPath } from './layout.js'
-import type { PinRow, PinType } from './pins.js'
-import { openIndexFile, readRows, verifyCidColumns } from './reader.js'
-import { columnsSource, type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
-
-export const PINS_DELTA_SCHEMA_VERSION = 1
+import { IndexMissingError, IndexRejectedError } from '../errors.js'
+import { PINS_META, pinsDeltaPath } from './layout.js'
+import { type PinRow, type PinType, queryPinFile } from './pins.js'
+import { type OpenIndexFile, openIndexFile, readRows, verifyCidColumns } from './reader.js'
 
 export interface DeltaEntry {
   seq: number
@@ -19,28 +16,6 @@ export interface DeltaEntry {
   type: PinType | null
   name: string | null
   recorded_at: Date
-}
-
-export async function writePinDelta(
-  kitPath: string,
-  header: Omit<IndexFileHeader, 'kind' | 'schemaVersion'>,
-  entries: readonly DeltaEntry[],
-): Promise<void> {
-  await writeIndexFileAtomic(
-    pinsDeltaPath(kitPath),
-    { ...header, kind: 'pins_delta', schemaVersion: PINS_DELTA_SCHEMA_VERSION },
-    columnsSource(
-      [
-        { name: 'seq', data: entries.map((e) => BigInt(e.seq)), type: 'INT64' },
-        { name: 'op', data: entries.map((e) => e.op), type: 'STRING' },
-        { name: 'cid', data: entries.map((e) => e.cid), type: 'STRING' },
-        { name: 'type', data: entries.map((e) => e.type), type: 'STRING', nullable: true },
-        { name: 'name', data: entries.map((e) => e.name), type: 'STRING', nullable: true },
-        { name: 'recorded_at', data: entries.map((e) => e.recorded_at), type: 'TIMESTAMP' },
-      ],
-      entries.length,
-    ),
-  )
 }
 
 /**
@@ -54,7 +29,7 @@ export async function readPinDelta(kitPath: string, peerId: string): Promise<Del
   try {
     file = await openIndexFile(path, 'pins_delta', peerId)
   } catch (err) {
-    if (err instanceof IndexRejectedError && err.reason === 'it does not exist') return null
+    if (err instanceof IndexMissingError) return null
     throw err
   }
   try {
@@ -100,4 +75,44 @@ export function pendingChanges(entries: readonly DeltaEntry[], baseSeq: number):
 /** The pin a pending change says the node holds now, or null for a removal. */
 export function pinOf(e: DeltaEntry): PinRow | null {
   return e.op === 'add' && e.type !== null ? { cid: e.cid, type: e.type, name: e.name } : null
+}
+
+/**
+ * The changes of the delta that this opened pins.parquet does not hold yet (see pendingChanges);
+ * IndexRejectedError when the file's delta_seq is not a number.
+ */
+export function pendingOf(file: OpenIndexFile, delta: readonly DeltaEntry[] | null): Map<string, DeltaEntry> {
+  const baseSeqText = file.header.kv[PINS_META.deltaSeq] ?? ''
+  if (!/^\d+$/.test(baseSeqText))
+    throw new IndexRejectedError(file.path, `invalid delta_seq ${JSON.stringify(baseSeqText)}`)
+  return delta ? pendingChanges(delta, Number(baseSeqText)) : new Map()
+}
+
+/**
+ * The pins per type that Kubo holds now, as far as ipfs-kit knows: the counts of pins.parquet,
+ * less what it holds for each CID changed since, plus what Kubo said after each change; `asOf`
+ * is the time of the latest of them. Null when the file carries no counts. The one place this
+ * arithmetic is done (daemon status, pin list totals).
+ */
+export async function countsWithPending(
+  file: OpenIndexFile,
+  pending: ReadonlyMap<string, DeltaEntry>,
+): Promise<{ recursive: number; direct: number; asOf: Date } | null> {
+  let recursive = Number(file.header.kv[PINS_META.countRecursive])
+  let direct = Number(file.header.kv[PINS_META.countDirect])
+  if (!Number.isSafeInteger(recursive) || !Number.isSafeInteger(direct)) return null
+  let asOf = file.header.generatedAt
+  if (pending.size > 0) {
+    for await (const row of queryPinFile(file, { cids: [...pending.keys()] })) {
+      if (row.type === 'recursive') recursive--
+      else direct--
+    }
+  }
+  for (const e of pending.values()) {
+    const pin = pinOf(e)
+    if (pin?.type === 'recursive') recursive++
+    else if (pin) direct++
+    if (e.recorded_at > asOf) asOf = e.recorded_at
+  }
+  return { recursive, direct, asOf }
 }

@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
 import { parquetMetadataAsync, parquetRead, parquetReadObjects } from 'hyparquet'
-import { IndexRejectedError } from '../errors.js'
+import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import { checkFooterIntegrity, type VerifiedBuffer, verifyAllGroups, verifyingBuffer } from './integrity.js'
 import {
   CID_COLUMNS,
@@ -156,7 +156,7 @@ export async function openIndexFile(
   } catch (err) {
     if (err instanceof IndexRejectedError) throw err
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw reject('it does not exist')
+    if (code === 'ENOENT') throw new IndexMissingError(path)
     if (code === 'EACCES' || code === 'EPERM') throw reject('it is not readable by this user')
     if (code === 'ELOOP') throw reject('it is a symbolic link; ipfs-kit writes regular files only')
     throw reject(`cannot open it: ${(err as Error).message}`)
@@ -384,7 +384,7 @@ export async function checkIndexFile(
     file = await openIndexFile(path, kind, expectedPeerId)
   } catch (err) {
     if (err instanceof IndexRejectedError) {
-      return err.reason === 'it does not exist'
+      return err instanceof IndexMissingError
         ? { status: 'missing', path }
         : { status: 'invalid', path, reason: err.reason }
     }

@@ -1,47 +1,12 @@
-// Program-state files (system, network, storage, files): written from typed rows against the
-// declared columns of layout.ts, read back as plain objects with numbers (not BigInts).
-import type { ColumnSource } from 'hyparquet-writer'
+// Program-state files (system, network, storage, files), the reading half (state-writer.ts writes
+// them from typed rows against the columns of layout.ts): plain objects with numbers, not BigInts.
 import { IndexRejectedError } from '../errors.js'
 import { type IndexFileKind, MAX_TEXT_CELL_BYTES, NULL_REASONS_KEY, STATE_COLUMNS } from './layout.js'
 import { type IndexHeader, openIndexFile, readRows, verifyCidColumns } from './reader.js'
-import { columnsSource, type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
 
 export type StateKind = Exclude<IndexFileKind, 'pins'>
 export type StateValue = string | number | boolean | Date | null
 export type StateRow = Record<string, StateValue>
-
-export const STATE_SCHEMA_VERSION = 2
-
-/** Writes a state file; `nullReasons` says why each null column is null. */
-export async function writeStateFile(
-  path: string,
-  kind: StateKind,
-  header: Omit<IndexFileHeader, 'kind' | 'schemaVersion'>,
-  rows: StateRow[],
-  nullReasons: Record<string, string>,
-  extraMeta: Record<string, string> = {},
-): Promise<void> {
-  const columns: ColumnSource[] = STATE_COLUMNS[kind].map((col) => {
-    const data = rows.map((r) => {
-      const v = r[col.name] ?? null
-      if (v === null) return null
-      if (col.type === 'INT64') return BigInt(Math.round(Number(v)))
-      if (col.type === 'TIMESTAMP') return v instanceof Date ? v : new Date(String(v))
-      return v
-    })
-    return { name: col.name, data, type: col.type, nullable: true }
-  })
-  await writeIndexFileAtomic(
-    path,
-    {
-      ...header,
-      kind,
-      schemaVersion: STATE_SCHEMA_VERSION,
-      extra: { ...header.extra, ...extraMeta, [NULL_REASONS_KEY]: JSON.stringify(nullReasons) },
-    },
-    columnsSource(columns, rows.length),
-  )
-}
 
 export interface StateSnapshot {
   header: IndexHeader

@@ -1,13 +1,11 @@
-// The only way index files are written: the whole file to a temporary file in the same folder,
-// fsync, rename over the old one, fsync the folder. A reader sees the old file or the new one.
-import { randomBytes } from 'node:crypto'
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+// Writes index files: Parquet, one row group at a time, with the checksums readers verify,
+// through the atomic replace of atomic.ts. Only the manager imports this module.
 import type { FileMetaData, KeyValue, RowGroup } from 'hyparquet'
 import type { ColumnSource } from 'hyparquet-writer'
 import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
 import { writeIndexes } from 'hyparquet-writer/src/indexes.js'
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js'
+import { replaceFileAtomic } from './atomic.js'
 import {
   chunkDigest,
   chunkRange,
@@ -41,58 +39,6 @@ export interface WriteIndexOptions {
   /** Bytes per data page (hyparquet-writer's default is 1 MiB). */
   pageSize?: number
 }
-
-/**
- * Replaces a file atomically: the bytes go to a temporary file in the same folder, which is
- * fsynced and renamed over the old one, then the folder is fsynced so the rename is durable.
- * A reader sees the old file or the new one, never a mix; a crash leaves at most a temporary
- * file, which the next manager start removes.
- */
-async function replaceFileAtomic(
-  path: string,
-  write: Uint8Array | string | ((fh: FileHandle) => Promise<number>),
-): Promise<number> {
-  const dir = dirname(path)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}`)
-  const fh = await open(tmp, 'wx', 0o600)
-  let size: number
-  try {
-    if (typeof write === 'function') size = await write(fh)
-    else {
-      await fh.writeFile(write)
-      size = typeof write === 'string' ? Buffer.byteLength(write) : write.byteLength
-    }
-    await fh.sync()
-  } catch (err) {
-    await fh.close()
-    await rm(tmp, { force: true })
-    throw err
-  }
-  await fh.close()
-  try {
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
-  // Without this a power cut can bring back the old file.
-  const dh = await open(dir, 'r')
-  try {
-    await dh.sync()
-  } finally {
-    await dh.close()
-  }
-  return size
-}
-
-/** A small JSON side note for readers (such as when an unchanged index was last checked), written atomically. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await replaceFileAtomic(path, `${JSON.stringify(value)}\n`)
-}
-
-/** The prefix of temporary files, so that a later start can find and remove a crashed write's leftovers. */
-export const TEMP_PREFIX = '.tmp-'
 
 /**
  * One column of a row group. `pageIndex`: write Parquet's page index for it (each page's min and

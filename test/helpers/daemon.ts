@@ -24,6 +24,7 @@ export interface StatusJson {
     mode: 'started' | 'attached' | null
     pid: number | null
     healthy: boolean
+    last_health_check: string | null
     restarts: number | null
     last_exit: { at: string; reason: string } | null
   }

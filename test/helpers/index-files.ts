@@ -2,6 +2,8 @@
 // whatever a test needs to be wrong in them: another peer, fake CIDs, a foreign writer, a
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
+
+import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
 import {
   PINS_PAGE_SIZE,
   PINS_ROW_GROUP_SIZE,
@@ -9,8 +11,7 @@ import {
   PINS_SUBSET_SCHEMA_VERSION,
   PINS_WRITE_OPTIONS,
   pinsColumns,
-} from '../../src/indexer/pins.js'
-import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
+} from '../../src/store/pins-format.js'
 import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
 
 export interface FakePinsOptions {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { parseApiMultiaddr } from '../../src/kubo/address.js'
 import { resolveKuboBinary } from '../../src/kubo/binary.js'
 import { initRepo, runIpfs, type SpawnedDaemon, spawnDaemon } from '../../src/kubo/process.js'
-import { requireApiAddress } from '../../src/kubo/repo.js'
+import { readApiFile } from '../../src/kubo/repo.js'
 import { KuboRpc } from '../../src/kubo/rpc.js'
 
 export interface TestKubo {
@@ -88,7 +88,8 @@ export async function startKubo(options: StartKuboOptions = {}): Promise<TestKub
       if (exited) throw new Error(`Kubo exited during start-up:\n${daemon.outputTail()}`)
       if (Date.now() > deadline) throw new Error(`Kubo did not answer within 60 s:\n${daemon.outputTail()}`)
       try {
-        const address = await requireApiAddress(ipfsPath)
+        const address = await readApiFile(ipfsPath)
+        if (!address) throw new Error('no api file yet')
         const candidate = new KuboRpc({ address, timeoutMs: 5_000, auth: authFromConfig(options) })
         peerId = (await candidate.id()).id
         rpc = candidate
