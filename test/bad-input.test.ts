@@ -32,6 +32,17 @@ const cases: Array<[string, string[], RegExp]> = [
   ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
   ['an unknown subcommand', ['pin', 'frob'], /unknown subcommand 'pin frob'/],
   ['an empty name', ['pin', 'list', '--name', ''], /--name needs some text/],
+  ['a size that is not one', ['pin', 'list', '--min-size', 'lots'], /--min-size must be a size .*got "lots"/],
+  ['a negative size', ['pin', 'list', '--min-size', '-5'], /--min-size must be a size .*got "-5"/],
+  ['an unknown sort', ['pin', 'list', '--sort', 'sideways'], /--sort must be cid or size, got "sideways"/],
+  ['an unknown kind', ['pin', 'list', '--kind', 'nothing'], /--kind must be one of file, .*got "nothing"/],
+  ['a MIME type that is not one', ['pin', 'list', '--mime', 'png'], /--mime must be a MIME type .*got "png"/],
+  ['du of an invalid CID', ['du', 'notacid'], /invalid CID "notacid"/],
+  [
+    'storage report with an argument',
+    ['storage', 'report', 'extra'],
+    /storage report: unexpected argument "extra"/,
+  ],
   ['a 128 KiB argument', ['pin', 'list', '--cid', HUGE], /invalid --cid "Q{10,80}/],
   [
     'a CID with whitespace',

@@ -58,7 +58,7 @@ describe('hardening', () => {
       assert.deepEqual(await tree(join(kitPath, 'run')), [], 'no stray socket file')
       await assert.rejects(stat(files.socket), 'the socket is removed on stop')
       assert.deepEqual(
-        (await tree(kitPath)).filter((f) => /sock|cont/.test(f)),
+        (await tree(kitPath)).filter((f) => /sock|control/.test(f)),
         [],
       )
     })

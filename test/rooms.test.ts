@@ -8,14 +8,17 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { runCli } from './helpers/cli.js'
-import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 const TRACE = fileURLToPath(new URL('./helpers/import-trace.js', import.meta.url))
 
-/** Modules only the manager (the one writer) may load. */
+/**
+ * Modules only the manager (the one writer) may load; and the examination libraries, which a
+ * read loads only when it must ask Kubo what a CID is (`du` of a CID the index does not hold).
+ */
 const WRITING =
-  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$/
+  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs/
 
 async function trace(d: DaemonEnv, args: string[]): Promise<{ code: number | null; loaded: string[] }> {
   const log = join(await makeTempDir('trace'), 'imports.log')
@@ -30,6 +33,7 @@ async function trace(d: DaemonEnv, args: string[]): Promise<{ code: number | nul
 
 describe('rooms: what each command loads', () => {
   let d: DaemonEnv
+  let pinned = ''
   before(async () => {
     d = await daemonEnv()
     const start = await d.cli(['daemon', 'start', '--interval', '3600'])
@@ -46,6 +50,7 @@ describe('rooms: what each command loads', () => {
     ).trim()
     const add = await d.cli(['pin', 'add', cid, '--name', 'rooms'])
     assert.equal(add.code, 0, add.stderr)
+    pinned = cid
   })
   after(async () => {
     await d?.cli(['daemon', 'stop'])
@@ -56,6 +61,8 @@ describe('rooms: what each command loads', () => {
     ['pin', 'list', '--name', 'rooms'],
     ['pin', 'list', '--type', 'direct'],
     ['pin', 'list', '--limit', '0', '--ndjson'],
+    ['pin', 'list', '--sort', 'size', '--kind', 'file'],
+    ['pin', 'list', '--sort', 'size', '--kind', 'file'],
     ['daemon', 'status', '--json'],
     ['daemon', 'logs', '-n', '5'],
     ['index', 'status', '--json'],
@@ -78,6 +85,25 @@ describe('rooms: what each command loads', () => {
       )
     })
   }
+
+  it('du of a pinned CID answers from content.parquet and loads no writing or examining code', async () => {
+    const r = await waitFor(
+      'the new pin to be examined',
+      async () => {
+        const t = await trace(d, ['du', pinned, '--json'])
+        return t.code === 0 &&
+          t.loaded.some((u) => u.endsWith('/store/content.js')) &&
+          !t.loaded.some((u) => u.includes('/content/examine.js'))
+          ? t
+          : null
+      },
+      20_000,
+    )
+    assert.deepEqual(
+      r.loaded.filter((u) => WRITING.test(u)),
+      [],
+    )
+  })
 
   it('pin list answers from the index and reads the store through its readers', async () => {
     const { loaded } = await trace(d, ['pin', 'list', '--json'])

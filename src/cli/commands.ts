@@ -28,6 +28,14 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "show the node's system, network, storage or files state",
     load: () => import('./state.js'),
   },
+  storage: {
+    summary: 'what uses the repository: size, pinned bytes, the largest pins',
+    load: () => import('./storage.js'),
+  },
+  du: {
+    summary: 'the size, kind and MIME type of one CID (from the index when known)',
+    load: () => import('./du.js'),
+  },
   doctor: {
     summary: 'check the Kubo binary, the repository, the RPC API and the index files',
     load: () => import('./doctor.js'),

@@ -1,21 +1,9 @@
 // `ipfs-kit daemon status` in words: the report of status/daemon-status.ts, one screen.
 import type { DaemonStatusReport } from '../status/daemon-status.js'
-import { timeAgo } from './format.js'
+import { humanBytes, timeAgo } from './format.js'
 
 function age(iso: string | null): string {
   return iso ? `${iso} (${timeAgo(iso)})` : 'never'
-}
-
-function bytes(n: number | null): string {
-  if (n === null) return 'unknown'
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let u = 0
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024
-    u++
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`
 }
 
 export function renderDaemonStatus(r: DaemonStatusReport): string {
@@ -40,7 +28,7 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
   lines.push(`  Network:  ${r.network.peers === null ? 'unknown' : `${r.network.peers} peers`}`)
   const s = r.storage
   lines.push(
-    `  Storage:  repo ${bytes(s.repo_size_bytes)} of ${bytes(s.storage_max_bytes)}`,
+    `  Storage:  repo ${humanBytes(s.repo_size_bytes)} of ${humanBytes(s.storage_max_bytes)}`,
     `            pins: ${s.pins_by_type ? `${s.pin_count} (${s.pins_by_type.recursive} recursive, ${s.pins_by_type.direct} direct) as of ${s.pins_as_of}` : 'unknown'}`,
   )
   if (r.source === 'index') lines.push(`  (Kubo, network and storage as indexed ${age(r.state_as_of)})`)

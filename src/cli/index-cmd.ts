@@ -10,9 +10,16 @@ async function call(cmd: 'status' | 'index.pause' | 'index.resume' | 'index.refr
 }
 
 type IndexStatus = import('../indexer/loop.js').IndexStatus
+type ContentProgress = import('../indexer/content.js').ContentProgress
 type CycleResult = import('../indexer/loop.js').CycleResult
 
-function renderIndexStatus(s: IndexStatus): string {
+function duration(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`
+  if (s < 5400) return `${Math.round(s / 60)} min`
+  return `${(s / 3600).toFixed(1)} h`
+}
+
+function renderIndexStatus(s: IndexStatus, content: ContentProgress | null): string {
   const lines = [
     `index: ${s.running ? 'running' : s.paused ? 'paused' : 'stopped'}${s.cycle_running ? ' (a cycle is running)' : ''}`,
     `  interval:      ${s.interval_s} s${s.stretched_reason ? `, stretched to ${s.effective_interval_s} s: ${s.stretched_reason}` : ''}`,
@@ -24,6 +31,17 @@ function renderIndexStatus(s: IndexStatus): string {
     lines.push(
       `  ${name}: ${c.last_error ? `ERROR ${c.last_error} (${c.consecutive_failures} failures in a row)` : 'ok'}; ` +
         `${c.last_rows ?? '-'} rows, last run ${c.last_run ?? 'never'} (${c.last_duration_ms ?? '-'} ms), last written ${c.last_write ?? 'never'}`,
+    )
+  }
+  if (content) {
+    const eta =
+      content.eta_s === 0
+        ? 'done'
+        : content.eta_s === null
+          ? 'time left unknown'
+          : `about ${duration(content.eta_s)} left`
+    lines.push(
+      `  content: ${content.examined} of ${content.total} pins examined${content.rate_per_s !== null ? `, ${content.rate_per_s}/s` : ''}, ${eta}${content.incomplete > 0 ? `; ${content.incomplete} not complete locally` : ''}`,
     )
   }
   return `${lines.join('\n')}\n`
@@ -79,9 +97,12 @@ const group: CommandGroup = {
       options: ['--json            machine-readable output'],
       async run(args) {
         const { values } = parseFlags('index status', args, JSON_FLAG)
-        const s = (await call('status')) as { index: IndexStatus }
+        const s = (await call('status')) as { index: IndexStatus; content?: ContentProgress | null }
+        const content = s.content ?? null
         process.stdout.write(
-          values.json ? `${JSON.stringify(s.index, null, 2)}\n` : renderIndexStatus(s.index),
+          values.json
+            ? `${JSON.stringify({ ...s.index, content }, null, 2)}\n`
+            : renderIndexStatus(s.index, content),
         )
         return 0
       },

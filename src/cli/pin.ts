@@ -1,9 +1,12 @@
 // `ipfs-kit pin ...`: list pins from the index (falling back to Kubo), add and remove through Kubo.
+
+import type { ContentKind } from '../content/kinds.js'
 import { UsageError } from '../errors.js'
+import type { ContentFilter, SizedPin } from '../pins/content-view.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
-import { timeAgo } from './format.js'
+import { humanBytes, timeAgo } from './format.js'
 import type { CommandGroup } from './group.js'
 
 function parseLimit(text: string | undefined): number {
@@ -32,11 +35,57 @@ function footer(l: PinListing): string {
   return `${count} · ${source}`
 }
 
-function table(rows: PinRow[]): string {
+function table(rows: SizedPin[]): string {
   const cidWidth = Math.max(3, ...rows.map((r) => r.cid.length))
-  const lines = [`${'CID'.padEnd(cidWidth)}  TYPE       NAME`]
-  for (const r of rows) lines.push(`${r.cid.padEnd(cidWidth)}  ${r.type.padEnd(9)}  ${r.name ?? ''}`)
+  const size = (r: SizedPin) => (r.size === null ? '-' : humanBytes(r.size))
+  const sizeWidth = Math.max(4, ...rows.map((r) => size(r).length))
+  const kindWidth = Math.max(4, ...rows.map((r) => (r.kind ?? '-').length))
+  const lines = [
+    `${'CID'.padEnd(cidWidth)}  TYPE       ${'SIZE'.padStart(sizeWidth)}  ${'KIND'.padEnd(kindWidth)}  NAME`,
+  ]
+  for (const r of rows)
+    lines.push(
+      `${r.cid.padEnd(cidWidth)}  ${r.type.padEnd(9)}  ${size(r).padStart(sizeWidth)}  ${(r.kind ?? '-').padEnd(kindWidth)}  ${r.name ?? ''}`,
+    )
   return `${lines.join('\n')}\n`
+}
+
+/** --sort, --min-size, --kind and --mime, checked (exit 2 naming the bad value). */
+async function contentFlags(values: {
+  sort?: string | undefined
+  'min-size'?: string | undefined
+  kind?: string | undefined
+  mime?: string | undefined
+}): Promise<{ sort: 'cid' | 'size'; filter: ContentFilter }> {
+  const { CONTENT_KINDS, parseSize } = await import('../content/kinds.js')
+  const shown = (t: string) => JSON.stringify(t.slice(0, 40))
+  const sort = values.sort ?? 'cid'
+  if (sort !== 'cid' && sort !== 'size')
+    throw new UsageError(`pin list: --sort must be cid or size, got ${shown(sort)}`)
+  const filter: ContentFilter = {}
+  if (values['min-size'] !== undefined) {
+    const n = parseSize(values['min-size'])
+    if (n === null)
+      throw new UsageError(
+        `pin list: --min-size must be a size in bytes or with a unit (10KB, 5MiB, 2GB), got ${shown(values['min-size'])}`,
+      )
+    filter.minSize = n
+  }
+  if (values.kind !== undefined) {
+    if (!(CONTENT_KINDS as readonly string[]).includes(values.kind))
+      throw new UsageError(
+        `pin list: --kind must be one of ${CONTENT_KINDS.join(', ')}, got ${shown(values.kind)}`,
+      )
+    filter.kind = values.kind as ContentKind
+  }
+  if (values.mime !== undefined) {
+    if (!/^[a-z0-9][a-z0-9.+-]*\/(\*|[a-z0-9][a-z0-9.+-]*)$/i.test(values.mime))
+      throw new UsageError(
+        `pin list: --mime must be a MIME type such as image/png or image/*, got ${shown(values.mime)}`,
+      )
+    filter.mime = values.mime.toLowerCase()
+  }
+  return { sort, filter }
 }
 
 const group: CommandGroup = {
@@ -45,7 +94,7 @@ const group: CommandGroup = {
   subcommands: {
     list: {
       usage:
-        'pin list [--limit <n>] [--type recursive|direct] [--cid <cid>] [--name <text> | --name-exact <text>] [--json | --ndjson]',
+        'pin list [--limit <n>] [--type recursive|direct] [--cid <cid>] [--name <text> | --name-exact <text>] [--sort cid|size] [--min-size <n>] [--kind <kind>] [--mime <type>] [--json | --ndjson]',
       summary:
         'list pins from the index, in CID order (from Kubo when the index cannot be used; the reason goes to stderr)',
       options: [
@@ -54,7 +103,12 @@ const group: CommandGroup = {
         '--cid <cid>          only this CID (v0 and v1 spellings of one CID match)',
         '--name <text>        names containing text (case-sensitive)',
         '--name-exact <text>  names equal to text',
-        '--json               {"source","generated_at","checked_at","stale","total","pins":[{"cid","type","name"}]}',
+        '--sort <by>          cid (default) or size (largest first; not yet examined last)',
+        '--min-size <n>       DAGs of at least n bytes (10KB, 5MiB, 2GB)',
+        '--kind <kind>        file, directory, hamt-directory, symlink, raw, dag-cbor or other',
+        '--mime <type>        a MIME type (image/png) or all of a family (image/*)',
+        '--json               {"source","generated_at","checked_at","stale","total","pins":[{"cid","type","name","size","kind","mime"}]}',
+        '                     size: bytes of the DAG as `ipfs dag stat --offline` counts them, null until examined',
         '--ndjson             one pin per line, streamed (for a million pins)',
       ],
       async run(args) {
@@ -66,8 +120,13 @@ const group: CommandGroup = {
           'name-exact': { type: 'string' },
           json: { type: 'boolean' },
           ndjson: { type: 'boolean' },
+          sort: { type: 'string' },
+          'min-size': { type: 'string' },
+          kind: { type: 'string' },
+          mime: { type: 'string' },
         })
         const limit = parseLimit(values.limit)
+        const { sort, filter } = await contentFlags(values)
         if (values.type !== undefined && values.type !== 'recursive' && values.type !== 'direct') {
           throw new UsageError(
             `pin list: --type must be recursive or direct, got ${JSON.stringify(values.type.slice(0, 40))}`,
@@ -82,8 +141,25 @@ const group: CommandGroup = {
         if (values.json && values.ndjson) throw new UsageError('pin list: give --json or --ndjson, not both')
         const { parseUserCid } = await import('../pins/cid.js')
         const cid = values.cid !== undefined ? await parseUserCid(values.cid, '--cid') : undefined
-        const { listPins } = await import('../pins/list.js')
+        const [{ listPins }, view, { ipfsKitPath, ipfsRepoPath }, { readRepoConfig }] = await Promise.all([
+          import('../pins/list.js'),
+          import('../pins/content-view.js'),
+          import('../config/paths.js'),
+          import('../kubo/repo.js'),
+        ])
+        // A content filter or --sort size needs every pin that passes the pin filters first.
+        const everyPin = sort === 'size' || view.hasContentFilter(filter)
+        const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
+        const content = await view.openContentSource(ipfsKitPath(), repo?.peerId ?? null)
         const rows: PinRow[] = []
+        let pending: PinRow[] = []
+        const flush = async () => {
+          const batch = pending
+          pending = []
+          const found = await view.contentForPins(content, batch)
+          for (const p of batch) process.stdout.write(`${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`)
+        }
+        const streaming = (values.ndjson ?? false) && !everyPin
         const listing = await listPins({
           query: {
             ...(values.type ? { type: values.type } : {}),
@@ -92,21 +168,50 @@ const group: CommandGroup = {
               ? { name: nameText, nameExact: values['name-exact'] !== undefined }
               : {}),
           },
-          limit,
-          stream: values.ndjson ?? false,
-          onPin: values.ndjson ? (p) => process.stdout.write(`${JSON.stringify(p)}\n`) : (p) => rows.push(p),
+          limit: everyPin ? 0 : limit,
+          stream: streaming,
+          onPin: (p) => {
+            if (!streaming) {
+              rows.push(p)
+              return
+            }
+            // Streamed a thousand at a time, each thousand with its content rows.
+            pending.push(p)
+            return pending.length >= 1_000 ? flush() : undefined
+          },
           onIndexRejected: (reason) =>
             process.stderr.write(`ipfs-kit: not using the index: ${reason}; answering from Kubo's RPC API\n`),
         })
+        let out: SizedPin[]
+        try {
+          if (streaming) {
+            await flush()
+            out = []
+          } else if (everyPin) {
+            out = await view.filterAndSort(content, rows, filter, sort, 0)
+            listing.total = out.length
+            if (limit > 0) out = out.slice(0, limit)
+            listing.shown = out.length
+          } else {
+            const found = await view.contentForPins(content, rows)
+            out = rows.map((p) => view.sized(p, found.get(p.cid)))
+          }
+        } finally {
+          await content.close()
+        }
+        if (content.problem && !everyPin && (rows.length > 0 || streaming))
+          process.stderr.write(`ipfs-kit: sizes and kinds not shown: ${content.problem}\n`)
         if (listing.stale) {
           process.stderr.write(
             `ipfs-kit: the index is stale: last confirmed ${ageText(listing.checked_at)}\n`,
           )
         }
         if (values.json) {
-          process.stdout.write(`${JSON.stringify({ ...listing, pins: rows })}\n`)
-        } else if (!values.ndjson) {
-          process.stdout.write(table(rows))
+          process.stdout.write(`${JSON.stringify({ ...listing, pins: out })}\n`)
+        } else if (values.ndjson) {
+          for (const p of out) process.stdout.write(`${JSON.stringify(p)}\n`)
+        } else {
+          process.stdout.write(table(out))
           process.stderr.write(`${footer(listing)}\n`)
         }
         return 0

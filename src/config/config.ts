@@ -82,6 +82,19 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_INTERVAL',
     describe: 'seconds between two background index cycles',
   },
+  'content.budget_ms': {
+    kind: 'positive-number',
+    default: 3000,
+    env: 'IPFS_KIT_CONTENT_BUDGET_MS',
+    describe:
+      'milliseconds each index cycle may spend finding out what new pins are (size, kind, MIME type); the rest waits for the next cycle',
+  },
+  'content.dag_timeout_s': {
+    kind: 'positive-number',
+    default: 60,
+    env: 'IPFS_KIT_CONTENT_DAG_TIMEOUT_S',
+    describe: 'the longest one `dag stat` of a pin may take; a larger DAG is recorded with that reason',
+  },
   'log.level': {
     kind: 'log-level',
     default: 'info',

@@ -10,6 +10,7 @@ import { rpcFor } from '../kubo/connect.js'
 import { findKuboEndpoint } from '../kubo/endpoint.js'
 import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
 import {
+  contentPath,
   type FileKind,
   INDEX_FILES,
   type IndexFileKind,
@@ -235,13 +236,17 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       rows: check.status === 'valid' ? check.header.rowCount : null,
     })
   }
-  if (repo.peer_id) {
-    // The pins delta exists only between a pin change through ipfs-kit and the next cycle.
-    const path = pinsDeltaPath(kitPath)
-    const check = await checkIndexFile(path, 'pins_delta', repo.peer_id)
+  // The pins delta exists only between a pin change through ipfs-kit and the next cycle; the
+  // content file once the daemon has examined pins.
+  for (const [kind, path] of [
+    ['pins_delta', pinsDeltaPath(kitPath)],
+    ['content', contentPath(kitPath)],
+  ] as const) {
+    if (!repo.peer_id) break
+    const check = await checkIndexFile(path, kind, repo.peer_id)
     if (check.status !== 'missing') {
       files.push({
-        kind: 'pins_delta',
+        kind,
         path,
         status: check.status,
         reason: check.status === 'invalid' ? check.reason : null,

@@ -33,6 +33,8 @@ export interface CollectorStatus {
   last_write: string | null
   last_duration_ms: number | null
   last_rows: number | null
+  /** What the collector said of its last successful run. */
+  last_detail: string | null
   last_error: string | null
   last_error_at: string | null
   consecutive_failures: number
@@ -105,6 +107,7 @@ export class IndexLoop {
         last_write: null,
         last_duration_ms: null,
         last_rows: null,
+        last_detail: null,
         last_error: null,
         last_error_at: null,
         consecutive_failures: 0,
@@ -244,6 +247,7 @@ export class IndexLoop {
         status.last_success = now
         if (outcome.wrote) status.last_write = now
         status.last_rows = outcome.rows ?? null
+        status.last_detail = outcome.detail ?? null
         status.last_error = null
         status.consecutive_failures = 0
         outcomes[collector.name] = { ok: true, wrote: outcome.wrote, rows: outcome.rows ?? null }

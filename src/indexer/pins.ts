@@ -35,6 +35,8 @@ export interface PinCollectorOptions {
   writer: string
   /** Called with the counts per type and the cycle's number once Kubo has listed every pin (for the storage state). */
   onCounts?: (counts: { recursive: number; direct: number }, cycle: number) => void
+  /** Called with the pinset in CID order once Kubo has listed it (for the content collector). */
+  onPinset?: (pinset: { cycle: number; cids: string[]; direct: Set<string>; digest: string }) => void
   /** The pin changes recorded since the last file; folded in once the new file is in place. */
   deltaLog?: PinDeltaLog
   /** The interval this manager indexes at now (stretched when cycles are long), for readers that judge how stale the index is. */
@@ -83,6 +85,12 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       const digest = hash.digest('hex')
       const counts = { recursive, direct: order.length - recursive }
       options.onCounts?.(counts, ctx.cycle)
+      options.onPinset?.({
+        cycle: ctx.cycle,
+        cids: Array.from(order, (i) => cids[i] as string),
+        direct: new Set(cids.filter((_, i) => !recursiveFlags[i])),
+        digest,
+      })
 
       const checked = () =>
         writeJsonAtomic(pinsCheckedPath(options.kitPath), {

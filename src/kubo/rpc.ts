@@ -88,6 +88,19 @@ export interface FilesStat {
   blocks: number
   type: string
 }
+export interface DagStat {
+  cid: string
+  /** Bytes of every block of the DAG, as `ipfs dag stat` reports Size. */
+  size: number
+  numBlocks: number
+}
+export interface DagStatSummary {
+  dags: DagStat[]
+  /** Bytes of all the DAGs' blocks, a block that several DAGs share counted once (Kubo's TotalSize). */
+  totalSize: number
+  /** How much more the sum of the DAGs' sizes is than totalSize: the bytes of shared blocks, counted again for each further DAG. */
+  sharedSize: number
+}
 export interface PinAddProgress {
   /** Nodes fetched so far, while Kubo walks the DAG. */
   progress?: number
@@ -104,6 +117,8 @@ const MAX_UNARY_BYTES = 64 * 1024 * 1024
  * it would grow in memory until the process dies.
  */
 export const MAX_NDJSON_LINE_BYTES = 1024 * 1024
+/** Kubo refuses blocks over 2 MiB by default (4 MiB with a setting): a larger answer is not a block. */
+const MAX_BLOCK_BYTES = 8 * 1024 * 1024
 
 function authorizationHeader(auth: string): string {
   const colon = auth.indexOf(':')
@@ -242,6 +257,51 @@ export class KuboRpc {
     return Array.isArray(o.Pins) ? o.Pins.filter((p): p is string => typeof p === 'string') : []
   }
 
+  /**
+   * `dag stat` of these roots, without fetching (offline: a missing block fails the call with
+   * Kubo's "not found locally"). Kubo walks each DAG once; one failing root fails the call.
+   */
+  async dagStat(
+    cids: readonly string[],
+    options?: CallOptions & { offline?: boolean },
+  ): Promise<DagStatSummary> {
+    const o = obj(
+      await this.json(
+        'dag/stat',
+        { arg: [...cids], progress: false, offline: options?.offline ?? true },
+        options,
+      ),
+      'dag/stat',
+    )
+    const w = 'dag/stat'
+    const list = Array.isArray(o.DagStats) ? o.DagStats : []
+    const dags = list.map((d) => {
+      const e = obj(d, w)
+      // The Cid is a string in Kubo 0.43's JSON, a {"/": ...} link in some versions.
+      const raw = e.Cid
+      const cid =
+        typeof raw === 'string'
+          ? raw
+          : typeof (raw as { '/'?: unknown })?.['/'] === 'string'
+            ? (raw as { '/': string })['/']
+            : null
+      if (cid === null)
+        throw new KuboResponseError(`Kubo's answer to ${w} has a DagStats entry without a Cid`)
+      return { cid, size: num(e, 'Size', w), numBlocks: num(e, 'NumBlocks', w) }
+    })
+    return { dags, totalSize: num(o, 'TotalSize', w), sharedSize: optNum(o, 'SharedSize') ?? 0 }
+  }
+
+  /** One block's bytes (`block/get`), without fetching it when offline. */
+  async blockGet(cid: string, options?: CallOptions & { offline?: boolean }): Promise<Uint8Array> {
+    return this.bytes('block/get', { arg: cid, offline: options?.offline ?? true }, options, MAX_BLOCK_BYTES)
+  }
+
+  /** The first `length` bytes of a UnixFS file (`cat`), without fetching when offline. */
+  async cat(cid: string, length: number, options?: CallOptions & { offline?: boolean }): Promise<Uint8Array> {
+    return this.bytes('cat', { arg: cid, length, offline: options?.offline ?? true }, options, length)
+  }
+
   async swarmPeers(options?: CallOptions): Promise<SwarmPeer[]> {
     const o = obj(await this.json('swarm/peers', { latency: true, direction: true }, options), 'swarm/peers')
     if (o.Peers === null || o.Peers === undefined) return []
@@ -355,6 +415,35 @@ export class KuboRpc {
           `Kubo's answer to ${command} at ${this.where} is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
         )
       }
+    } catch (err) {
+      throw stoppedBy() ?? this.#translate(err, command, options?.signal)
+    } finally {
+      done()
+    }
+  }
+
+  /** One call whose answer is bytes (a block, the start of a file), at most maxBytes of them. */
+  async bytes(
+    command: string,
+    params: Params,
+    options: CallOptions | undefined,
+    maxBytes: number,
+  ): Promise<Uint8Array> {
+    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
+    const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
+    try {
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.length
+        if (size > maxBytes)
+          throw new KuboResponseError(`Kubo's answer to ${command} exceeds ${maxBytes} bytes`)
+        chunks.push(chunk)
+      }
+      if (!res.complete)
+        throw new KuboStreamError(`Kubo's answer to ${command} at ${this.where} was cut before it ended`)
+      this.#checkTrailer(command, res)
+      return new Uint8Array(Buffer.concat(chunks))
     } catch (err) {
       throw stoppedBy() ?? this.#translate(err, command, options?.signal)
     } finally {

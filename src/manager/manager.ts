@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { IndexRefreshError, IpfsKitError } from '../errors.js'
+import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { IndexLoop } from '../indexer/loop.js'
 import { PinDeltaLog } from '../indexer/pin-delta-log.js'
 import { pinCollector } from '../indexer/pins.js'
@@ -54,6 +55,8 @@ export interface ManagerStatus {
   }
   kubo: ReturnType<KuboSupervisor['status']>
   index: ReturnType<IndexLoop['status']>
+  /** How far the content collector is: examined of all pins, rate, time left. */
+  content: ContentProgress | null
 }
 
 /** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
@@ -192,13 +195,26 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       pinCounts: (cycle) => pinCounts.forCycle(cycle),
       pinChanges: () => ({ ...pinChanges }),
     }
+    let pinset: PinsetSnapshot | null = null
+    const content = contentCollector({
+      kitPath: config.path,
+      writer: writerName(),
+      pinset: () => pinset,
+      log: log.child('content'),
+      budgetMs: Number(config.settings['content.budget_ms'].value),
+      dagTimeoutMs: Number(config.settings['content.dag_timeout_s'].value) * 1000,
+    })
     loop = new IndexLoop({
       // Pins first: the storage collector reports the counts it took, without a second pin/ls.
+      // Content last: examining pins never holds up the other files.
       collectors: [
         pinCollector({
           kitPath: config.path,
           writer: writerName(),
           onCounts: (counts, cycle) => pinCounts.record(counts, cycle),
+          onPinset: (p) => {
+            pinset = p
+          },
           deltaLog,
           intervalS: () => loop?.status().effective_interval_s ?? intervalS,
         }),
@@ -206,6 +222,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         networkCollector(sources),
         storageCollector(sources),
         filesCollector(sources),
+        content,
       ],
       intervalS,
       log: log.child('index'),
@@ -229,6 +246,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       },
       kubo: sup.status(),
       index: idx.status(),
+      content: content.progress(),
     })
     const refreshOrThrow = async () => {
       const result = await idx.refresh()
@@ -259,6 +277,13 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           if (!ctx) throw new IndexRefreshError('Kubo is not available to confirm the change')
           const t0 = performance.now()
           const entries = await deltaLog.record(ctx, cids)
+          // New pins are examined at once, in the background: their size shows within seconds.
+          const added = (entries ?? []).filter((e) => e.op === 'add').map((e) => e.cid)
+          if (added.length > 0) {
+            content
+              .examineNow({ ...ctx, signal: new AbortController().signal }, added)
+              .catch((err: unknown) => log.warn('examining new pins failed', { error: err }))
+          }
           if (entries) return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
           // The delta is full: fold everything into pins.parquet now.
           return { recorded: [], full_cycle: true, cycle: await refreshOrThrow() }

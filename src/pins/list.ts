@@ -44,8 +44,8 @@ export interface ListOptions {
   query: PinQuery
   /** 0 = all. */
   limit: number
-  /** Called for each pin in order. */
-  onPin: (pin: PinRow) => void
+  /** Called for each pin in order; a promise it returns is waited for before the next pin. */
+  onPin: (pin: PinRow) => undefined | Promise<void>
   /**
    * Hand pins out while the index is being read (for --ndjson). Otherwise the pins from the
    * index are handed out only once the whole query passed, so a file rejected half-way still
@@ -201,7 +201,8 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
           break
         }
         if (options.stream) {
-          options.onPin(pin)
+          const wait = options.onPin(pin)
+          if (wait) await wait
           streamed++
         } else held.push(pin)
         shown++
@@ -282,7 +283,10 @@ async function listFromApi(
     .filter((p) => matchesPin(p, { ...query, cids: undefined }))
     .sort((a, b) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0))
   const shown = limit > 0 ? Math.min(limit, pins.length) : pins.length
-  for (let i = 0; i < shown; i++) options.onPin(pins[i] as PinRow)
+  for (let i = 0; i < shown; i++) {
+    const wait = options.onPin(pins[i] as PinRow)
+    if (wait) await wait
+  }
   return {
     source: 'api',
     generated_at: null,

@@ -1,6 +1,8 @@
 // The index files of DESIGN.md: where each lives under IPFS_KIT_PATH, the key-value metadata
 // every file carries, and the schema versions a reader knows. Shared by the writer and reader.
 import { join } from 'node:path'
+import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
+import { PIN_FILE_COLUMNS, PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION } from './pins-format.js'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
 /**
@@ -11,7 +13,7 @@ export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
 export type PinSubsetKind = 'pins_named' | 'pins_direct'
 export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
 /** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
-export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind
+export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content'
 
 export const INDEX_FILES: Record<IndexFileKind, string> = {
   pins: 'pin_metadata/parquet_storage/pins.parquet',
@@ -52,6 +54,11 @@ export function pinSubsetPath(kitPath: string, kind: PinSubsetKind): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', `${kind}.parquet`)
 }
 
+/** What each pinned CID is (content-format.ts): written by the content collector. */
+export function contentPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', 'content.parquet')
+}
+
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
@@ -77,10 +84,11 @@ export const META = {
 // pins_delta.parquet, version 4 the page index of its cid column (and an uncompressed cid
 // column). A file of an older version is rewritten by the manager on its first cycle.
 export const SCHEMA_VERSIONS = {
-  pins: 4,
+  pins: PINS_SCHEMA_VERSION,
   pins_delta: 1,
-  pins_named: 1,
-  pins_direct: 1,
+  pins_named: PINS_SUBSET_SCHEMA_VERSION,
+  pins_direct: PINS_SUBSET_SCHEMA_VERSION,
+  content: CONTENT_SCHEMA_VERSION,
   system: 2,
   network: 2,
   storage: 2,
@@ -172,18 +180,12 @@ const PHYSICAL: Record<StateColumnType, string> = {
   TIMESTAMP: 'INT64',
 }
 
-/** The columns of pins.parquet, and of its subsets. */
-const PIN_FILE_COLUMNS = [
-  { name: 'cid', type: 'BYTE_ARRAY' },
-  { name: 'type', type: 'BYTE_ARRAY' },
-  { name: 'name', type: 'BYTE_ARRAY' },
-] as const
-
 /** The columns (name and physical type) a file of this kind must have. */
 export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; type: string }>> = {
   pins: PIN_FILE_COLUMNS,
   pins_named: PIN_FILE_COLUMNS,
   pins_direct: PIN_FILE_COLUMNS,
+  content: CONTENT_FILE_COLUMNS,
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },
@@ -210,6 +212,7 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins_delta: ['cid'],
   pins_named: ['cid'],
   pins_direct: ['cid'],
+  content: ['cid'],
   system: [],
   network: [],
   storage: [],

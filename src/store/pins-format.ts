@@ -1,10 +1,19 @@
-// The format of pins.parquet and its subsets in one place: schema version, columns, row-group and
-// page sizes. The collector writes by it and readers and tests read by it; it loads no Parquet
-// code (the column type is only a type).
-import { SCHEMA_VERSIONS } from './layout.js'
+// The format of pins.parquet and its subsets in one place: schema versions, columns, row-group
+// and page sizes. The collector writes by it, the reader (layout.ts's checks, pins.ts's queries)
+// and the tests read by it; it loads no Parquet code (the column type is only a type).
 import type { IndexColumn } from './writer.js'
 
-export const PINS_SCHEMA_VERSION = SCHEMA_VERSIONS.pins
+/** Version 4: the page index of the cid column (and an uncompressed cid column). */
+export const PINS_SCHEMA_VERSION = 4
+
+/** The columns of pins.parquet and of its subsets, in file order, with their physical types. */
+export const PIN_FILE_COLUMNS = [
+  { name: 'cid', type: 'BYTE_ARRAY' },
+  { name: 'type', type: 'BYTE_ARRAY' },
+  { name: 'name', type: 'BYTE_ARRAY' },
+] as const
+export type PinColumn = (typeof PIN_FILE_COLUMNS)[number]['name']
+export const PIN_COLUMNS: readonly PinColumn[] = PIN_FILE_COLUMNS.map((c) => c.name)
 /**
  * Rows per row group. Every query parses the footer, whose size grows with the number of groups;
  * a CID lookup checks the checksum of its group's whole `cid` chunk (1.6 MB at this size) but
@@ -43,7 +52,7 @@ export function pinsColumns(cids: string[], types: string[], names: Array<string
 }
 
 /** The schema version of the pin subset files (pins_named.parquet, pins_direct.parquet). */
-export const PINS_SUBSET_SCHEMA_VERSION = SCHEMA_VERSIONS.pins_named
+export const PINS_SUBSET_SCHEMA_VERSION = 1
 /**
  * A subset file is written while its rows are at most this share of all pins; with more,
  * reading the column of pins.parquet costs about as much, and the file is not written.

@@ -2,10 +2,17 @@
 // the row groups whose min/max statistics can hold it, and in them only the pages whose page
 // index can, a limit stops reading early, and every CID is checked with multiformats before it
 // is handed out (a bad one rejects the file).
-import { readColumnIndex, readOffsetIndex } from 'hyparquet'
 import { IndexRejectedError } from '../errors.js'
 import { MAX_TEXT_CELL_BYTES } from './layout.js'
-import { checkCidStatistics, type OpenIndexFile, readColumn, readColumns } from './reader.js'
+import { PIN_COLUMNS, type PinColumn } from './pins-format.js'
+import {
+  checkCidStatistics,
+  cidPageSpans,
+  type OpenIndexFile,
+  type RowRange,
+  readColumn,
+  readColumns,
+} from './reader.js'
 
 export type PinType = 'recursive' | 'direct'
 
@@ -55,18 +62,10 @@ function passes(column: PinColumn, v: unknown, q: PinQuery, cidSet?: ReadonlySet
   return typeof v === 'string' && v !== '' && (q.nameExact ? v === q.name : v.includes(q.name))
 }
 
-const PIN_COLUMNS = ['cid', 'type', 'name'] as const
-type PinColumn = (typeof PIN_COLUMNS)[number]
-
 /** Hits of a filter closer than this many rows are read as one span (about a page of CIDs). */
 const SPAN_GAP = 256
 /** Rows of a filter's own column decoded at a time (a page of the type column's dictionary indexes). */
 const FILTER_WINDOW = 4096
-
-interface RowRange {
-  start: number
-  end: number
-}
 
 /** The row groups that may hold rows of this query, with their row numbers. */
 function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<RowRange & { group: number }> {
@@ -98,69 +97,6 @@ function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<RowRange & { g
     start = end
   }
   return groups
-}
-
-/**
- * The rows of one row group that may hold one of these CIDs, by the page index of its `cid`
- * column (checked against its checksum): one span per run of pages whose min and max can hold
- * one, none when no page can. The whole group when it has no page index.
- */
-async function cidPageSpans(
-  file: OpenIndexFile,
-  g: RowRange & { group: number },
-  cids: string[],
-): Promise<RowRange[]> {
-  const columns = file.metadata.schema.slice(1)
-  const cidColumn = columns.findIndex((s) => s.name === 'cid')
-  const chunk = file.metadata.row_groups[g.group]?.columns[cidColumn]
-  if (
-    !chunk?.column_index_offset ||
-    !chunk.column_index_length ||
-    !chunk.offset_index_offset ||
-    !chunk.offset_index_length
-  )
-    return [g]
-  const bad = (why: string) =>
-    new IndexRejectedError(file.path, `row group ${g.group} has an invalid page index (${why})`)
-  const ciStart = Number(chunk.column_index_offset)
-  const oiStart = Number(chunk.offset_index_offset)
-  const [ciBytes, oiBytes] = [
-    await file.buffer.slice(ciStart, ciStart + chunk.column_index_length),
-    await file.buffer.slice(oiStart, oiStart + chunk.offset_index_length),
-  ]
-  let mins: unknown[]
-  let maxes: unknown[]
-  let firstRows: number[]
-  try {
-    const index = readColumnIndex(
-      { view: new DataView(ciBytes), offset: 0 },
-      columns[cidColumn] as (typeof columns)[number],
-    )
-    mins = index.min_values
-    maxes = index.max_values
-    firstRows = readOffsetIndex({ view: new DataView(oiBytes), offset: 0 }).page_locations.map((p) =>
-      Number(p.first_row_index),
-    )
-  } catch (err) {
-    throw bad((err as Error).message)
-  }
-  const rows = g.end - g.start
-  if (mins.length !== firstRows.length || maxes.length !== firstRows.length || firstRows[0] !== 0)
-    throw bad('its pages do not add up')
-  const spans: RowRange[] = []
-  for (let p = 0; p < firstRows.length; p++) {
-    const min = mins[p]
-    const max = maxes[p]
-    const first = firstRows[p] as number
-    const next = p + 1 < firstRows.length ? (firstRows[p + 1] as number) : rows
-    if (typeof min !== 'string' || typeof max !== 'string' || !(next > first) || next > rows)
-      throw bad(`page ${p}`)
-    if (!cids.some((c) => c >= min && c <= max)) continue
-    const last = spans.at(-1)
-    if (last && last.end === g.start + first) last.end = g.start + next
-    else spans.push({ start: g.start + first, end: g.start + next })
-  }
-  return spans
 }
 
 /**

@@ -4,7 +4,13 @@
 // the old and new file.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs'
 import type { AsyncBuffer, FileMetaData } from 'hyparquet'
-import { parquetMetadataAsync, parquetRead, parquetReadObjects } from 'hyparquet'
+import {
+  parquetMetadataAsync,
+  parquetRead,
+  parquetReadObjects,
+  readColumnIndex,
+  readOffsetIndex,
+} from 'hyparquet'
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import { checkFooterIntegrity, type VerifiedBuffer, verifyAllGroups, verifyingBuffer } from './integrity.js'
 import {
@@ -359,7 +365,7 @@ function verifyCidRows(
       const value = row[col]
       // A state file may have no value where the node reported none (null, with its reason); a
       // pins file (or delta, or subset) always has one.
-      if ((value === null || value === undefined) && !kind.startsWith('pins')) continue
+      if ((value === null || value === undefined) && !kind.startsWith('pins') && kind !== 'content') continue
       try {
         if (typeof value !== 'string' || value.length > MAX_TEXT_CELL_BYTES)
           throw new Error('not a CID string')
@@ -401,4 +407,97 @@ export async function checkIndexFile(
   } finally {
     await file.close()
   }
+}
+
+export interface RowRange {
+  start: number
+  end: number
+}
+
+/**
+ * The row ranges of a file sorted by `cid` (with min/max statistics and a page index on it) that
+ * may hold one of these CIDs: the row groups whose bounds can hold one, and in each only the
+ * pages whose page index can. Call checkCidStatistics(file, cids) first: the answer rests on
+ * those bounds.
+ */
+export async function cidRanges(file: OpenIndexFile, cids: readonly string[]): Promise<RowRange[]> {
+  const cidColumn = file.metadata.schema.slice(1).findIndex((s) => s.name === 'cid')
+  const ranges: RowRange[] = []
+  let start = 0
+  for (const [i, group] of file.metadata.row_groups.entries()) {
+    const rows = Number(group.num_rows)
+    const end = start + rows
+    const stats = group.columns[cidColumn]?.meta_data?.statistics
+    const min = stats?.min_value
+    const max = stats?.max_value
+    const keep =
+      rows > 0 &&
+      (typeof min !== 'string' || typeof max !== 'string' || cids.some((c) => c >= min && c <= max))
+    if (keep) ranges.push(...(await cidPageSpans(file, { start, end, group: i }, [...cids])))
+    start = end
+  }
+  return ranges
+}
+
+/**
+ * The rows of one row group that may hold one of these CIDs, by the page index of its `cid`
+ * column (checked against its checksum): one span per run of pages whose min and max can hold
+ * one, none when no page can. The whole group when it has no page index.
+ */
+export async function cidPageSpans(
+  file: OpenIndexFile,
+  g: RowRange & { group: number },
+  cids: string[],
+): Promise<RowRange[]> {
+  const columns = file.metadata.schema.slice(1)
+  const cidColumn = columns.findIndex((s) => s.name === 'cid')
+  const chunk = file.metadata.row_groups[g.group]?.columns[cidColumn]
+  if (
+    !chunk?.column_index_offset ||
+    !chunk.column_index_length ||
+    !chunk.offset_index_offset ||
+    !chunk.offset_index_length
+  )
+    return [g]
+  const bad = (why: string) =>
+    new IndexRejectedError(file.path, `row group ${g.group} has an invalid page index (${why})`)
+  const ciStart = Number(chunk.column_index_offset)
+  const oiStart = Number(chunk.offset_index_offset)
+  const [ciBytes, oiBytes] = [
+    await file.buffer.slice(ciStart, ciStart + chunk.column_index_length),
+    await file.buffer.slice(oiStart, oiStart + chunk.offset_index_length),
+  ]
+  let mins: unknown[]
+  let maxes: unknown[]
+  let firstRows: number[]
+  try {
+    const index = readColumnIndex(
+      { view: new DataView(ciBytes), offset: 0 },
+      columns[cidColumn] as (typeof columns)[number],
+    )
+    mins = index.min_values
+    maxes = index.max_values
+    firstRows = readOffsetIndex({ view: new DataView(oiBytes), offset: 0 }).page_locations.map((p) =>
+      Number(p.first_row_index),
+    )
+  } catch (err) {
+    throw bad((err as Error).message)
+  }
+  const rows = g.end - g.start
+  if (mins.length !== firstRows.length || maxes.length !== firstRows.length || firstRows[0] !== 0)
+    throw bad('its pages do not add up')
+  const spans: RowRange[] = []
+  for (let p = 0; p < firstRows.length; p++) {
+    const min = mins[p]
+    const max = maxes[p]
+    const first = firstRows[p] as number
+    const next = p + 1 < firstRows.length ? (firstRows[p + 1] as number) : rows
+    if (typeof min !== 'string' || typeof max !== 'string' || !(next > first) || next > rows)
+      throw bad(`page ${p}`)
+    if (!cids.some((c) => c >= min && c <= max)) continue
+    const last = spans.at(-1)
+    if (last && last.end === g.start + first) last.end = g.start + next
+    else spans.push({ start: g.start + first, end: g.start + next })
+  }
+  return spans
 }

@@ -1,0 +1,259 @@
+// The content collector: finds out what each pinned CID is and writes content.parquet. A DAG
+// never changes, so a CID is examined once (an incomplete one again after a while); each cycle
+// works through the CIDs not yet known for at most `budgetMs`, newest pins first, so a million
+// pins (or a terabyte pin) fill in over time without holding up the index. Everything is asked
+// of Kubo offline: `dag stat` (size and blocks, many roots a call; a batch that fails is split),
+// `block/get` of the root (decoded with @ipld/dag-pb and ipfs-unixfs) and the first bytes of a
+// file (`cat`, for the MIME type, by file-type and a text check).
+import { statSync } from 'node:fs'
+import { BATCH, examineCids } from '../content/examine.js'
+import { IndexRejectedError } from '../errors.js'
+import type { Logger } from '../manager/log.js'
+import { allContent, openContent } from '../store/content.js'
+import { CONTENT_META, type ContentRow } from '../store/content-format.js'
+import { writeContentFile } from '../store/content-writer.js'
+import { contentPath } from '../store/layout.js'
+import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
+
+/** The pinset as the pin collector last listed it: CIDs in order, and its digest. */
+export interface PinsetSnapshot {
+  cycle: number
+  cids: readonly string[]
+  /** The direct pins among them. */
+  direct: ReadonlySet<string>
+  digest: string
+}
+
+/** Bytes of the union of all pinned DAGs, or why it is not known. */
+export type PinnedUnion =
+  | { pinned_bytes: number; shared_bytes: number; pinset: string; at: string }
+  | { reason: string; pinset: string | null }
+
+/** The union is taken with one `dag stat` of every root: up to this many roots (a query string under 1 MB). */
+const UNION_MAX_ROOTS = 10_000
+
+export interface ContentCollectorOptions {
+  kitPath: string
+  writer: string
+  pinset: () => PinsetSnapshot | null
+  log: Logger
+  /** Time one cycle may spend examining (content.budget_ms). */
+  budgetMs: number
+  /** The longest one `dag stat` may take; a DAG that takes longer gets a reason, not a hang. */
+  dagTimeoutMs?: number
+  /** An incomplete or unfinished DAG is looked at again after this long. */
+  retryAfterMs?: number
+}
+
+export interface ContentProgress {
+  examined: number
+  total: number
+  /** CIDs examined per second over the last runs that examined any; null before the first. */
+  rate_per_s: number | null
+  /** Seconds until every pin is examined at that rate (counting only the time spent examining). */
+  eta_s: number | null
+  incomplete: number
+}
+
+export type ContentCollector = Collector & {
+  progress(): ContentProgress | null
+  examineNow(ctx: Omit<CollectContext, 'cycle'>, cids: string[]): Promise<number>
+}
+
+export function contentCollector(options: ContentCollectorOptions): ContentCollector {
+  const dagTimeoutMs = options.dagTimeoutMs ?? 60_000
+  const retryAfterMs = options.retryAfterMs ?? 10 * 60_000
+  /** What is known, by CID: loaded from content.parquet on the first run, kept in memory after. */
+  let rows: Map<string, ContentRow> | null = null
+  let fileDigest: string | null = null
+  let union: PinnedUnion | null = null
+  /** The file this collector last wrote (or loaded): any other file at the path is rewritten. */
+  let written: string | null = null
+  const identity = () => {
+    try {
+      const st = statSync(contentPath(options.kitPath))
+      return `${st.ino}:${st.size}:${st.mtimeMs}`
+    } catch {
+      return null
+    }
+  }
+  let progress: ContentProgress | null = null
+  const rates: Array<{ n: number; ms: number }> = []
+
+  async function load(peerId: string): Promise<Map<string, ContentRow>> {
+    const known = new Map<string, ContentRow>()
+    let file: Awaited<ReturnType<typeof openContent>> = null
+    try {
+      file = await openContent(options.kitPath, peerId)
+      if (file) {
+        for await (const row of allContent(file)) known.set(row.cid, row)
+        fileDigest = file.header.kv[CONTENT_META.pinsetSha256] ?? null
+        try {
+          union = JSON.parse(file.header.kv[CONTENT_META.union] ?? 'null') as PinnedUnion | null
+        } catch {
+          union = null
+        }
+        written = identity()
+      }
+    } catch (err) {
+      if (!(err instanceof IndexRejectedError)) throw err
+      options.log.warn('content.parquet is not usable; examining every pin again', { reason: err.reason })
+      known.clear()
+      fileDigest = null
+    } finally {
+      await file?.close()
+    }
+    return known
+  }
+
+  /**
+   * The bytes of the union of every pinned DAG (a block shared by many pins counted once), by one
+   * `dag stat` of all roots: Kubo walks each block once and reports what is shared. Only where
+   * the answer is exact: every pin complete, no direct pins (a direct pin holds its root block
+   * only, and which of those blocks also lie in a recursive DAG cannot be told), and few enough
+   * roots for one call.
+   */
+  async function pinnedUnion(
+    ctx: CollectContext,
+    snapshot: PinsetSnapshot,
+    incomplete: number,
+  ): Promise<PinnedUnion> {
+    const not = (reason: string): PinnedUnion => ({ reason, pinset: snapshot.digest })
+    if (snapshot.direct.size > 0)
+      return not(
+        `the node has ${snapshot.direct.size} direct pins: which of their blocks also lie inside recursive pins cannot be told`,
+      )
+    if (incomplete > 0)
+      return not(`${incomplete} pins are not complete on this node: their DAGs cannot be walked`)
+    if (snapshot.cids.length > UNION_MAX_ROOTS)
+      return not(`more than ${UNION_MAX_ROOTS} pins: one walk of every DAG is not taken at this size yet`)
+    if (snapshot.cids.length === 0)
+      return { pinned_bytes: 0, shared_bytes: 0, pinset: snapshot.digest, at: new Date().toISOString() }
+    try {
+      const r = await ctx.rpc.dagStat(snapshot.cids, {
+        offline: true,
+        signal: ctx.signal,
+        timeoutMs: dagTimeoutMs,
+      })
+      return {
+        pinned_bytes: r.totalSize,
+        shared_bytes: r.sharedSize,
+        pinset: snapshot.digest,
+        at: new Date().toISOString(),
+      }
+    } catch (err) {
+      return not(`dag stat of every pin failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  async function examine(ctx: CollectContext, cids: string[], known: Map<string, ContentRow>): Promise<void> {
+    for (const row of await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs }))
+      known.set(row.cid, row)
+  }
+
+  /** Runs one at a time: a cycle's run and an examination asked for by a pin change. */
+  let queue: Promise<unknown> = Promise.resolve()
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work)
+    queue = next.catch(() => {})
+    return next
+  }
+
+  async function write(
+    ctx: Omit<CollectContext, 'signal' | 'cycle'>,
+    known: Map<string, ContentRow>,
+    digest: string | null,
+  ) {
+    const sorted = [...known.values()].sort((a, b) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0))
+    await writeContentFile(
+      options.kitPath,
+      { writer: options.writer, peerId: ctx.peerId, kuboVersion: ctx.kuboVersion, generatedAt: new Date() },
+      sorted,
+      digest,
+      union ? { [CONTENT_META.union]: JSON.stringify(union) } : {},
+    )
+    written = identity()
+  }
+
+  return {
+    name: 'content',
+    progress: () => progress,
+    /**
+     * Examines these CIDs now (new pins made through ipfs-kit: seconds, not a cycle, until
+     * `pin list` shows their size) and writes the file.
+     */
+    examineNow: (ctx: Omit<CollectContext, 'cycle'>, cids: string[]) =>
+      serial(async () => {
+        rows ??= await load(ctx.peerId)
+        const todo = [...new Set(cids)].filter((c) => rows?.get(c)?.complete !== true)
+        if (todo.length === 0) return 0
+        for (let i = 0; i < todo.length; i += BATCH)
+          await examine({ ...ctx, cycle: 0 }, todo.slice(i, i + BATCH), rows)
+        await write(ctx, rows, fileDigest)
+        return todo.length
+      }),
+    run: (ctx) => serial(() => runCycle(ctx)),
+  }
+
+  async function runCycle(ctx: CollectContext): Promise<CollectorOutcome> {
+    const snapshot = options.pinset()
+    if (!snapshot) throw new Error('the pin collector has not listed the pins yet')
+    rows ??= await load(ctx.peerId)
+    const known = rows
+    const t0 = performance.now()
+    const now = Date.now()
+    const pinned = new Set(snapshot.cids)
+    // A file other than the one this collector wrote (planted, damaged, removed) is rewritten.
+    let changed = fileDigest !== snapshot.digest || written === null || identity() !== written
+    for (const cid of known.keys()) {
+      if (!pinned.has(cid)) {
+        known.delete(cid)
+        changed = true
+      }
+    }
+    // Never examined first (newest CIDs are not known here: CID order), then the retries.
+    const fresh = snapshot.cids.filter((c) => !known.has(c))
+    const retry = snapshot.cids.filter((c) => {
+      const r = known.get(c)
+      return r !== undefined && r.complete !== true && now - r.examined_at.getTime() > retryAfterMs
+    })
+    const todo = [...fresh, ...retry]
+    let examined = 0
+    for (let i = 0; i < todo.length && performance.now() - t0 < options.budgetMs; i += BATCH) {
+      const batch = todo.slice(i, i + BATCH)
+      await examine(ctx, batch, known)
+      examined += batch.length
+      changed = true
+    }
+    const spent = performance.now() - t0
+    if (examined > 0) {
+      rates.push({ n: examined, ms: spent })
+      if (rates.length > 20) rates.shift()
+    }
+    const sum = rates.reduce((a, r) => ({ n: a.n + r.n, ms: a.ms + r.ms }), { n: 0, ms: 0 })
+    const rate = sum.ms > 0 ? (sum.n / sum.ms) * 1000 : null
+    const left = snapshot.cids.filter((c) => !known.has(c)).length
+    let incomplete = 0
+    for (const r of known.values()) if (r.complete !== true) incomplete++
+    progress = {
+      examined: known.size,
+      total: snapshot.cids.length,
+      rate_per_s: rate === null ? null : Math.round(rate * 10) / 10,
+      eta_s: left === 0 ? 0 : rate ? Math.round(left / rate) : null,
+      incomplete,
+    }
+    if (left === 0 && union?.pinset !== snapshot.digest) {
+      union = await pinnedUnion(ctx, snapshot, incomplete)
+      changed = true
+    }
+    if (changed) {
+      await write(ctx, known, snapshot.digest)
+      fileDigest = snapshot.digest
+    }
+    return {
+      wrote: changed,
+      rows: known.size,
+      detail: `${known.size} of ${snapshot.cids.length} pins examined (${examined} this cycle, ${incomplete} incomplete)`,
+    }
+  }
+}

@@ -1,0 +1,135 @@
+// What each listed pin is: the rows of content.parquet joined to the pins `pin list` prints
+// (size, kind, MIME type; null until examined, never 0), the content filters (--min-size,
+// --kind, --mime) and --sort size, and `du` of one CID. content.parquet is checked like every
+// index file; when it cannot be used, a few CIDs are asked of Kubo (offline), and a filter over
+// all pins is refused rather than answered without the facts.
+import { IndexRejectedError, PinSourceUnavailableError } from '../errors.js'
+import { allContent, contentOf, openContent } from '../store/content.js'
+import type { ContentKind, ContentRow } from '../store/content-format.js'
+import type { PinRow } from '../store/pins.js'
+import type { OpenIndexFile } from '../store/reader.js'
+
+export interface ContentFilter {
+  minSize?: number
+  kind?: ContentKind
+  /** A MIME type, or a prefix ending in `/*` (`image/*`). */
+  mime?: string
+}
+
+export interface SizedPin extends PinRow {
+  /** dag_size_bytes: what `dag stat --offline` reports; null until examined (or when incomplete). */
+  size: number | null
+  kind: ContentKind | null
+  mime: string | null
+}
+
+export function hasContentFilter(f: ContentFilter): boolean {
+  return f.minSize !== undefined || f.kind !== undefined || f.mime !== undefined
+}
+
+export function passesContent(row: ContentRow | undefined, f: ContentFilter): boolean {
+  if (f.minSize !== undefined && (row?.dag_size_bytes ?? -1) < f.minSize) return false
+  if (f.kind !== undefined && row?.kind !== f.kind) return false
+  if (f.mime !== undefined) {
+    const mime = row?.mime
+    if (!mime) return false
+    if (f.mime.endsWith('/*') ? !mime.startsWith(f.mime.slice(0, -1)) : mime !== f.mime) return false
+  }
+  return true
+}
+
+export function sized(pin: PinRow, row: ContentRow | undefined): SizedPin {
+  return { ...pin, size: row?.dag_size_bytes ?? null, kind: row?.kind ?? null, mime: row?.mime ?? null }
+}
+
+export interface ContentSource {
+  /** Null when content.parquet is missing or refused (then `problem` says why). */
+  file: OpenIndexFile | null
+  problem: string | null
+  close(): Promise<void>
+}
+
+/** A refusal found while reading: the source is not used again, and says why. */
+async function refuse(source: ContentSource, err: IndexRejectedError): Promise<void> {
+  await source.close()
+  source.file = null
+  source.problem = `content.parquet ${err.reason}`
+  source.close = async () => {}
+}
+
+export async function openContentSource(kitPath: string, peerId: string | null): Promise<ContentSource> {
+  if (peerId === null)
+    return { file: null, problem: 'no repository to check content.parquet against', close: async () => {} }
+  try {
+    const file = await openContent(kitPath, peerId)
+    return {
+      file,
+      problem: file
+        ? null
+        : 'content.parquet is not written yet (the daemon examines pins in the background)',
+      close: async () => file?.close(),
+    }
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    return { file: null, problem: `content.parquet ${err.reason}`, close: async () => {} }
+  }
+}
+
+/** The content rows for these pins: from the file, a page lookup for a few, a merge for many. */
+export async function contentForPins(
+  source: ContentSource,
+  pins: readonly PinRow[],
+): Promise<Map<string, ContentRow>> {
+  if (!source.file || pins.length === 0) return new Map()
+  try {
+    if (pins.length <= 2_000)
+      return await contentOf(
+        source.file,
+        pins.map((p) => p.cid),
+      )
+    const wanted = new Set(pins.map((p) => p.cid))
+    const found = new Map<string, ContentRow>()
+    for await (const row of allContent(source.file)) if (wanted.has(row.cid)) found.set(row.cid, row)
+    return found
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    // Nothing of a file refused half-way is used: the caller shows no size rather than some.
+    await refuse(source, err)
+    return new Map()
+  }
+}
+
+/**
+ * The pins (in CID order, as listed) that pass the content filter, sorted by size when asked
+ * (largest first; unknown sizes last, in CID order), cut to the limit. Needs content.parquet.
+ */
+export async function filterAndSort(
+  source: ContentSource,
+  pins: readonly PinRow[],
+  filter: ContentFilter,
+  sort: 'cid' | 'size',
+  limit: number,
+): Promise<SizedPin[]> {
+  const unavailable = () =>
+    new PinSourceUnavailableError(
+      `cannot ${sort === 'size' ? 'sort pins by size' : 'filter pins by size, kind or type'}: ${source.problem}`,
+      {
+        hint: 'the daemon fills content.parquet in the background (and rewrites a refused one); see `ipfs-kit index status`',
+      },
+    )
+  if (!source.file) throw unavailable()
+  const content = await contentForPins(source, pins)
+  if (!source.file) throw unavailable()
+  let out = pins
+    .filter((p) => passesContent(content.get(p.cid), filter))
+    .map((p) => sized(p, content.get(p.cid)))
+  if (sort === 'size') {
+    out = out.sort((a, b) => {
+      if (a.size === b.size) return a.cid < b.cid ? -1 : 1
+      if (a.size === null) return 1
+      if (b.size === null) return -1
+      return b.size - a.size
+    })
+  }
+  return limit > 0 ? out.slice(0, limit) : out
+}

@@ -1,0 +1,177 @@
+// What `storage report` says, gathered from the index: the repository's size and limit (the
+// storage state), what the pins hold (content.parquet's footer: the union of all pinned DAGs,
+// the largest pins, the incomplete ones) and the pins' names (pins.parquet, by page lookups).
+// Every figure is the node's or null with the reason; nothing is estimated.
+import { IndexRejectedError } from '../errors.js'
+import { readRepoConfig } from '../kubo/repo.js'
+import { openContent } from '../store/content.js'
+import { CONTENT_META, type ContentKind } from '../store/content-format.js'
+import { indexFilePath } from '../store/layout.js'
+import { queryPinFile } from '../store/pins.js'
+import { openIndexFile } from '../store/reader.js'
+import { readStateFile } from '../store/state.js'
+
+export interface StorageReport {
+  source: 'index' | null
+  /** When the storage state and content.parquet were written. */
+  storage_as_of: string | null
+  content_as_of: string | null
+  repo_size_bytes: number | null
+  storage_max_bytes: number | null
+  /** Bytes of the union of all pinned DAGs (a block shared by several pins counted once). */
+  pinned_bytes: number | null
+  /** Bytes that more than one pin holds (counted once in pinned_bytes, more often in the sum of pin sizes). */
+  shared_bytes: number | null
+  /** What `repo gc` could free. */
+  unpinned_bytes: number | null
+  pins: number | null
+  pins_examined: number | null
+  largest: Array<{ cid: string; size: number; kind: ContentKind | null; name: string | null }>
+  incomplete_pins: number | null
+  incomplete: Array<{ cid: string; problem: string | null }>
+  growth_bytes_per_day: number | null
+  days_until_full: number | null
+  /** Why each null figure is null. */
+  reasons: Record<string, string>
+  problems: string[]
+}
+
+export async function storageReport(kitPath: string, ipfsPath: string): Promise<StorageReport> {
+  const report: StorageReport = {
+    source: null,
+    storage_as_of: null,
+    content_as_of: null,
+    repo_size_bytes: null,
+    storage_max_bytes: null,
+    pinned_bytes: null,
+    shared_bytes: null,
+    unpinned_bytes: null,
+    pins: null,
+    pins_examined: null,
+    largest: [],
+    incomplete_pins: null,
+    incomplete: [],
+    growth_bytes_per_day: null,
+    days_until_full: null,
+    reasons: {},
+    problems: [],
+  }
+  const r = report.reasons
+  r.unpinned_bytes =
+    'not measured: the repository size includes the datastore itself and MFS (which repo gc keeps), so repo size minus pinned bytes would not be what gc frees'
+  r.growth_bytes_per_day = 'needs the history of the storage state, which this version does not keep yet'
+  r.days_until_full = r.growth_bytes_per_day
+  const repo = await readRepoConfig(ipfsPath).catch(() => null)
+  if (!repo) {
+    report.problems.push(`there is no readable Kubo repository at ${ipfsPath} to check the index against`)
+    return report
+  }
+  try {
+    const storage = await readStateFile(indexFilePath(kitPath, 'storage'), 'storage', repo.peerId)
+    const row = storage.rows[0] ?? {}
+    report.source = 'index'
+    report.storage_as_of = storage.header.generatedAt.toISOString()
+    report.repo_size_bytes = typeof row.repo_size_bytes === 'number' ? row.repo_size_bytes : null
+    report.storage_max_bytes = typeof row.storage_max_bytes === 'number' ? row.storage_max_bytes : null
+    for (const k of ['repo_size_bytes', 'storage_max_bytes'] as const)
+      if (report[k] === null) r[k] = storage.nullReasons[k] ?? 'not in the storage state'
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    report.problems.push(`storage_state.parquet ${err.reason}`)
+    r.repo_size_bytes = `storage_state.parquet ${err.reason}`
+    r.storage_max_bytes = r.repo_size_bytes
+  }
+  let content: Awaited<ReturnType<typeof openContent>> = null
+  try {
+    content = await openContent(kitPath, repo.peerId)
+    if (!content) {
+      const why = 'content.parquet is not written yet (the daemon examines pins in the background)'
+      for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins']) r[k] = why
+    } else {
+      const kv = content.header.kv
+      report.source = 'index'
+      report.content_as_of = content.header.generatedAt.toISOString()
+      report.pins_examined = content.header.rowCount
+      const incomplete = Number(kv[CONTENT_META.incomplete])
+      report.incomplete_pins = Number.isSafeInteger(incomplete) && incomplete >= 0 ? incomplete : null
+      const json = <T>(key: string): T | null => {
+        try {
+          return JSON.parse(kv[key] ?? 'null') as T
+        } catch {
+          throw new IndexRejectedError(content?.path ?? '', `its ${key} is not valid JSON`)
+        }
+      }
+      const union = json<{ pinned_bytes?: unknown; shared_bytes?: unknown; reason?: unknown }>(
+        CONTENT_META.union,
+      )
+      const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
+      if (union && count(union.pinned_bytes) !== null && count(union.shared_bytes) !== null) {
+        report.pinned_bytes = count(union.pinned_bytes)
+        report.shared_bytes = count(union.shared_bytes)
+      } else {
+        r.pinned_bytes =
+          typeof union?.reason === 'string' ? union.reason : 'not taken yet: every pin must be examined first'
+        r.shared_bytes = r.pinned_bytes
+      }
+      const largest =
+        json<Array<{ cid?: unknown; size?: unknown; kind?: unknown }>>(CONTENT_META.largest) ?? []
+      const { CID } = await import('multiformats/cid')
+      const checked = largest.flatMap((e) => {
+        if (typeof e?.cid !== 'string' || count(e.size) === null) return []
+        try {
+          CID.parse(e.cid)
+        } catch {
+          throw new IndexRejectedError(content?.path ?? '', `its list of the largest pins has an invalid CID`)
+        }
+        return [
+          {
+            cid: e.cid,
+            size: count(e.size) as number,
+            kind: (typeof e.kind === 'string' ? e.kind : null) as ContentKind | null,
+          },
+        ]
+      })
+      report.incomplete = (
+        json<Array<{ cid?: unknown; problem?: unknown }>>(CONTENT_META.incompleteSample) ?? []
+      ).flatMap((e) =>
+        typeof e?.cid === 'string'
+          ? [{ cid: e.cid, problem: typeof e.problem === 'string' ? e.problem : null }]
+          : [],
+      )
+      // Names, and that they are still pinned, from pins.parquet.
+      const pins = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId).catch(
+        (err: unknown) => {
+          if (err instanceof IndexRejectedError) {
+            report.problems.push(`pins.parquet ${err.reason}; the largest pins are shown without names`)
+            return null
+          }
+          throw err
+        },
+      )
+      try {
+        const names = new Map<string, string | null>()
+        if (pins) {
+          report.pins = pins.header.rowCount
+          if (checked.length > 0)
+            for await (const p of queryPinFile(pins, { cids: checked.map((c) => c.cid) }))
+              names.set(p.cid, p.name)
+        }
+        report.largest = checked
+          .filter((c) => !pins || names.has(c.cid))
+          .map((c) => ({ ...c, name: names.get(c.cid) ?? null }))
+      } finally {
+        await pins?.close()
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    report.problems.push(`content.parquet ${err.reason}`)
+    for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins'])
+      r[k] = `content.parquet ${err.reason}`
+    report.largest = []
+    report.incomplete = []
+  } finally {
+    await content?.close()
+  }
+  return report
+}

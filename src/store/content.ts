@@ -1,0 +1,118 @@
+// Reads content.parquet (content-format.ts), checked like every index file: a lookup reads only
+// the pages that may hold the CIDs asked for; a scan reads a row group at a time. Every value is
+// checked for sense before it is handed out (no negative size, a known kind, a valid CID).
+import { IndexMissingError, IndexRejectedError } from '../errors.js'
+import { CONTENT_COLUMNS, CONTENT_KINDS, type ContentKind, type ContentRow } from './content-format.js'
+import { contentPath, MAX_TEXT_CELL_BYTES } from './layout.js'
+import { checkCidStatistics, cidRanges, type OpenIndexFile, openIndexFile, readColumns } from './reader.js'
+
+/** content.parquet of this node, opened and its footer checked; null when there is none yet. */
+export async function openContent(kitPath: string, peerId: string): Promise<OpenIndexFile | null> {
+  try {
+    return await openIndexFile(contentPath(kitPath), 'content', peerId)
+  } catch (err) {
+    if (err instanceof IndexMissingError) return null
+    throw err
+  }
+}
+
+type CidParse = (text: string) => unknown
+let parseCid: CidParse | undefined
+async function cidParser(): Promise<CidParse> {
+  if (!parseCid) {
+    const { CID } = await import('multiformats/cid')
+    parseCid = (text) => CID.parse(text)
+  }
+  return parseCid
+}
+
+function rowsOf(
+  file: OpenIndexFile,
+  columns: Record<string, unknown[]>,
+  firstRow: number,
+  parse: CidParse,
+): ContentRow[] {
+  const n = (columns.cid as unknown[]).length
+  const out: ContentRow[] = []
+  for (let i = 0; i < n; i++) {
+    const rowNo = firstRow + i
+    const bad = (why: string) => new IndexRejectedError(file.path, `row ${rowNo} ${why}`)
+    const cid = columns.cid?.[i]
+    if (typeof cid !== 'string' || cid.length > MAX_TEXT_CELL_BYTES) throw bad('has no CID')
+    try {
+      parse(cid)
+    } catch {
+      throw bad(`has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`)
+    }
+    const count = (name: string): number | null => {
+      const v = columns[name]?.[i]
+      if (v === null || v === undefined) return null
+      const x = typeof v === 'bigint' ? Number(v) : Number.NaN
+      if (!Number.isSafeInteger(x) || x < 0) throw bad(`has ${name} ${String(v)}, which no DAG has`)
+      return x
+    }
+    const text = (name: string): string | null => {
+      const v = columns[name]?.[i]
+      if (v === null || v === undefined) return null
+      if (typeof v !== 'string' || v.length > MAX_TEXT_CELL_BYTES) throw bad(`has a ${name} that is not text`)
+      return v
+    }
+    const kind = text('kind')
+    if (kind !== null && !(CONTENT_KINDS as readonly string[]).includes(kind))
+      throw bad(`has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
+    const codec = text('codec')
+    if (codec === null || codec === '') throw bad('has no codec')
+    const complete = columns.complete?.[i]
+    if (complete !== null && complete !== undefined && typeof complete !== 'boolean')
+      throw bad('has a completeness that is not true or false')
+    const examined = columns.examined_at?.[i]
+    if (!(examined instanceof Date) || Number.isNaN(examined.getTime()))
+      throw bad('has no valid examination time')
+    const mime = text('mime')
+    if (mime !== null && !/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i.test(mime))
+      throw bad(`has a MIME type that is not one: ${JSON.stringify(mime.slice(0, 40))}`)
+    out.push({
+      cid,
+      dag_size_bytes: count('dag_size_bytes'),
+      blocks: count('blocks'),
+      codec,
+      kind: kind as ContentKind | null,
+      file_size_bytes: count('file_size_bytes'),
+      mime,
+      complete: (complete ?? null) as boolean | null,
+      examined_at: examined,
+      problem: text('problem'),
+    })
+  }
+  return out
+}
+
+/** The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. */
+export async function contentOf(
+  file: OpenIndexFile,
+  cids: readonly string[],
+): Promise<Map<string, ContentRow>> {
+  const found = new Map<string, ContentRow>()
+  if (cids.length === 0 || file.header.rowCount === 0) return found
+  const wanted = [...new Set(cids)].sort()
+  await checkCidStatistics(file, wanted)
+  const set = new Set(wanted)
+  const parse = await cidParser()
+  for (const range of await cidRanges(file, wanted)) {
+    const columns = await readColumns(file, CONTENT_COLUMNS, range.start, range.end)
+    for (const row of rowsOf(file, columns, range.start, parse)) if (set.has(row.cid)) found.set(row.cid, row)
+  }
+  return found
+}
+
+/** Every row, in CID order, a row group at a time (checked like contentOf). */
+export async function* allContent(file: OpenIndexFile): AsyncGenerator<ContentRow> {
+  const parse = await cidParser()
+  await checkCidStatistics(file)
+  let start = 0
+  for (const group of file.metadata.row_groups) {
+    const end = start + Number(group.num_rows)
+    if (end > start) yield* rowsOf(file, await readColumns(file, CONTENT_COLUMNS, start, end), start, parse)
+    start = end
+  }
+}

@@ -1,0 +1,429 @@
+// The content index end to end on a real node with real content: every row of content.parquet
+// equals `ipfs dag stat --offline` for that CID, with the kind and MIME type each file really
+// has; a pin made through ipfs-kit is examined within seconds; `pin list` sorts and filters by
+// it; `du` answers from it (and from Kubo when it cannot); a hostile content.parquet is refused.
+import assert from 'node:assert/strict'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runIpfs } from '../src/kubo/process.js'
+import { allContent, openContent } from '../src/store/content.js'
+import type { ContentRow } from '../src/store/content-format.js'
+import { writeContentFile } from '../src/store/content-writer.js'
+import { contentPath } from '../src/store/layout.js'
+import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
+import { initTestRepo, makeTempDir } from './helpers/kubo.js'
+
+interface SizedJson {
+  cid: string
+  type: string
+  name: string | null
+  size: number | null
+  kind: string | null
+  mime: string | null
+}
+
+let d: DaemonEnv
+let bin: string
+const ipfs = (args: string[]) => runIpfs(bin, args, { ipfsPath: d.ipfsPath, timeoutMs: 120_000 })
+const expected = new Map<
+  string,
+  { kind: string; mime: string | null; direct?: boolean; incomplete?: boolean }
+>()
+
+/** A few real bytes of each format: what file-type reads them by. */
+const SAMPLES: Record<string, { bytes: Buffer; mime: string }> = {
+  'image.png': {
+    bytes: Buffer.from(
+      '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+        '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+      'hex',
+    ),
+    mime: 'image/png',
+  },
+  'photo.jpg': {
+    bytes: Buffer.concat([
+      Buffer.from('ffd8ffe000104a46494600010100000100010000', 'hex'),
+      Buffer.alloc(64, 7),
+    ]),
+    mime: 'image/jpeg',
+  },
+  'doc.pdf': {
+    bytes: Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n'),
+    mime: 'application/pdf',
+  },
+  'data.json': { bytes: Buffer.from('{"name": "ipfs-kit", "list": [1, 2, 3]}\n'), mime: 'application/json' },
+  'notes.txt': { bytes: Buffer.from('plain words, nothing more\nsecond line\n'), mime: 'text/plain' },
+}
+
+async function list(
+  args: string[] = [],
+): Promise<{ pins: SizedJson[]; total: number | null; code: number | null; stderr: string }> {
+  const r = await d.cli(['pin', 'list', '--json', '--limit', '0', ...args])
+  const json = JSON.parse(r.stdout || '{"pins":[]}') as { pins: SizedJson[]; total: number | null }
+  return { pins: json.pins, total: json.total, code: r.code, stderr: r.stderr }
+}
+
+async function dagStat(cid: string): Promise<{ size: number; blocks: number } | { error: string }> {
+  try {
+    const out = JSON.parse(
+      await ipfs(['dag', 'stat', '--offline', '--progress=false', '--enc=json', cid]),
+    ) as {
+      DagStats: Array<{ Size: number; NumBlocks: number }>
+    }
+    const s = out.DagStats[0] as { Size: number; NumBlocks: number }
+    return { size: s.Size, blocks: s.NumBlocks }
+  } catch (err) {
+    return { error: (err as Error).message }
+  }
+}
+
+describe('content index', () => {
+  before(async () => {
+    // A low sharding threshold, so that a directory of 40 entries is a HAMT-sharded one.
+    const repo = await initTestRepo({ config: [['Import.UnixFSHAMTDirectorySizeThreshold', '1KiB']] })
+    bin = repo.bin
+    d = await daemonEnv({ ipfsPath: repo.ipfsPath })
+    const files = await makeTempDir('content')
+    for (const [name, s] of Object.entries(SAMPLES)) {
+      await writeFile(join(files, name), s.bytes)
+      expected.set((await ipfs(['add', '-Q', join(files, name)])).trim(), { kind: 'file', mime: s.mime })
+    }
+    // Random bytes over several blocks.
+    const random = Buffer.alloc(700_000)
+    for (let i = 0; i < random.length; i++) random[i] = (i * 2654435761) >>> 24
+    await writeFile(join(files, 'random.bin'), random)
+    expected.set((await ipfs(['add', '-Q', join(files, 'random.bin')])).trim(), {
+      kind: 'file',
+      mime: 'application/octet-stream',
+    })
+    // A tree where one file sits in two folders (shared blocks), and a sharded directory.
+    await mkdir(join(files, 'tree', 'a'), { recursive: true })
+    await mkdir(join(files, 'tree', 'b'))
+    for (const sub of ['a', 'b'])
+      await writeFile(join(files, 'tree', sub, 'same.txt'), 'the same file twice\n')
+    expected.set((await ipfs(['add', '-rQ', join(files, 'tree')])).trim(), { kind: 'directory', mime: null })
+    await mkdir(join(files, 'many'))
+    for (let i = 0; i < 40; i++)
+      await writeFile(join(files, 'many', `entry-with-a-long-name-${i}.txt`), `entry ${i}\n`)
+    expected.set((await ipfs(['add', '-rQ', join(files, 'many')])).trim(), {
+      kind: 'hamt-directory',
+      mime: null,
+    })
+    // A raw block, a dag-cbor node, and a direct pin of a dag-pb root whose child is not here.
+    const rawFile = join(files, 'raw')
+    await writeFile(rawFile, 'a raw block of text\n')
+    expected.set((await ipfs(['block', 'put', '--pin', rawFile])).trim(), { kind: 'raw', mime: 'text/plain' })
+    const cborFile = join(files, 'node.json')
+    await writeFile(cborFile, '{"hello": "dag-cbor", "n": 1}')
+    expected.set((await ipfs(['dag', 'put', '--pin', cborFile])).trim(), { kind: 'dag-cbor', mime: null })
+    const missing = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    const pbFile = join(files, 'pb.json')
+    await writeFile(
+      pbFile,
+      JSON.stringify({
+        Data: { '/': { bytes: 'CAIYgAE' } },
+        Links: [{ Hash: { '/': missing }, Name: 'gone', Tsize: 128 }],
+      }),
+    )
+    const root = (
+      await ipfs(['dag', 'put', '--input-codec', 'dag-json', '--store-codec', 'dag-pb', pbFile])
+    ).trim()
+    await ipfs(['pin', 'add', '--recursive=false', root])
+    expected.set(root, { kind: 'file', mime: null, direct: true, incomplete: true })
+    const start = await d.cli(['daemon', 'start', '--interval', '3600'])
+    assert.equal(start.code, 0, start.stderr)
+  })
+  after(async () => {
+    await d?.cli(['daemon', 'stop'])
+  })
+
+  it('every pin has a row equal to `ipfs dag stat --offline`, with its real kind and MIME type', async () => {
+    const file = await openContent(d.kitPath, (await d.status()).kubo.peer_id as string)
+    assert.ok(file, 'content.parquet is written by the first cycle')
+    const rows = new Map<string, ContentRow>()
+    try {
+      for await (const r of allContent(file)) rows.set(r.cid, r)
+      assert.match(file.header.kv['ipfs_kit.access_patterns'] ?? '', /not recorded: Kubo keeps no count/)
+    } finally {
+      await file.close()
+    }
+    const pinned = (await list()).pins
+    assert.equal(rows.size, pinned.length, 'one row per pin, no more')
+    for (const [cid, want] of expected) {
+      const row = rows.get(cid)
+      assert.ok(row, `${cid} examined`)
+      const truth = await dagStat(cid)
+      if ('error' in truth) {
+        assert.ok(want.incomplete, `${cid}: dag stat failed: ${truth.error}`)
+        assert.equal(row.dag_size_bytes, null, 'no size where Kubo gives none (never 0)')
+        assert.equal(row.blocks, null)
+        assert.equal(row.complete, false)
+        assert.match(row.problem ?? '', /not found locally/)
+      } else {
+        assert.deepEqual({ size: row.dag_size_bytes, blocks: row.blocks }, truth, `${cid} equals dag stat`)
+        assert.equal(row.complete, true)
+      }
+      assert.equal(row.kind, want.kind, `${cid} kind`)
+      assert.equal(row.mime, want.mime, `${cid} MIME type`)
+    }
+    const big = [...expected].find(([, w]) => w.mime === 'application/octet-stream')?.[0] as string
+    assert.ok((rows.get(big)?.blocks ?? 0) > 1, 'the random file spans several blocks')
+    assert.equal(rows.get(big)?.file_size_bytes, 700_000)
+    const status = JSON.parse((await d.cli(['index', 'status', '--json'])).stdout) as {
+      content: { examined: number; total: number; eta_s: number; incomplete: number }
+    }
+    assert.equal(status.content.examined, status.content.total)
+    assert.equal(status.content.eta_s, 0)
+    assert.equal(status.content.incomplete, 1)
+  })
+
+  it('pin list shows size, kind and MIME type, sorts by size and filters by them', async () => {
+    const all = await list()
+    assert.equal(all.code, 0, all.stderr)
+    for (const p of all.pins) assert.ok('size' in p && 'kind' in p && 'mime' in p)
+    const bySize = await list(['--sort', 'size'])
+    const sizes = bySize.pins.map((p) => p.size)
+    const known = sizes.filter((s): s is number => s !== null)
+    assert.deepEqual(
+      known,
+      [...known].sort((a, b) => b - a),
+      'largest first',
+    )
+    assert.equal(sizes.at(-1), null, 'the pin of unknown size comes last')
+    const top = await d.cli(['pin', 'list', '--sort', 'size', '--limit', '2'])
+    assert.equal(top.code, 0)
+    assert.match(top.stdout.split('\n')[0] ?? '', /CID +TYPE +SIZE +KIND +NAME/)
+    assert.match(top.stdout.split('\n')[1] ?? '', /683\.\d KiB +file/)
+    const images = await list(['--mime', 'image/*'])
+    assert.deepEqual(images.pins.map((p) => p.mime).sort(), ['image/jpeg', 'image/png'])
+    assert.equal(images.total, 2)
+    assert.deepEqual((await list(['--kind', 'hamt-directory'])).pins.length, 1)
+    const large = await list(['--min-size', '100KB'])
+    assert.deepEqual(
+      large.pins.map((p) => p.mime),
+      ['application/octet-stream'],
+    )
+    assert.equal((await list(['--min-size', '100KB', '--type', 'direct'])).pins.length, 0)
+  })
+
+  it('refuses bad content flags with exit 2', async () => {
+    for (const args of [
+      ['--min-size', 'lots'],
+      ['--min-size', '-5'],
+      ['--sort', 'sideways'],
+      ['--kind', 'nothing'],
+      ['--mime', 'png'],
+    ]) {
+      const r = await d.cli(['pin', 'list', ...args])
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, new RegExp(args[0] as string))
+    }
+    const du = await d.cli(['du', 'notacid'])
+    assert.equal(du.code, 2)
+  })
+
+  it('a pin made through ipfs-kit is examined within seconds, without a cycle', async () => {
+    const dir = await makeTempDir('new')
+    await writeFile(join(dir, 'new.txt'), 'pinned through ipfs-kit\n')
+    const cid = (await ipfs(['add', '-Q', '--pin=false', join(dir, 'new.txt')])).trim()
+    const add = await d.cli(['pin', 'add', cid])
+    assert.equal(add.code, 0, add.stderr)
+    const row = await waitFor(
+      'its size in pin list',
+      async () => (await list(['--cid', cid])).pins.find((p) => p.size !== null),
+      15_000,
+    )
+    assert.deepEqual(
+      { size: row.size, blocks: undefined },
+      { size: ((await dagStat(cid)) as { size: number }).size, blocks: undefined },
+    )
+    assert.equal(row.mime, 'text/plain')
+  })
+
+  it('du answers from the index, and from Kubo for a CID the index does not hold', async () => {
+    const [cid] = [...expected].find(([, w]) => w.kind === 'directory') as [string, unknown]
+    const r = await d.cli(['du', cid, '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const out = JSON.parse(r.stdout) as { source: string; size: number; blocks: number; kind: string }
+    assert.equal(out.source, 'index')
+    assert.deepEqual({ size: out.size, blocks: out.blocks }, await dagStat(cid))
+    // Not pinned: not in the index; Kubo is asked (offline).
+    const dir = await makeTempDir('unpinned')
+    await writeFile(join(dir, 'u.txt'), 'not pinned at all\n')
+    const loose = (await ipfs(['add', '-Q', '--pin=false', join(dir, 'u.txt')])).trim()
+    const api = await d.cli(['du', loose, '--json'])
+    assert.equal(api.code, 0, api.stderr)
+    assert.match(api.stderr, /not in content\.parquet.*asking Kubo/)
+    const a = JSON.parse(api.stdout) as { source: string; size: number; mime: string }
+    assert.equal(a.source, 'api')
+    assert.equal(a.size, ((await dagStat(loose)) as { size: number }).size)
+    assert.equal(a.mime, 'text/plain')
+  })
+
+  it('refuses a hostile content.parquet with its reason, shows no size from it, and the next cycle rewrites it', async () => {
+    const peerId = (await d.status()).kubo.peer_id as string
+    const pinned = (await list()).pins
+    const real = pinned[0] as SizedJson
+    const row = (over: Partial<ContentRow>): ContentRow => ({
+      cid: real.cid,
+      dag_size_bytes: 123,
+      blocks: 1,
+      codec: 'dag-pb',
+      kind: 'file',
+      file_size_bytes: 100,
+      mime: 'text/plain',
+      complete: true,
+      examined_at: new Date(),
+      problem: null,
+      ...over,
+    })
+    const header = (peer: string) => ({
+      writer: 'ipfs-kit test',
+      peerId: peer,
+      kuboVersion: null,
+      generatedAt: new Date(),
+    })
+    const cases: Array<[string, () => Promise<void>, RegExp]> = [
+      [
+        'another node',
+        () =>
+          writeContentFile(
+            d.kitPath,
+            header('12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'),
+            [row({})],
+            null,
+          ),
+        /belongs to peer/,
+      ],
+      [
+        'a fake CID',
+        () =>
+          writeContentFile(
+            d.kitPath,
+            header(peerId),
+            [row({ cid: 'QmNotACidAtAllButLongEnoughToLookLikeOne1234567' })],
+            null,
+          ),
+        /invalid CID/,
+      ],
+      [
+        'a negative size',
+        () => writeContentFile(d.kitPath, header(peerId), [row({ dag_size_bytes: -5 })], null),
+        /which no DAG has/,
+      ],
+      [
+        'a truncated file',
+        async () => {
+          await writeContentFile(d.kitPath, header(peerId), [row({})], null)
+          const { readFile: rf, writeFile: wf } = await import('node:fs/promises')
+          const bytes = await rf(contentPath(d.kitPath))
+          await wf(contentPath(d.kitPath), bytes.subarray(0, bytes.length - 30))
+        },
+        /footer|magic|truncated/,
+      ],
+    ]
+    for (const [what, plant, why] of cases) {
+      await plant()
+      const r = await list(['--cid', real.cid])
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`)
+      assert.match(r.stderr, why, what)
+      assert.equal(r.pins[0]?.size, null, `${what}: no size from a refused file`)
+      const sorted = await d.cli(['pin', 'list', '--sort', 'size'])
+      assert.equal(sorted.code, 1, `${what}: a sort by size without trustworthy sizes is refused`)
+      assert.match(sorted.stderr, why)
+    }
+    const refresh = await d.cli(['index', 'refresh'])
+    assert.equal(refresh.code, 0, refresh.stderr)
+    assert.deepEqual((await list()).pins, pinned, 'the next cycle wrote the true file again')
+  })
+})
+
+describe('storage report', () => {
+  let s: DaemonEnv
+  let sbin: string
+  const run = (args: string[]) => runIpfs(sbin, args, { ipfsPath: s.ipfsPath, timeoutMs: 120_000 })
+  const roots: string[] = []
+  before(async () => {
+    const repo = await initTestRepo()
+    sbin = repo.bin
+    s = await daemonEnv({ ipfsPath: repo.ipfsPath })
+    const files = await makeTempDir('storage')
+    const shared = Buffer.alloc(300_000)
+    for (let i = 0; i < shared.length; i++) shared[i] = (i * 40503) >>> 8
+    for (const name of ['one', 'two']) {
+      await mkdir(join(files, name))
+      await writeFile(join(files, name, 'shared.bin'), shared)
+      await writeFile(join(files, name, 'own.txt'), `only in ${name}\n`)
+      roots.push((await run(['add', '-rQ', '--pin-name', `tree ${name}`, join(files, name)])).trim())
+    }
+    const start = await s.cli(['daemon', 'start', '--interval', '3600'])
+    assert.equal(start.code, 0, start.stderr)
+  })
+  after(async () => {
+    await s?.cli(['daemon', 'stop'])
+  })
+
+  it('counts the bytes of all pins once (what dag stat of every root says), and lists the largest with names', async () => {
+    const all = JSON.parse(
+      await run(['dag', 'stat', '--offline', '--progress=false', '--enc=json', ...(await pinnedRoots())]),
+    ) as { TotalSize: number; SharedSize: number }
+    const r = await s.cli(['storage', 'report', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const report = JSON.parse(r.stdout) as {
+      pinned_bytes: number
+      shared_bytes: number
+      repo_size_bytes: number
+      storage_max_bytes: number
+      unpinned_bytes: null
+      largest: Array<{ cid: string; size: number; name: string | null }>
+      growth_bytes_per_day: null
+      reasons: Record<string, string>
+    }
+    // Kubo's TotalSize counts each block once; SharedSize is what the sum of the DAG sizes counts again.
+    assert.equal(report.pinned_bytes, all.TotalSize)
+    assert.equal(report.shared_bytes, all.SharedSize)
+    assert.ok(report.shared_bytes >= 300_000, 'the shared file is counted once')
+    const repoStat = JSON.parse(await run(['repo', 'stat', '--size-only', '--enc=json'])) as {
+      StorageMax: number
+    }
+    assert.equal(report.storage_max_bytes, repoStat.StorageMax)
+    assert.ok(report.repo_size_bytes > 0)
+    assert.equal(report.unpinned_bytes, null)
+    assert.match(report.reasons.unpinned_bytes ?? '', /MFS/)
+    assert.equal(report.growth_bytes_per_day, null)
+    assert.ok(report.reasons.growth_bytes_per_day)
+    const sizes = report.largest.map((l) => l.size)
+    assert.deepEqual(
+      sizes,
+      [...sizes].sort((a, b) => b - a),
+    )
+    const names = report.largest
+      .filter((l) => roots.includes(l.cid))
+      .map((l) => l.name)
+      .sort()
+    assert.deepEqual(names, ['tree one', 'tree two'])
+    const text = await s.cli(['storage', 'report'])
+    assert.match(text.stdout, /pinned: +\d+(\.\d)? KiB, of which \d+(\.\d)? KiB shared by several pins/)
+    assert.match(text.stdout, /largest pins:/)
+  })
+
+  it('says why the union is not known when a pin is direct', async () => {
+    const dir = await makeTempDir('direct')
+    await writeFile(join(dir, 'd.txt'), 'a direct pin\n')
+    const cid = (await run(['add', '-Q', '--pin=false', join(dir, 'd.txt')])).trim()
+    assert.equal((await s.cli(['pin', 'add', '--direct', cid])).code, 0)
+    assert.equal((await s.cli(['index', 'refresh'])).code, 0)
+    const report = JSON.parse((await s.cli(['storage', 'report', '--json'])).stdout) as {
+      pinned_bytes: number | null
+      reasons: Record<string, string>
+    }
+    assert.equal(report.pinned_bytes, null)
+    assert.match(report.reasons.pinned_bytes ?? '', /1 direct pins/)
+  })
+
+  async function pinnedRoots(): Promise<string[]> {
+    const out = await run(['pin', 'ls', '--type=recursive', '--quiet'])
+    return out.split('\n').filter(Boolean)
+  }
+})
