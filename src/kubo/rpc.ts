@@ -1,7 +1,7 @@
 // A thin, typed client for Kubo's RPC API on node:http: POST only, a timeout and an AbortSignal on
 // every call, NDJSON streams read line by line (a million pins are never one document), and
 // Kubo's error bodies and X-Stream-Error trailers turned into typed errors.
-import { type IncomingMessage, request } from 'node:http'
+import { Agent, type IncomingMessage, request } from 'node:http'
 import {
   AbortedError,
   ConfigError,
@@ -26,6 +26,12 @@ export interface KuboRpcOptions {
   auth?: string | null
   /** Default timeout of every call, in ms. */
   timeoutMs?: number
+  /**
+   * Reuse connections between calls (the manager, which makes many small calls: one root block
+   * per pin while examining content). Off by default: a CLI makes few calls, and no pooled
+   * socket may keep it alive once it has answered.
+   */
+  keepAlive?: boolean
 }
 
 type Params = Record<string, string | number | boolean | undefined | Array<string>>
@@ -174,11 +180,13 @@ export class KuboRpc {
   readonly address: ApiAddress
   readonly #authHeader: string | undefined
   readonly #timeoutMs: number
+  readonly #agent: Agent | false
 
   constructor(options: KuboRpcOptions) {
     this.address = options.address
     this.#authHeader = options.auth ? authorizationHeader(options.auth) : undefined
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    this.#agent = options.keepAlive ? new Agent({ keepAlive: true, maxSockets: 8 }) : false
   }
 
   /** Where this client sends its calls, for messages. */
@@ -526,8 +534,8 @@ export class KuboRpc {
         this.address.kind === 'unix'
           ? { socketPath: this.address.socketPath }
           : { host: this.address.host, port: this.address.port }
-      // Each call gets its own connection: a CLI makes few calls, and no pooled socket keeps it alive.
-      const req = request({ ...target, path, method: 'POST', headers, agent: false })
+      // A CLI's calls each get their own connection (keepAlive off): no pooled socket keeps it alive.
+      const req = request({ ...target, path, method: 'POST', headers, agent: this.#agent })
       let settled = false
       let timer: NodeJS.Timeout | undefined
       // Why we cut the request ourselves (timeout, abort): the body stream then only reports a

@@ -230,7 +230,8 @@ export class KuboSupervisor {
           { hint: 'check kubo.api in config.yaml and IPFS_PATH' },
         )
       }
-      this.#rpc = new KuboRpc({ address, auth, timeoutMs: this.#o.rpcTimeoutMs })
+      // Connections reused: the manager makes many small calls (a root block per pin examined).
+      this.#rpc = new KuboRpc({ address, auth, timeoutMs: this.#o.rpcTimeoutMs, keepAlive: true })
       this.#status.api_address = address.multiaddr
       this.#status.version = version.version
       this.#status.healthy = true
