@@ -6,15 +6,13 @@
 //
 // Usage: npm run build && node bench/content.mjs --pins 100000[,1000000] [--sample <roots>]
 // --sample examines that many roots spread over the pinset (a full fill at a million takes long).
-import { spawn } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { examineCids } from '../dist/src/content/examine.js'
 import { parseApiMultiaddr } from '../dist/src/kubo/address.js'
 import { resolveKuboBinary } from '../dist/src/kubo/binary.js'
 import { KuboRpc } from '../dist/src/kubo/rpc.js'
-import { makeRepo } from './make-repo.mjs'
+import { makeRepo, startBenchKubo } from './make-repo.mjs'
 
 const { values } = parseArgs({
   options: { pins: { type: 'string', default: '100000' }, sample: { type: 'string' } },
@@ -28,27 +26,12 @@ const BATCH = 64
 
 async function measure(pins) {
   const repo = await makeRepo({ pins, dir: cacheDir, bin: kubo.path })
-  const work = mkdtempSync('/tmp/ipfs-kit-bench-content-')
-  const ipfsPath = join(work, 'ipfs')
-  cpSync(repo, ipfsPath, { recursive: true })
-  const daemon = spawn(kubo.path, ['daemon', '--offline'], {
-    env: { ...process.env, IPFS_PATH: ipfsPath },
-    stdio: 'ignore',
+  const { rpc, stop } = await startBenchKubo(repo, kubo.path, {
+    KuboRpc,
+    parseApiMultiaddr,
+    rpcOptions: { timeoutMs: 120_000, keepAlive: process.env.BENCH_KEEPALIVE !== '0' },
   })
   try {
-    let rpc
-    for (let i = 0; i < 600 && !rpc; i++) {
-      try {
-        const candidate = new KuboRpc({
-          address: parseApiMultiaddr(readFileSync(join(ipfsPath, 'api'), 'utf8')),
-          timeoutMs: 120_000,
-        })
-        await candidate.id()
-        rpc = candidate
-      } catch {
-        await new Promise((r) => setTimeout(r, 100))
-      }
-    }
     const roots = []
     for (const type of ['recursive', 'direct'])
       for await (const p of rpc.pinLs({ type, names: false })) roots.push(p.cid)
@@ -77,9 +60,7 @@ async function measure(pins) {
     }
     return { pins: roots.length, examined: rows, floorMs, oursMs }
   } finally {
-    daemon.kill('SIGTERM')
-    await new Promise((r) => daemon.once('exit', r))
-    rmSync(work, { recursive: true, force: true })
+    await stop()
   }
 }
 

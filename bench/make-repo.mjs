@@ -6,8 +6,17 @@
 //
 // Usage: node bench/make-repo.mjs --pins <N> [--dir <folder>] [--fresh]
 // Prints the repository path. Needs `npm ci` (dev dependency @ipld/car) and a Kubo binary.
-import { spawnSync } from 'node:child_process'
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -18,6 +27,40 @@ import { sha256 } from 'multiformats/hashes/sha2'
 
 const RAW = 0x55
 const PER_CAR = 100_000
+
+/**
+ * A copy of a built repository with `ipfs daemon --offline` running on it, for the benchmarks
+ * that talk to Kubo directly: its RPC client (`rpcOptions` for KuboRpc), and stop() that ends
+ * the daemon and removes the copy.
+ */
+export async function startBenchKubo(repo, bin, { KuboRpc, parseApiMultiaddr, rpcOptions = {} }) {
+  const work = mkdtempSync('/tmp/ipfs-kit-bench-kubo-')
+  const ipfsPath = join(work, 'ipfs')
+  cpSync(repo, ipfsPath, { recursive: true })
+  const daemon = spawn(bin, ['daemon', '--offline'], {
+    env: { ...process.env, IPFS_PATH: ipfsPath },
+    stdio: 'ignore',
+  })
+  const stop = async () => {
+    daemon.kill('SIGTERM')
+    await new Promise((r) => (daemon.exitCode === null ? daemon.once('exit', r) : r()))
+    rmSync(work, { recursive: true, force: true })
+  }
+  for (let i = 0; i < 600; i++) {
+    try {
+      const rpc = new KuboRpc({
+        address: parseApiMultiaddr(readFileSync(join(ipfsPath, 'api'), 'utf8')),
+        ...rpcOptions,
+      })
+      await rpc.id()
+      return { rpc, ipfsPath, stop }
+    } catch {
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  await stop()
+  throw new Error('Kubo did not answer within 60 s')
+}
 
 export async function makeRepo({
   pins,

@@ -396,37 +396,23 @@ export class KuboRpc {
     options?: CallOptions,
     how: { allowEmpty?: boolean } = {},
   ): Promise<unknown> {
-    const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
-    const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
+    // A unary JSON answer is judged by its content (a cut one does not parse), as Kubo's shutdown
+    // answer may be cut by the shutdown itself.
+    const text = Buffer.from(await this.bytes(command, params, options, MAX_UNARY_BYTES, { whole: false }))
+      .toString('utf8')
+      .trim()
+    if (text === '') {
+      if (how.allowEmpty) return null
+      throw new KuboResponseError(`Kubo's answer to ${command} is empty`)
+    }
     try {
-      const chunks: Buffer[] = []
-      let size = 0
-      for await (const chunk of res as AsyncIterable<Buffer>) {
-        size += chunk.length
-        if (size > MAX_UNARY_BYTES) {
-          throw new KuboResponseError(`Kubo's answer to ${command} exceeds ${MAX_UNARY_BYTES} bytes`)
-        }
-        chunks.push(chunk)
-      }
-      this.#checkTrailer(command, res)
-      const text = Buffer.concat(chunks).toString('utf8').trim()
-      if (text === '') {
-        if (how.allowEmpty) return null
-        throw new KuboResponseError(`Kubo's answer to ${command} is empty`)
-      }
-      try {
-        // Some commands answer a value per line even without streaming; the last one is the result.
-        const lines = text.split('\n')
-        return JSON.parse(lines[lines.length - 1] ?? '')
-      } catch {
-        throw new KuboResponseError(
-          `Kubo's answer to ${command} at ${this.where} is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
-        )
-      }
-    } catch (err) {
-      throw stoppedBy() ?? this.#translate(err, command, options?.signal)
-    } finally {
-      done()
+      // Some commands answer a value per line even without streaming; the last one is the result.
+      const lines = text.split('\n')
+      return JSON.parse(lines[lines.length - 1] ?? '')
+    } catch {
+      throw new KuboResponseError(
+        `Kubo's answer to ${command} at ${this.where} is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
+      )
     }
   }
 
@@ -436,6 +422,7 @@ export class KuboRpc {
     params: Params,
     options: CallOptions | undefined,
     maxBytes: number,
+    how: { whole?: boolean } = {},
   ): Promise<Uint8Array> {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
     const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'total')
@@ -448,7 +435,7 @@ export class KuboRpc {
           throw new KuboResponseError(`Kubo's answer to ${command} exceeds ${maxBytes} bytes`)
         chunks.push(chunk)
       }
-      if (!res.complete)
+      if (how.whole !== false && !res.complete)
         throw new KuboStreamError(`Kubo's answer to ${command} at ${this.where} was cut before it ended`)
       this.#checkTrailer(command, res)
       return new Uint8Array(Buffer.concat(chunks))

@@ -4,7 +4,14 @@
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import { CONTENT_COLUMNS, CONTENT_KINDS, type ContentKind, type ContentRow } from './content-format.js'
 import { contentPath, MAX_TEXT_CELL_BYTES } from './layout.js'
-import { checkCidStatistics, cidRanges, type OpenIndexFile, openIndexFile, readColumns } from './reader.js'
+import {
+  checkCidStatistics,
+  cidParser,
+  cidRanges,
+  type OpenIndexFile,
+  openIndexFile,
+  readColumns,
+} from './reader.js'
 
 /** content.parquet of this node, opened and its footer checked; null when there is none yet. */
 export async function openContent(kitPath: string, peerId: string): Promise<OpenIndexFile | null> {
@@ -17,14 +24,6 @@ export async function openContent(kitPath: string, peerId: string): Promise<Open
 }
 
 type CidParse = (text: string) => unknown
-let parseCid: CidParse | undefined
-async function cidParser(): Promise<CidParse> {
-  if (!parseCid) {
-    const { CID } = await import('multiformats/cid')
-    parseCid = (text) => CID.parse(text)
-  }
-  return parseCid
-}
 
 function rowsOf(
   file: OpenIndexFile,

@@ -8,6 +8,7 @@ import { PIN_COLUMNS, type PinColumn } from './pins-format.js'
 import {
   checkCidStatistics,
   cidPageSpans,
+  cidParser,
   type OpenIndexFile,
   type RowRange,
   readColumn,
@@ -29,17 +30,6 @@ export interface PinQuery {
   /** Substring of the name (or the whole name with nameExact). */
   name?: string
   nameExact?: boolean
-}
-
-type CidParser = (text: string) => unknown
-
-let parseCid: CidParser | undefined
-async function cidParser(): Promise<CidParser> {
-  if (!parseCid) {
-    const { CID } = await import('multiformats/cid')
-    parseCid = (text) => CID.parse(text)
-  }
-  return parseCid
 }
 
 export function matchesPin(row: PinRow, q: PinQuery, cidSet?: ReadonlySet<string>): boolean {

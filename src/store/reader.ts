@@ -501,3 +501,14 @@ export async function cidPageSpans(
   }
   return spans
 }
+
+type CidParse = (text: string) => unknown
+let parseCid: CidParse | undefined
+/** CID.parse from multiformats, loaded on first use (a query that prints no CID never loads it). */
+export async function cidParser(): Promise<CidParse> {
+  if (!parseCid) {
+    const { CID } = await import('multiformats/cid')
+    parseCid = (text) => CID.parse(text)
+  }
+  return parseCid
+}
