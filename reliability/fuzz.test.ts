@@ -4,13 +4,16 @@
 // no other error, no hang, and never a CID, type, name or figure that was not in the original.
 import assert from 'node:assert/strict'
 import { randomBytes, randomInt } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { IndexRejectedError } from '../src/errors.js'
-import { indexFilePath } from '../src/store/layout.js'
+import { allContent, contentOf, openContent } from '../src/store/content.js'
+import type { ContentRow } from '../src/store/content-format.js'
+import { writeContentFile } from '../src/store/content-writer.js'
+import { contentPath, indexFilePath } from '../src/store/layout.js'
 import { type PinRow, queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
@@ -184,6 +187,29 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
       [stateRow],
       {},
     )
+    // content.parquet, as the content collector writes it (page index on cid, small groups).
+    const contentDir = join(dir, 'c')
+    const contentRows: ContentRow[] = pins.map((p, i) => ({
+      cid: p.cid,
+      dag_size_bytes: i % 7 === 0 ? null : 1000 + i,
+      blocks: i % 7 === 0 ? null : 1 + (i % 5),
+      codec: 'raw',
+      kind: i % 3 === 0 ? 'file' : 'raw',
+      file_size_bytes: i % 3 === 0 ? 900 + i : null,
+      mime: i % 2 === 0 ? 'text/plain' : null,
+      complete: i % 7 === 0 ? false : true,
+      examined_at: new Date(1_700_000_000_000 + i),
+      problem: i % 7 === 0 ? 'block was not found locally (offline)' : null,
+    }))
+    await writeContentFile(
+      contentDir,
+      { writer: 'ipfs-kit 0.1.0', peerId: PEER, kuboVersion: '0.43.1', generatedAt: new Date() },
+      contentRows,
+      'digest',
+    )
+    const validContent = await readFile(contentPath(contentDir))
+    const contentMutantDir = join(dir, 'cm')
+    await mkdir(join(contentMutantDir, 'pin_metadata', 'parquet_storage'), { recursive: true })
     const validPins = await readFile(pinsPath)
     const validState = await readFile(statePath)
     const truth = await readStateFile(statePath, 'storage', PEER)
@@ -220,6 +246,27 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
         const state = await withTimeout('reading a state mutant', readStateFile(stateMutant, 'storage', PEER))
         assert.deepEqual(state.rows, truth.rows, `a state mutant (${name}) read back other figures`)
         assert.deepEqual(state.header.kv, truth.header.kv)
+      } catch (err) {
+        if (!(err instanceof IndexRejectedError)) throw err
+      }
+      // content.parquet: a full scan and a lookup, each all or nothing.
+      await writeFile(contentPath(contentMutantDir), mutate(validContent))
+      try {
+        const file = await openContent(contentMutantDir, PEER)
+        if (!file) throw new Error('the content mutant vanished')
+        try {
+          const all: ContentRow[] = []
+          for await (const r of allContent(file)) all.push(r)
+          const one = await contentOf(file, [lookup.cid])
+          assert.deepEqual(all, contentRows, `a content mutant (${name}) read back other rows`)
+          assert.deepEqual(
+            one.get(lookup.cid),
+            contentRows.find((r) => r.cid === lookup.cid),
+            `a content mutant (${name}) answered the lookup wrongly`,
+          )
+        } finally {
+          await file.close()
+        }
       } catch (err) {
         if (!(err instanceof IndexRejectedError)) throw err
       }
