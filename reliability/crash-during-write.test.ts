@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
 import { TEMP_PREFIX } from '../src/store/atomic.js'
-import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../src/store/layout.js'
+import { contentPath, INDEX_FILES, type IndexFileKind, indexFilePath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv, isAlive, waitFor } from '../test/helpers/daemon.js'
 import { kuboBin, makeTempDir } from '../test/helpers/kubo.js'
@@ -126,6 +126,9 @@ describe(`crash during write: ${KILLS} SIGKILLs at ${PINS} pins`, () => {
           )
         }
       }
+      // content.parquet: not written yet, or whole.
+      const content = await checkIndexFile(contentPath(env.kitPath), 'content', peerId)
+      assert.ok(content.status !== 'invalid', `content after kill ${k}: ${JSON.stringify(content)}`)
       pinCount++
       if (process.env.IPFS_KIT_CRASH_TRACE) process.stdout.write(`# ${k}: checked at ${t()}\n`)
       manager = await start()

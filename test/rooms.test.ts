@@ -69,6 +69,7 @@ describe('rooms: what each command loads', () => {
     ['state', '--json'],
     ['state', 'network'],
     ['config', 'show', '--json'],
+    ['storage', 'report', '--json'],
     ['doctor', '--json'],
   ]
   for (const args of reads) {
