@@ -31,7 +31,13 @@ async function makePins(n: number): Promise<PinRow[]> {
   for (let i = 0; i < n; i++) {
     const digest = await sha256.digest(new TextEncoder().encode(`fuzz ${i}`))
     const cid = (i % 7 === 0 ? CID.createV0(digest) : CID.createV1(0x55, digest)).toString()
-    rows.push({ cid, type: i % 10 === 0 ? 'direct' : 'recursive', name: i % 13 === 0 ? `name #${i}` : null })
+    rows.push({
+      cid,
+      type: i % 10 === 0 ? 'direct' : 'recursive',
+      name: i % 13 === 0 ? `name #${i}` : null,
+      first_seen: new Date(Date.UTC(2026, 10, 1 + (i % 3))).toISOString(),
+      first_seen_exact: i % 3 !== 0,
+    })
   }
   return rows.sort((a, b) => (a.cid < b.cid ? -1 : 1))
 }
@@ -164,6 +170,8 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
           pins.map((p) => p.cid),
           pins.map((p) => p.type),
           pins.map((p) => p.name),
+          pins.map((p) => new Date(p.first_seen as string)),
+          pins.map((p) => p.first_seen_exact as boolean),
         ),
         pins.length,
       ),

@@ -145,7 +145,8 @@ describe('index store', () => {
           { name: 'cid', data: CIDS, type: 'STRING' as const },
           { name: 'type', data: CIDS.map(() => 'recursive'), type: 'STRING' as const },
           { name: 'name', data: CIDS.map(() => null), type: 'STRING' as const, nullable: true },
-          { name: 'indexed_at', data: CIDS.map(() => now), type: 'TIMESTAMP' as const },
+          { name: 'first_seen', data: CIDS.map(() => now), type: 'TIMESTAMP' as const },
+          { name: 'first_seen_exact', data: CIDS.map(() => false), type: 'BOOLEAN' as const },
         ]
         await writeFile(p, new Uint8Array(parquetWriteBuffer({ columnData, kvMetadata: kv })))
       },

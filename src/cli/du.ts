@@ -35,7 +35,13 @@ const group: CommandGroup = {
           if (source.file) {
             const found = await contentForPins(
               source,
-              spellings.map((cid) => ({ cid, type: 'recursive' as const, name: null })),
+              spellings.map((cid) => ({
+                cid,
+                type: 'recursive' as const,
+                name: null,
+                first_seen: null,
+                first_seen_exact: null,
+              })),
             )
             row = spellings.map((s) => found.get(s)).find((r) => r !== undefined) ?? null
           }

@@ -18,3 +18,23 @@ export function humanBytes(n: number | null): string {
   }
   return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`
 }
+
+const DURATION_UNITS: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 }
+
+/**
+ * A point in time given as a duration before now (`90m`, `36h`, `7d`, `2w`, `30s`; a sum such as
+ * `1d12h`) or as an ISO 8601 time (`2026-12-01`, `2026-12-01T08:00:00Z`); null when it is neither.
+ */
+export function parseTimeArg(text: string, now = Date.now()): Date | null {
+  const t = text.trim()
+  if (/^(\d+(\.\d+)?[smhdw])+$/.test(t)) {
+    let ms = 0
+    for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g))
+      ms += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number)
+    return new Date(now - ms)
+  }
+  // ISO dates and times only: Date.parse alone takes "1" or "June 5" as a time.
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) return null
+  const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t)
+  return Number.isNaN(ms) ? null : new Date(ms)
+}

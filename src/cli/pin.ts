@@ -1,22 +1,33 @@
 // `ipfs-kit pin ...`: list pins from the index (falling back to Kubo), add and remove through Kubo.
 
 import type { ContentKind } from '../content/kinds.js'
-import { UsageError } from '../errors.js'
+import { PinSourceUnavailableError, UsageError } from '../errors.js'
 import type { ContentFilter, SizedPin } from '../pins/content-view.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
-import { humanBytes, timeAgo } from './format.js'
+import { humanBytes, parseTimeArg, timeAgo } from './format.js'
 import type { CommandGroup } from './group.js'
 
-function parseLimit(text: string | undefined): number {
+function parseLimit(text: string | undefined, command = 'pin list'): number {
   if (text === undefined) return 100
   if (!/^\d+$/.test(text)) {
     throw new UsageError(
-      `pin list: --limit must be a whole number (0 = all), got ${JSON.stringify(text.slice(0, 40))}`,
+      `${command}: --limit must be a whole number (0 = all), got ${JSON.stringify(text.slice(0, 40))}`,
     )
   }
   return Number(text)
+}
+
+/** A --since/--before value, or a usage error naming the forms it takes. */
+function timeFlag(command: string, flag: string, text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined
+  const t = parseTimeArg(text)
+  if (!t)
+    throw new UsageError(
+      `${command}: ${flag} ${JSON.stringify(text.slice(0, 40))} is neither a duration (90m, 36h, 7d, 2w) nor an ISO time`,
+    )
+  return t
 }
 
 function ageText(iso: string | null): string {
@@ -94,7 +105,7 @@ const group: CommandGroup = {
   subcommands: {
     list: {
       usage:
-        'pin list [--limit <n>] [--type recursive|direct] [--cid <cid>] [--name <text> | --name-exact <text>] [--sort cid|size] [--min-size <n>] [--kind <kind>] [--mime <type>] [--json | --ndjson]',
+        'pin list [--limit <n>] [--type recursive|direct] [--cid <cid>] [--name <text> | --name-exact <text>] [--since <t>] [--before <t>] [--sort cid|size] [--min-size <n>] [--kind <kind>] [--mime <type>] [--json | --ndjson]',
       summary:
         'list pins from the index, in CID order (from Kubo when the index cannot be used; the reason goes to stderr)',
       options: [
@@ -107,8 +118,12 @@ const group: CommandGroup = {
         '--min-size <n>       DAGs of at least n bytes (10KB, 5MiB, 2GB)',
         '--kind <kind>        file, directory, hamt-directory, symlink, raw, dag-cbor or other',
         '--mime <type>        a MIME type (image/png) or all of a family (image/*)',
-        '--json               {"source","generated_at","checked_at","stale","total","pins":[{"cid","type","name","size","kind","mime"}]}',
+        '--since <t>          pins first seen at or after t: a duration before now (90m, 7d) or an ISO time',
+        '--before <t>         pins first seen before t, the same forms',
+        '--json               {"source","generated_at","checked_at","stale","total","pins":[{"cid","type","name","first_seen","first_seen_exact","size","kind","mime"}]}',
         '                     size: bytes of the DAG as `ipfs dag stat --offline` counts them, null until examined',
+        '                     first_seen: when ipfs-kit first saw the pin; first_seen_exact false: it was there at',
+        '                     the first index (older than first_seen); both null when answered from Kubo',
         '--ndjson             one pin per line, streamed (for a million pins)',
       ],
       async run(args) {
@@ -124,8 +139,20 @@ const group: CommandGroup = {
           'min-size': { type: 'string' },
           kind: { type: 'string' },
           mime: { type: 'string' },
+          since: { type: 'string' },
+          before: { type: 'string' },
         })
         const limit = parseLimit(values.limit)
+        const since = timeFlag('pin list', '--since', values.since)
+        const beforeT = timeFlag('pin list', '--before', values.before)
+        if (since && beforeT && since >= beforeT)
+          throw new UsageError('pin list: --since must be before --before')
+        const timeFilter = since !== undefined || beforeT !== undefined
+        const inTime = (p: PinRow) => {
+          if (p.first_seen === null) return false
+          const t = Date.parse(p.first_seen)
+          return (!since || t >= since.getTime()) && (!beforeT || t < beforeT.getTime())
+        }
         const { sort, filter } = await contentFlags(values)
         if (values.type !== undefined && values.type !== 'recursive' && values.type !== 'direct') {
           throw new UsageError(
@@ -148,7 +175,7 @@ const group: CommandGroup = {
           import('../kubo/repo.js'),
         ])
         // A content filter or --sort size needs every pin that passes the pin filters first.
-        const everyPin = sort === 'size' || view.hasContentFilter(filter)
+        const everyPin = sort === 'size' || view.hasContentFilter(filter) || timeFilter
         const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
         const content = await view.openContentSource(ipfsKitPath(), repo?.peerId ?? null)
         const rows: PinRow[] = []
@@ -188,7 +215,20 @@ const group: CommandGroup = {
             await flush()
             out = []
           } else if (everyPin) {
-            out = await view.filterAndSort(content, rows, filter, sort, 0)
+            if (timeFilter && listing.source !== 'index')
+              throw new PinSourceUnavailableError(
+                `cannot select pins by when they were first seen: Kubo keeps no pin times, and the index is not usable (${listing.index_rejected})`,
+                {
+                  hint: 'start the daemon with `ipfs-kit daemon start`; it records first_seen for every pin',
+                },
+              )
+            const chosen = timeFilter ? rows.filter(inTime) : rows
+            out =
+              sort === 'size' || view.hasContentFilter(filter)
+                ? await view.filterAndSort(content, chosen, filter, sort, 0)
+                : await view
+                    .contentForPins(content, chosen)
+                    .then((found) => chosen.map((p) => view.sized(p, found.get(p.cid))))
             listing.total = out.length
             if (limit > 0) out = out.slice(0, limit)
             listing.shown = out.length
@@ -215,6 +255,93 @@ const group: CommandGroup = {
           process.stderr.write(`${footer(listing)}\n`)
         }
         return 0
+      },
+    },
+    events: {
+      usage: 'pin events [--since <t>] [--until <t>] [--cid <cid>] [--limit <n>] [--json]',
+      summary:
+        'pins added and removed, oldest first: changes through ipfs-kit when Kubo confirmed them, others when an index cycle found them; kept history.retention_days',
+      options: [
+        '--since <t>       events at or after t: a duration before now (90m, 36h, 7d, 2w) or an ISO time',
+        '--until <t>       events before t, the same forms',
+        '--cid <cid>       only this CID (v0 and v1 spellings of one CID match)',
+        '--limit <n>       the latest n events (default 100; 0 = all)',
+        '--json            {"source","since","until","total","events":[{"at","cid","event","type","name","source"}],"refused"}',
+        '                  event: added or removed; source: ipfs-kit (a change made through it, timed when Kubo',
+        '                  confirmed it) or cycle (found by an index cycle, timed by it: made within one interval before)',
+      ],
+      async run(args) {
+        const { values } = parseFlags('pin events', args, {
+          since: { type: 'string' },
+          until: { type: 'string' },
+          cid: { type: 'string' },
+          limit: { type: 'string' },
+          ...JSON_FLAG,
+        })
+        const since = timeFlag('pin events', '--since', values.since)
+        const until = timeFlag('pin events', '--until', values.until)
+        if (since && until && since >= until)
+          throw new UsageError('pin events: --since must be before --until')
+        const limit = parseLimit(values.limit, 'pin events')
+        const { parseUserCid } = await import('../pins/cid.js')
+        const cid = values.cid !== undefined ? await parseUserCid(values.cid, '--cid') : undefined
+        const [{ ipfsKitPath, ipfsRepoPath }, { readRepoConfig }, { readDayLog }] = await Promise.all([
+          import('../config/paths.js'),
+          import('../kubo/repo.js'),
+          import('../store/day-log.js'),
+        ])
+        const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
+        if (!repo) {
+          process.stderr.write(
+            `ipfs-kit: pin events: no Kubo repository at ${ipfsRepoPath()} to check the events against\n`,
+          )
+          return 1
+        }
+        const read = await readDayLog(ipfsKitPath(), 'pin_events', repo.peerId, {
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+        })
+        for (const r of read.refused)
+          process.stderr.write(`ipfs-kit: pin events: refused ${r.path}: ${r.reason}\n`)
+        let events = cid ? read.rows.filter((r) => cid.spellings.includes(r.cid as string)) : read.rows
+        const total = events.length
+        if (limit > 0) events = events.slice(-limit)
+        if (values.json) {
+          process.stdout.write(
+            `${JSON.stringify({
+              source: 'index',
+              since: since?.toISOString() ?? null,
+              until: until?.toISOString() ?? null,
+              total,
+              events,
+              refused: read.refused,
+            })}\n`,
+          )
+        } else {
+          const rows = [
+            ['AT', 'EVENT', 'TYPE', 'CID', 'SOURCE', 'NAME'],
+            ...events.map((e) => [
+              String(e.at),
+              String(e.event),
+              String(e.type),
+              String(e.cid),
+              String(e.source),
+              String(e.name ?? ''),
+            ]),
+          ]
+          const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length))) ?? []
+          for (const r of rows)
+            process.stdout.write(
+              `${r
+                .map((v, i) => v.padEnd(widths[i] as number))
+                .join('  ')
+                .trimEnd()}\n`,
+            )
+          process.stderr.write(
+            `${events.length} of ${total} events shown${read.refused.length ? ` · ${read.refused.length} part(s) refused` : ''}\n`,
+          )
+        }
+        return read.refused.length > 0 && read.parts === 0 ? 1 : 0
       },
     },
     add: {

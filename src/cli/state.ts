@@ -4,6 +4,7 @@
 import { UsageError } from '../errors.js'
 import type { StateSnapshot } from '../store/state.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
+import { humanBytes, parseTimeArg } from './format.js'
 import type { CommandGroup } from './group.js'
 
 const AREAS = ['system', 'network', 'storage', 'files'] as const
@@ -44,16 +45,139 @@ function renderArea(r: AreaResult): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The columns `state history` prints per kind (--json has every column). */
+const HISTORY_COLUMNS: Record<Area, string[]> = {
+  system: [
+    'kubo_cpu_percent',
+    'kubo_rss_bytes',
+    'bw_rate_in_bps',
+    'bw_rate_out_bps',
+    'bw_total_in_bytes',
+    'bw_total_out_bytes',
+  ],
+  network: ['online', 'peer_count', 'peers_inbound', 'peers_outbound', 'latency_median_ms'],
+  storage: ['repo_size_bytes', 'storage_max_bytes', 'num_objects', 'pins_recursive', 'pins_direct'],
+  files: [
+    'mfs_cumulative_size_bytes',
+    'bitswap_data_received_bytes',
+    'bitswap_data_sent_bytes',
+    'mfs_root_cid',
+  ],
+}
+
+function cell(column: string, v: unknown): string {
+  if (v === null || v === undefined) return '-'
+  if (typeof v === 'number') {
+    if (column.endsWith('_bytes')) return humanBytes(v)
+    if (column.endsWith('_bps')) return `${humanBytes(v)}/s`
+    return Number.isInteger(v) ? String(v) : v.toFixed(2)
+  }
+  return String(v)
+}
+
+async function runHistory(
+  kind: string | undefined,
+  values: { json?: boolean; since?: string; until?: string },
+) {
+  if (kind === undefined || !(AREAS as readonly string[]).includes(kind)) {
+    throw new UsageError(
+      kind === undefined
+        ? `state history: which history? one of: ${AREAS.join(', ')}`
+        : `state history: unknown kind ${JSON.stringify(kind.slice(0, 40))}; expected one of: ${AREAS.join(', ')}`,
+      { hint: 'e.g. `ipfs-kit state history storage --since 7d`' },
+    )
+  }
+  const area = kind as Area
+  const time = (flag: 'since' | 'until'): Date | undefined => {
+    const text = values[flag]
+    if (text === undefined) return undefined
+    const t = parseTimeArg(text)
+    if (!t)
+      throw new UsageError(
+        `state history: --${flag} ${JSON.stringify(text.slice(0, 40))} is neither a duration (90m, 36h, 7d, 2w) nor an ISO time`,
+      )
+    return t
+  }
+  const since = time('since')
+  const until = time('until')
+  if (since && until && since >= until) throw new UsageError('state history: --since must be before --until')
+  const { ipfsKitPath, ipfsRepoPath } = await import('../config/paths.js')
+  const { readRepoConfig } = await import('../kubo/repo.js')
+  const { readDayLog } = await import('../store/day-log.js')
+  const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
+  if (!repo) {
+    process.stderr.write(
+      `ipfs-kit: state history: no Kubo repository at ${ipfsRepoPath()} to check the history against\n`,
+    )
+    return 1
+  }
+  const read = await readDayLog(ipfsKitPath(), `history_${area}`, repo.peerId, {
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+  })
+  for (const r of read.refused)
+    process.stderr.write(`ipfs-kit: state history: refused ${r.path}: ${r.reason}\n`)
+  if (read.parts === 0 && read.refused.length === 0 && read.rows.length === 0)
+    process.stderr.write(
+      'ipfs-kit: state history: no history in this range (the daemon adds a row each index cycle: `ipfs-kit daemon start`)\n',
+    )
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          kind: area,
+          source: 'index',
+          since: since?.toISOString() ?? null,
+          until: until?.toISOString() ?? null,
+          rows: read.rows,
+          refused: read.refused,
+        },
+        null,
+        2,
+      )}\n`,
+    )
+  } else {
+    const columns = ['collected_at', ...HISTORY_COLUMNS[area]]
+    const table = [columns, ...read.rows.map((r) => columns.map((c) => cell(c, r[c])))]
+    const widths = columns.map((_, i) => Math.max(...table.map((row) => (row[i] as string).length)))
+    for (const row of table)
+      process.stdout.write(
+        `${row
+          .map((v, i) => v.padEnd(widths[i] as number))
+          .join('  ')
+          .trimEnd()}\n`,
+      )
+  }
+  // Rows were refused and none could be given: the question was not answered.
+  return read.refused.length > 0 && read.parts === 0 ? 1 : 0
+}
+
 const group: CommandGroup = {
   name: 'state',
   summary: "the node's state as last indexed",
   subcommands: {
     '': {
-      usage: 'state [system|network|storage|files] [--json]',
-      summary: 'the latest snapshot of one area, or all of them; exit 1 when one cannot be shown',
-      options: ['--json            machine-readable output'],
+      usage:
+        'state [system|network|storage|files] [--json]\n  ipfs-kit state history <system|network|storage|files> [--since <t>] [--until <t>] [--json]',
+      summary:
+        'the latest snapshot of one area, or all of them; exit 1 when one cannot be shown. `state history`: one row per index cycle, in time order, kept history.retention_days',
+      options: [
+        '--json            machine-readable output',
+        '--since <t>       (history) rows at or after t: a duration before now (90m, 36h, 7d, 2w) or an ISO time',
+        '--until <t>       (history) rows before t, the same forms',
+      ],
       async run(args) {
-        const { values, positionals } = parseFlags('state', args, JSON_FLAG, { max: 1 })
+        const { values, positionals } = parseFlags(
+          'state',
+          args,
+          { ...JSON_FLAG, since: { type: 'string' }, until: { type: 'string' } },
+          { max: 2 },
+        )
+        if (positionals[0] === 'history') return runHistory(positionals[1], values)
+        if (positionals.length > 1)
+          throw new UsageError(`state: unexpected argument ${JSON.stringify(positionals[1]?.slice(0, 40))}`)
+        if (values.since !== undefined || values.until !== undefined)
+          throw new UsageError('state: --since and --until are for `state history <kind>`')
         const asked = positionals[0]
         if (asked !== undefined && !(AREAS as readonly string[]).includes(asked)) {
           throw new UsageError(

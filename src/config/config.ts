@@ -95,6 +95,13 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_CONTENT_DAG_TIMEOUT_S',
     describe: 'the longest one `dag stat` of a pin may take; a larger DAG is recorded with that reason',
   },
+  'history.retention_days': {
+    kind: 'positive-number',
+    default: 30,
+    env: 'IPFS_KIT_HISTORY_RETENTION_DAYS',
+    describe:
+      'days the state history and the pin events are kept (a fraction of a day is allowed); older rows are removed each cycle',
+  },
   'log.level': {
     kind: 'log-level',
     default: 'info',

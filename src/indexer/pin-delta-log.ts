@@ -12,6 +12,7 @@ import { indexFilePath, PINS_META, pinsDeltaPath } from '../store/layout.js'
 import { type DeltaEntry, readPinDelta } from '../store/pin-delta.js'
 import { writePinDelta } from '../store/pin-delta-writer.js'
 import { openIndexFile } from '../store/reader.js'
+import type { PinHistory } from './pin-history.js'
 
 export interface RecordContext {
   rpc: KuboRpc
@@ -30,11 +31,13 @@ export class PinDeltaLog {
   #seq = 0
   #peerId: string | null = null
   #queue: Promise<unknown> = Promise.resolve()
+  readonly #history: PinHistory | undefined
 
-  constructor(options: { kitPath: string; writer: string; log: Logger }) {
+  constructor(options: { kitPath: string; writer: string; log: Logger; history?: PinHistory }) {
     this.#kitPath = options.kitPath
     this.#writer = options.writer
     this.#log = options.log
+    this.#history = options.history
   }
 
   /** Runs one change at a time, in order. */
@@ -119,6 +122,8 @@ export class PinDeltaLog {
       }
       this.#entries.push(...added)
       await this.#save(ctx)
+      // Within this task: a cycle that takes the number after it finds the events recorded.
+      await this.#history?.recorded(ctx, added)
       return added
     })
   }

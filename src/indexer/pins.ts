@@ -25,6 +25,7 @@ import { openIndexFile } from '../store/reader.js'
 import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
+import type { PinHistory } from './pin-history.js'
 
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
@@ -41,6 +42,8 @@ export interface PinCollectorOptions {
   deltaLog?: PinDeltaLog
   /** The interval this manager indexes at now (stretched when cycles are long), for readers that judge how stale the index is. */
   intervalS?: () => number
+  /** Keeps first_seen and records the pin events; without it every pin is first seen now, not exactly. */
+  history?: PinHistory
 }
 
 export function pinCollector(options: PinCollectorOptions): Collector {
@@ -61,6 +64,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           names.push(pin.name ?? null)
         }
       }
+      const listedAt = new Date()
       const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
       const order = new Uint32Array(cids.length)
       for (let i = 0; i < order.length; i++) order[i] = i
@@ -85,12 +89,33 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       const digest = hash.digest('hex')
       const counts = { recursive, direct: order.length - recursive }
       options.onCounts?.(counts, ctx.cycle)
+      const sortedCids = Array.from(order, (i) => cids[i] as string)
       options.onPinset?.({
         cycle: ctx.cycle,
-        cids: Array.from(order, (i) => cids[i] as string),
+        cids: sortedCids,
         direct: new Set(cids.filter((_, i) => !recursiveFlags[i])),
         digest,
       })
+      // When each pin was first seen, by its place in the stream (the rows are written from it).
+      const firstSeen = new Float64Array(order.length).fill(listedAt.getTime())
+      const firstSeenExact = new Uint8Array(order.length)
+      if (options.history) {
+        const seen = await options.history.cycle(
+          ctx,
+          {
+            cids: sortedCids,
+            recursive: Uint8Array.from(order, (i) => (recursiveFlags[i] ? 1 : 0)),
+            names: Array.from(order, (i) => names[i] ?? null),
+          },
+          deltaSeq,
+          listedAt,
+        )
+        for (let k = 0; k < order.length; k++) {
+          const i = order[k] as number
+          firstSeen[i] = seen.firstSeen[k] as number
+          firstSeenExact[i] = seen.exact[k] as number
+        }
+      }
 
       const checked = () =>
         writeJsonAtomic(pinsCheckedPath(options.kitPath), {
@@ -109,6 +134,8 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             Array.from(rows, (i) => cids[i] as string),
             Array.from(rows, typeOf),
             Array.from(rows, (i) => names[i] ?? null),
+            Array.from(rows, (i) => new Date(firstSeen[i] as number)),
+            Array.from(rows, (i) => firstSeenExact[i] === 1),
           )
         },
       })

@@ -7,6 +7,7 @@ import type { KuboRpc } from '../kubo/rpc.js'
 import { indexFilePath, NETWORK_META } from '../store/layout.js'
 import type { StateKind, StateRow } from '../store/state.js'
 import { writeStateFile } from '../store/state-writer.js'
+import type { DayLogWriter } from './day-log.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 
 /** What the manager knows that Kubo does not say: fed to the collectors each cycle. */
@@ -25,6 +26,8 @@ export interface StateSources {
   pinCounts: (cycle: number) => PinCountsAnswer
   /** Pin changes made through ipfs-kit since the manager started. */
   pinChanges: () => { adds: number; removes: number }
+  /** Where each cycle's row of a state kind is kept as history (none: no history kept). */
+  history?: Partial<Record<StateKind, DayLogWriter>>
 }
 
 export type PinCountsAnswer = { recursive: number; direct: number } | { reason: string }
@@ -81,6 +84,7 @@ async function write(
   rows: StateRow[],
   reasons: Record<string, string>,
   extra: Record<string, string> = {},
+  historyRow: StateRow | undefined = rows[0],
 ): Promise<CollectorOutcome> {
   await writeStateFile(
     indexFilePath(sources.kitPath, kind),
@@ -90,6 +94,12 @@ async function write(
     reasons,
     extra,
   )
+  // The snapshot first: a failed history write costs its row, never the latest state.
+  const history = sources.history?.[kind]
+  if (history && historyRow) {
+    await history.append(ctx, [historyRow], reasons)
+    await history.prune(ctx)
+  }
   return { wrote: true, rows: rows.length }
 }
 
@@ -241,10 +251,15 @@ export function networkCollector(sources: StateSources): Collector {
       const reasons: Record<string, string> = {}
       if (sources.offline) {
         reasons.peer_count = 'offline'
-        return write(sources, ctx, 'network', [], reasons, {
-          [NETWORK_META.online]: 'false',
-          [NETWORK_META.peerCount]: '',
-        })
+        return write(
+          sources,
+          ctx,
+          'network',
+          [],
+          reasons,
+          { [NETWORK_META.online]: 'false', [NETWORK_META.peerCount]: '' },
+          networkSummary(null),
+        )
       }
       const peers = await ctx.rpc.swarmPeers({ signal: ctx.signal })
       const rows: StateRow[] = peers.map((p) => ({
@@ -259,11 +274,39 @@ export function networkCollector(sources: StateSources): Collector {
       if (rows.some((r) => r.direction === null))
         reasons.direction = 'Kubo reported an unknown direction for some peers'
       if (rows.some((r) => r.muxer === null)) reasons.muxer = 'Kubo reported no muxer for some peers'
-      return write(sources, ctx, 'network', rows, reasons, {
-        [NETWORK_META.online]: 'true',
-        [NETWORK_META.peerCount]: String(rows.length),
-      })
+      return write(
+        sources,
+        ctx,
+        'network',
+        rows,
+        reasons,
+        { [NETWORK_META.online]: 'true', [NETWORK_META.peerCount]: String(rows.length) },
+        networkSummary(rows),
+      )
     },
+  }
+}
+
+/** The history row of a network snapshot: how many peers, which way, the median latency (null when none is known or offline). */
+export function networkSummary(peers: StateRow[] | null): StateRow {
+  const latencies = (peers ?? [])
+    .map((p) => p.latency_ms)
+    .filter((v): v is number => typeof v === 'number')
+    .sort((a, b) => a - b)
+  const mid = latencies.length >> 1
+  const median =
+    latencies.length === 0
+      ? null
+      : latencies.length % 2 === 1
+        ? (latencies[mid] as number)
+        : ((latencies[mid - 1] as number) + (latencies[mid] as number)) / 2
+  return {
+    collected_at: new Date(),
+    online: peers !== null,
+    peer_count: peers?.length ?? null,
+    peers_inbound: peers ? peers.filter((p) => p.direction === 'inbound').length : null,
+    peers_outbound: peers ? peers.filter((p) => p.direction === 'outbound').length : null,
+    latency_median_ms: median,
   }
 }
 

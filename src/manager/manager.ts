@@ -8,8 +8,10 @@ import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config
 import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { IndexRefreshError, IpfsKitError } from '../errors.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
+import { DayLogWriter } from '../indexer/day-log.js'
 import { IndexLoop } from '../indexer/loop.js'
 import { PinDeltaLog } from '../indexer/pin-delta-log.js'
+import { PinHistory } from '../indexer/pin-history.js'
 import { pinCollector } from '../indexer/pins.js'
 import {
   filesCollector,
@@ -22,7 +24,14 @@ import {
 import { resolveKuboBinary } from '../kubo/binary.js'
 import { findKuboEndpoint } from '../kubo/endpoint.js'
 import { TEMP_PREFIX } from '../store/atomic.js'
-import { INDEX_FILES, type IndexFileKind, indexFilePath } from '../store/layout.js'
+import {
+  DAY_LOG_KINDS,
+  type DayLogKind,
+  dayLogDir,
+  INDEX_FILES,
+  type IndexFileKind,
+  indexFilePath,
+} from '../store/layout.js'
 import { writerName } from '../version.js'
 import { type ControlRequest, serveControl } from './control.js'
 import { ensurePrivateDirs, managerFiles } from './files.js'
@@ -66,6 +75,14 @@ async function removeStaleTempFiles(kitPath: string, runDir: string): Promise<st
     ...Object.keys(INDEX_FILES).map((k) => dirname(indexFilePath(kitPath, k as IndexFileKind))),
     runDir,
   ])
+  // Each day folder of each day log (the parts are written in their day's folder).
+  for (const kind of DAY_LOG_KINDS) {
+    try {
+      for (const day of await readdir(dayLogDir(kitPath, kind))) dirs.add(join(dayLogDir(kitPath, kind), day))
+    } catch {
+      // none yet
+    }
+  }
   for (const dir of dirs) {
     let names: string[]
     try {
@@ -179,13 +196,38 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     const intervalS = Number(config.settings['index.interval_s'].value)
     const pinCounts = pinCountsByCycle(() => loop?.status().collectors.pins?.last_error ?? null)
     const pinChanges = { adds: 0, removes: 0 }
-    const deltaLog = new PinDeltaLog({ kitPath: config.path, writer: writerName(), log: log.child('delta') })
     const collectContext = () => {
       const rpc = sup.rpc
       const st = sup.status()
       return rpc && st.peer_id ? { rpc, peerId: st.peer_id, kuboVersion: st.version } : null
     }
+    const retentionMs = () => Number(config.settings['history.retention_days'].value) * 86_400_000
+    const dayLog = (kind: DayLogKind) =>
+      new DayLogWriter({
+        kitPath: config.path,
+        kind,
+        writer: writerName(),
+        log: log.child('history'),
+        retentionMs,
+      })
+    const pinHistory = new PinHistory({
+      kitPath: config.path,
+      events: dayLog('pin_events'),
+      log: log.child('pin-history'),
+    })
+    const deltaLog = new PinDeltaLog({
+      kitPath: config.path,
+      writer: writerName(),
+      log: log.child('delta'),
+      history: pinHistory,
+    })
     const sources: StateSources = {
+      history: {
+        system: dayLog('history_system'),
+        network: dayLog('history_network'),
+        storage: dayLog('history_storage'),
+        files: dayLog('history_files'),
+      },
       kitPath: config.path,
       ipfsPath,
       writer: writerName(),
@@ -216,6 +258,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
             pinset = p
           },
           deltaLog,
+          history: pinHistory,
           intervalS: () => loop?.status().effective_interval_s ?? intervalS,
         }),
         systemCollector(sources),

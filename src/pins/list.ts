@@ -131,8 +131,11 @@ async function* withPending(
     yield* queryPinFile(file, q, { limit })
     return
   }
+  // What the file holds for the changed CIDs: a pin that was there before keeps its first_seen.
+  const before = new Map<string, PinRow>()
+  for await (const row of queryPinFile(file, { cids: [...pending.keys()] })) before.set(row.cid, row)
   const adds = [...pending.values()]
-    .map(pinOf)
+    .map((e) => pinOf(e, before.get(e.cid)))
     .filter((p): p is PinRow => p !== null && matchesPin(p, q))
     .sort(byCid)
   let k = 0
@@ -259,7 +262,7 @@ async function listFromApi(
       try {
         for await (const p of rpc.pinLs({ type: 'all', names: true, cid: query.cids[0] })) {
           if (p.type === 'recursive' || p.type === 'direct')
-            pins.push({ cid: p.cid, type: p.type, name: p.name })
+            pins.push({ cid: p.cid, type: p.type, name: p.name, first_seen: null, first_seen_exact: null })
         }
       } catch (err) {
         // Kubo answers a CID that is not pinned with an error; for a listing that is no pins.
@@ -267,7 +270,8 @@ async function listFromApi(
       }
     } else {
       for (const type of query.type ? [query.type] : (['recursive', 'direct'] as const)) {
-        for await (const p of rpc.pinLs({ type, names: true })) pins.push({ cid: p.cid, type, name: p.name })
+        for await (const p of rpc.pinLs({ type, names: true }))
+          pins.push({ cid: p.cid, type, name: p.name, first_seen: null, first_seen_exact: null })
       }
     }
   } catch (err) {

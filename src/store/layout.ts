@@ -13,7 +13,59 @@ export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
 export type PinSubsetKind = 'pins_named' | 'pins_direct'
 export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
 /** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
-export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content'
+export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content' | DayLogKind
+
+/**
+ * Files kept per day, appended to each cycle: the history of each state kind, and the pin events.
+ * Each lives under its folder as `day=YYYY-MM-DD/part-NNNN.parquet` (the Hive layout DuckDB,
+ * Spark and pyarrow read as a partitioned table), in time order, pruned after
+ * `history.retention_days`.
+ */
+export const DAY_LOG_KINDS = [
+  'history_system',
+  'history_network',
+  'history_storage',
+  'history_files',
+  'pin_events',
+] as const
+export type DayLogKind = (typeof DAY_LOG_KINDS)[number]
+
+export const DAY_LOG_DIRS: Record<DayLogKind, string> = {
+  history_system: 'program_state/history/system',
+  history_network: 'program_state/history/network',
+  history_storage: 'program_state/history/storage',
+  history_files: 'program_state/history/files',
+  pin_events: 'pin_metadata/pin_events',
+}
+
+/** The column each row of a day log is timed by (rows are in its order, all within the file's day). */
+export const DAY_LOG_TIME_COLUMN: Record<DayLogKind, string> = {
+  history_system: 'collected_at',
+  history_network: 'collected_at',
+  history_storage: 'collected_at',
+  history_files: 'collected_at',
+  pin_events: 'at',
+}
+
+/** Key-value metadata of a day-log part: its day (as its folder names it), its first and last time. */
+export const DAY_LOG_META = {
+  day: 'ipfs_kit.day',
+  firstAt: 'ipfs_kit.first_at',
+  lastAt: 'ipfs_kit.last_at',
+} as const
+
+/** The UTC day of a time, as day folders are named: `2026-12-02`. */
+export function dayOf(time: Date | number): string {
+  return new Date(time).toISOString().slice(0, 10)
+}
+
+export function dayLogDir(kitPath: string, kind: DayLogKind): string {
+  return join(kitPath, DAY_LOG_DIRS[kind])
+}
+
+export function dayLogPartPath(kitPath: string, kind: DayLogKind, day: string, part: number): string {
+  return join(dayLogDir(kitPath, kind), `day=${day}`, `part-${String(part).padStart(4, '0')}.parquet`)
+}
 
 export const INDEX_FILES: Record<IndexFileKind, string> = {
   pins: 'pin_metadata/parquet_storage/pins.parquet',
@@ -93,6 +145,11 @@ export const SCHEMA_VERSIONS = {
   network: 2,
   storage: 2,
   files: 2,
+  history_system: 1,
+  history_network: 1,
+  history_storage: 1,
+  history_files: 1,
+  pin_events: 1,
 } as const satisfies Record<FileKind, number>
 
 /** The versions a reader accepts: the one this build writes (an older file is rewritten, never read). */
@@ -167,6 +224,35 @@ export const STATE_COLUMNS: Record<
   ],
 }
 
+/**
+ * The columns of the day logs. A history row of system, storage and files is the state row of
+ * its cycle; of the network, a summary of the peers (network_state.parquet holds one row per
+ * peer). A pin event is one pin appearing or going, with when and who made it: `source` is
+ * `ipfs-kit` for a change made through ipfs-kit (timed when Kubo confirmed it), `cycle` for one
+ * an index cycle found (timed by that cycle: made within one interval before it).
+ */
+export const DAY_LOG_COLUMNS: Record<DayLogKind, ReadonlyArray<{ name: string; type: StateColumnType }>> = {
+  history_system: STATE_COLUMNS.system,
+  history_network: [
+    { name: 'collected_at', type: 'TIMESTAMP' },
+    { name: 'online', type: 'BOOLEAN' },
+    { name: 'peer_count', type: 'INT64' },
+    { name: 'peers_inbound', type: 'INT64' },
+    { name: 'peers_outbound', type: 'INT64' },
+    { name: 'latency_median_ms', type: 'DOUBLE' },
+  ],
+  history_storage: STATE_COLUMNS.storage,
+  history_files: STATE_COLUMNS.files,
+  pin_events: [
+    { name: 'at', type: 'TIMESTAMP' },
+    { name: 'cid', type: 'STRING' },
+    { name: 'event', type: 'STRING' },
+    { name: 'type', type: 'STRING' },
+    { name: 'name', type: 'STRING' },
+    { name: 'source', type: 'STRING' },
+  ],
+}
+
 /** Metadata key of a JSON object { column: reason } for every null value in a state file. */
 export const NULL_REASONS_KEY = 'ipfs_kit.null_reasons'
 /** Network metadata: whether the node is online, and how many peers it has. */
@@ -198,6 +284,9 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
   network: STATE_COLUMNS.network.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   storage: STATE_COLUMNS.storage.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   files: STATE_COLUMNS.files.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
+  ...(Object.fromEntries(
+    DAY_LOG_KINDS.map((k) => [k, DAY_LOG_COLUMNS[k].map((c) => ({ name: c.name, type: PHYSICAL[c.type] }))]),
+  ) as unknown as Record<DayLogKind, ReadonlyArray<{ name: string; type: string }>>),
 }
 
 /**
@@ -217,4 +306,9 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   network: [],
   storage: [],
   files: ['mfs_root_cid'],
+  history_system: [],
+  history_network: [],
+  history_storage: [],
+  history_files: ['mfs_root_cid'],
+  pin_events: ['cid'],
 }

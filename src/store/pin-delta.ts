@@ -72,9 +72,20 @@ export function pendingChanges(entries: readonly DeltaEntry[], baseSeq: number):
   return pending
 }
 
-/** The pin a pending change says the node holds now, or null for a removal. */
-export function pinOf(e: DeltaEntry): PinRow | null {
-  return e.op === 'add' && e.type !== null ? { cid: e.cid, type: e.type, name: e.name } : null
+/**
+ * The pin a pending change says the node holds now, or null for a removal. First seen when the
+ * change was recorded, unless the index holds the same pin from before (`before`, of pins.parquet).
+ */
+export function pinOf(e: DeltaEntry, before?: PinRow): PinRow | null {
+  if (e.op !== 'add' || e.type === null) return null
+  const kept = before && before.type === e.type
+  return {
+    cid: e.cid,
+    type: e.type,
+    name: e.name,
+    first_seen: kept ? before.first_seen : e.recorded_at.toISOString(),
+    first_seen_exact: kept ? before.first_seen_exact : true,
+  }
 }
 
 /**

@@ -3,14 +3,20 @@
 // and the tests read by it; it loads no Parquet code (the column type is only a type).
 import type { IndexColumn } from './writer.js'
 
-/** Version 4: the page index of the cid column (and an uncompressed cid column). */
-export const PINS_SCHEMA_VERSION = 4
+/**
+ * Version 4: the page index of the cid column (and an uncompressed cid column); version 5: when
+ * each pin was first seen (`first_seen`, and `first_seen_exact`: false for the pins already there
+ * when this node was first indexed, whose first_seen is that first index).
+ */
+export const PINS_SCHEMA_VERSION = 5
 
 /** The columns of pins.parquet and of its subsets, in file order, with their physical types. */
 export const PIN_FILE_COLUMNS = [
   { name: 'cid', type: 'BYTE_ARRAY' },
   { name: 'type', type: 'BYTE_ARRAY' },
   { name: 'name', type: 'BYTE_ARRAY' },
+  { name: 'first_seen', type: 'INT64' },
+  { name: 'first_seen_exact', type: 'BOOLEAN' },
 ] as const
 export type PinColumn = (typeof PIN_FILE_COLUMNS)[number]['name']
 export const PIN_COLUMNS: readonly PinColumn[] = PIN_FILE_COLUMNS.map((c) => c.name)
@@ -36,7 +42,13 @@ export const PINS_WRITE_OPTIONS = {
 } as const
 
 /** The columns of pins.parquet for these rows (in CID order), as the collector writes them. */
-export function pinsColumns(cids: string[], types: string[], names: Array<string | null>): IndexColumn[] {
+export function pinsColumns(
+  cids: string[],
+  types: string[],
+  names: Array<string | null>,
+  firstSeen: Date[],
+  firstSeenExact: boolean[],
+): IndexColumn[] {
   return [
     // CIDs are random bytes, which Snappy shrinks by a sixth; decoding it was most of the cost
     // of reading a page. Its page index lets a lookup decode one page.
@@ -48,11 +60,14 @@ export function pinsColumns(cids: string[], types: string[], names: Array<string
     // indexes is paged like the type column, where a nullable one with few names would be one
     // page per group, decoded whole to read one row.
     { name: 'name', data: names.map((n) => n ?? ''), type: 'STRING', nullable: false, statistics: false },
+    // Most pins of a node share few times (the first index, a cycle's finds): dictionary pages.
+    { name: 'first_seen', data: firstSeen, type: 'TIMESTAMP', nullable: false },
+    { name: 'first_seen_exact', data: firstSeenExact, type: 'BOOLEAN', nullable: false },
   ]
 }
 
 /** The schema version of the pin subset files (pins_named.parquet, pins_direct.parquet). */
-export const PINS_SUBSET_SCHEMA_VERSION = 1
+export const PINS_SUBSET_SCHEMA_VERSION = 2
 /**
  * A subset file is written while its rows are at most this share of all pins; with more,
  * reading the column of pins.parquet costs about as much, and the file is not written.

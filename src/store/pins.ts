@@ -21,6 +21,13 @@ export interface PinRow {
   cid: string
   type: PinType
   name: string | null
+  /**
+   * When ipfs-kit first saw this pin (ISO time): when a change through ipfs-kit was confirmed by
+   * Kubo, or the index cycle that found it. Null when answered from Kubo, which keeps no times.
+   */
+  first_seen: string | null
+  /** False for a pin already there when the node was first indexed: first_seen is that index, the pin is older. */
+  first_seen_exact: boolean | null
 }
 
 export interface PinQuery {
@@ -165,6 +172,8 @@ export async function* queryPinFile(
       const cids = columns.cid as unknown[]
       const types = columns.type as unknown[]
       const names = columns.name as unknown[]
+      const seen = columns.first_seen as unknown[]
+      const exact = columns.first_seen_exact as unknown[]
       for (let i = 0; i < span.end - span.start; i++) {
         const r = { cid: cids[i], type: types[i], name: names[i] }
         const rowNo = span.start + i
@@ -195,7 +204,20 @@ export async function* queryPinFile(
         )
           continue
         const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
-        const row: PinRow = { cid: r.cid, type: r.type, name }
+        const firstSeen = seen[i]
+        if (
+          !(firstSeen instanceof Date) ||
+          Number.isNaN(firstSeen.getTime()) ||
+          typeof exact[i] !== 'boolean'
+        )
+          throw new IndexRejectedError(file.path, `row ${rowNo} has no valid first_seen`)
+        const row: PinRow = {
+          cid: r.cid,
+          type: r.type,
+          name,
+          first_seen: firstSeen.toISOString(),
+          first_seen_exact: exact[i] as boolean,
+        }
         try {
           parse(row.cid)
         } catch {

@@ -365,7 +365,13 @@ function verifyCidRows(
       const value = row[col]
       // A state file may have no value where the node reported none (null, with its reason); a
       // pins file (or delta, or subset) always has one.
-      if ((value === null || value === undefined) && !kind.startsWith('pins') && kind !== 'content') continue
+      if (
+        (value === null || value === undefined) &&
+        !kind.startsWith('pins') &&
+        kind !== 'content' &&
+        kind !== 'pin_events'
+      )
+        continue
       try {
         if (typeof value !== 'string' || value.length > MAX_TEXT_CELL_BYTES)
           throw new Error('not a CID string')

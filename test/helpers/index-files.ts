@@ -21,6 +21,9 @@ export interface FakePinsOptions {
   cids: string[]
   types?: string[]
   names?: Array<string | null>
+  /** When each pin was first seen (default: the file's time, not exact). */
+  firstSeen?: Date[]
+  firstSeenExact?: boolean[]
   schemaVersion?: number
   writer?: string
   rowCountClaim?: number
@@ -52,7 +55,13 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       },
     },
     columnsSource(
-      pinsColumns(o.cids, o.types ?? o.cids.map(() => 'recursive'), o.names ?? o.cids.map(() => null)),
+      pinsColumns(
+        o.cids,
+        o.types ?? o.cids.map(() => 'recursive'),
+        o.names ?? o.cids.map(() => null),
+        o.firstSeen ?? o.cids.map(() => now),
+        o.firstSeenExact ?? o.cids.map(() => false),
+      ),
       o.cids.length,
     ),
     o.rowGroupSize || o.pageSize

@@ -1,0 +1,212 @@
+// State history on a real node: each index cycle adds one row per kind, in time order, in the
+// day folders; the newest row is the snapshot `state` shows; retention prunes; a manager restart
+// keeps the history; a part that is not this node's, or lies about its day, is refused with its
+// reason while the others still answer; bad times exit 2.
+import assert from 'node:assert/strict'
+import { mkdir, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { parseTimeArg } from '../src/cli/format.js'
+import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf } from '../src/store/layout.js'
+import { writeTypedFile } from '../src/store/state-writer.js'
+import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+
+const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+
+interface HistoryJson {
+  kind: string
+  source: string
+  since: string | null
+  until: string | null
+  rows: Array<Record<string, unknown>>
+  refused: Array<{ path: string; reason: string }>
+}
+
+let d: DaemonEnv
+
+async function history(kind: string, ...args: string[]): Promise<HistoryJson> {
+  const r = await d.cli(['state', 'history', kind, '--json', ...args])
+  assert.equal(r.code, 0, r.stderr)
+  return JSON.parse(r.stdout) as HistoryJson
+}
+
+const times = (h: HistoryJson) => h.rows.map((r) => Date.parse(r.collected_at as string))
+
+before(async () => {
+  d = await daemonEnv()
+  const start = await d.cli(['daemon', 'start', '--interval', '3600'])
+  assert.equal(start.code, 0, start.stderr)
+  for (let i = 0; i < 3; i++) assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+})
+after(async () => {
+  await d?.cli(['daemon', 'stop'])
+})
+
+describe('state history', () => {
+  it('adds one row per kind each cycle, in time order, the newest being the snapshot', async () => {
+    const status = await d.status()
+    const cycles = status.index.cycles as number
+    assert.ok(cycles >= 4, `cycles ${cycles}`)
+    for (const kind of ['system', 'network', 'storage', 'files']) {
+      const h = await history(kind)
+      assert.equal(h.kind, kind)
+      assert.equal(h.source, 'index')
+      assert.deepEqual(h.refused, [])
+      // One row per cycle (a cycle whose collector failed would add none: none failed here).
+      assert.equal(h.rows.length, cycles, kind)
+      const t = times(h)
+      for (let i = 1; i < t.length; i++)
+        assert.ok((t[i] as number) > (t[i - 1] as number), `${kind} row ${i} in order`)
+      const columns = (
+        kind === 'network'
+          ? DAY_LOG_COLUMNS.history_network
+          : DAY_LOG_COLUMNS[`history_${kind}` as 'history_system']
+      ).map((c) => c.name)
+      assert.deepEqual(Object.keys(h.rows[0] as object).sort(), [...columns].sort())
+    }
+    // The newest storage and files rows are the snapshots (same cycle, same values).
+    for (const kind of ['storage', 'files']) {
+      const snap = JSON.parse((await d.cli(['state', kind, '--json'])).stdout) as {
+        values: Record<string, unknown>
+      }
+      const last = (await history(kind)).rows.at(-1) as Record<string, unknown>
+      assert.deepEqual(last, snap.values, kind)
+    }
+    // The network row summarises the peers of the snapshot: this node is alone.
+    const net = (await history('network')).rows.at(-1) as Record<string, unknown>
+    assert.equal(net.online, true)
+    assert.equal(net.peer_count, 0)
+    assert.equal(net.peers_inbound, 0)
+    assert.equal(net.peers_outbound, 0)
+    assert.equal(net.latency_median_ms, null)
+    // The files land in the Hive layout, one folder per UTC day.
+    const days = await readdir(dayLogDir(d.kitPath, 'history_storage'))
+    assert.ok(
+      days.every((x) => /^day=\d{4}-\d{2}-\d{2}$/.test(x)),
+      days.join(),
+    )
+    assert.ok(days.includes(`day=${dayOf(Date.now())}`) || days.includes(`day=${dayOf(Date.now() - 60_000)}`))
+  })
+
+  it('--since and --until select rows by time; the text table has a row per cycle', async () => {
+    const all = await history('storage')
+    const t = times(all)
+    const mid = new Date(((t[1] as number) + (t[2] as number)) / 2).toISOString()
+    const since = await history('storage', '--since', mid)
+    assert.deepEqual(times(since), t.slice(2))
+    assert.equal(since.since, mid)
+    const until = await history('storage', '--until', mid)
+    assert.deepEqual(times(until), t.slice(0, 2))
+    assert.equal((await history('storage', '--since', '1h')).rows.length, t.length)
+    assert.equal((await history('storage', '--until', '1h')).rows.length, 0)
+    const text = await d.cli(['state', 'history', 'storage'])
+    assert.equal(text.code, 0, text.stderr)
+    const lines = text.stdout.trim().split('\n')
+    assert.match(lines[0] as string, /^collected_at\s+repo_size_bytes/)
+    assert.equal(lines.length, t.length + 1)
+  })
+
+  it('bad input exits 2 with a clear message', async () => {
+    for (const args of [
+      ['state', 'history', 'storage', '--since', 'yesterday-ish'],
+      ['state', 'history', 'storage', '--since', '-5m'],
+      ['state', 'history', 'storage', '--until', '5 minutes'],
+      ['state', 'history', 'storage', '--since', '1h', '--until', '2h'],
+      ['state', 'history', 'weather'],
+      ['state', 'history'],
+      ['state', 'storage', '--since', '1h'],
+    ]) {
+      const r = await d.cli(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /ipfs-kit: /, args.join(' '))
+      assert.equal(r.stdout, '', args.join(' '))
+    }
+  })
+
+  it('a part of another node, or one that lies about its day, is refused with its reason; the rest still answers', async () => {
+    const before = await history('system')
+    const yesterday = dayOf(Date.now() - 86_400_000)
+    const at = new Date(Date.parse(`${yesterday}T12:00:00Z`))
+    const row = Object.fromEntries(DAY_LOG_COLUMNS.history_system.map((c) => [c.name, null])) as Record<
+      string,
+      unknown
+    >
+    row.collected_at = at
+    const write = (path: string, peerId: string, day: string) =>
+      writeTypedFile(
+        path,
+        'history_system',
+        DAY_LOG_COLUMNS.history_system,
+        { writer: 'ipfs-kit 0.1.0', peerId, kuboVersion: null, generatedAt: at },
+        [row as never],
+        {},
+        { 'ipfs_kit.day': day, 'ipfs_kit.first_at': at.toISOString(), 'ipfs_kit.last_at': at.toISOString() },
+      )
+    const foreign = dayLogPartPath(d.kitPath, 'history_system', yesterday, 0)
+    await mkdir(join(foreign, '..'), { recursive: true })
+    await write(foreign, OTHER_PEER, yesterday)
+    const peerId = (await d.status()).kubo.peer_id as string
+    const lying = dayLogPartPath(d.kitPath, 'history_system', yesterday, 1)
+    await write(lying, peerId, dayOf(Date.now()))
+    const r = await d.cli(['state', 'history', 'system', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const h = JSON.parse(r.stdout) as HistoryJson
+    assert.deepEqual(times(h), times(before), 'only the true rows')
+    const reasons = Object.fromEntries(h.refused.map((x) => [x.path, x.reason]))
+    assert.match(reasons[foreign] ?? '', new RegExp(OTHER_PEER))
+    assert.match(reasons[lying] ?? '', /holds day .* folder of/)
+    assert.match(r.stderr, /refused .*part-0000\.parquet/)
+    // A range that touches only the refused parts: nothing to give, so exit 1.
+    const only = await d.cli(['state', 'history', 'system', '--until', `${dayOf(Date.now())}`])
+    assert.equal(only.code, 1, only.stderr)
+  })
+
+  it('a manager restart keeps the history and appends to it', async () => {
+    const kept = times(await history('network'))
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+    assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    const t = times(await history('network'))
+    assert.deepEqual(t.slice(0, kept.length), kept)
+    assert.ok(t.length >= kept.length + 2, `${t.length} rows after ${kept.length}`)
+    for (let i = 1; i < t.length; i++) assert.ok((t[i] as number) > (t[i - 1] as number))
+  })
+})
+
+describe('history retention', () => {
+  it('rows older than history.retention_days are removed each cycle', async () => {
+    // 0.0001 days: 8.64 s.
+    const e = await daemonEnv({ extra: { IPFS_KIT_HISTORY_RETENTION_DAYS: '0.0001' } })
+    assert.equal((await e.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    try {
+      assert.equal((await e.cli(['index', 'refresh'])).code, 0)
+      const read = async () => {
+        const r = await e.cli(['state', 'history', 'files', '--json'])
+        assert.equal(r.code, 0, r.stderr)
+        return (JSON.parse(r.stdout) as HistoryJson).rows.map((x) => Date.parse(x.collected_at as string))
+      }
+      const first = await read()
+      assert.ok(first.length >= 2)
+      await new Promise((r) => setTimeout(r, 9_500))
+      assert.equal((await e.cli(['index', 'refresh'])).code, 0)
+      const later = await read()
+      assert.equal(later.length, 1, 'only the newest row is within the retention')
+      assert.ok((later[0] as number) > Math.max(...first))
+    } finally {
+      await e.cli(['daemon', 'stop'])
+    }
+  })
+})
+
+describe('parseTimeArg', () => {
+  it('reads durations before now and ISO times, and nothing else', () => {
+    const now = Date.parse('2026-12-02T12:00:00Z')
+    assert.equal(parseTimeArg('90m', now)?.toISOString(), '2026-12-02T10:30:00.000Z')
+    assert.equal(parseTimeArg('1d12h', now)?.toISOString(), '2026-12-01T00:00:00.000Z')
+    assert.equal(parseTimeArg('2w', now)?.toISOString(), '2026-11-18T12:00:00.000Z')
+    assert.equal(parseTimeArg('2026-12-01', now)?.toISOString(), '2026-12-01T00:00:00.000Z')
+    assert.equal(parseTimeArg('2026-12-01T08:00:00+02:00', now)?.toISOString(), '2026-12-01T06:00:00.000Z')
+    for (const bad of ['yesterday-ish', '-5m', '5', 'June 5', '5 m', '', '2026-13-45', 'm5'])
+      assert.equal(parseTimeArg(bad, now), null, bad)
+  })
+})

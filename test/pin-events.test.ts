@@ -1,0 +1,240 @@
+// Pin events and first_seen on a real node: the pins there at the first index are its baseline
+// (first_seen not exact, no events); a pin made or removed with plain `ipfs pin` becomes an
+// `added` / `removed` event of the next cycle; one made through ipfs-kit is recorded at once (and
+// not again by the cycle); `pin list --since/--before` select by first_seen; a manager restart
+// keeps first_seen and the events; bad input exits 2.
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { initTestRepo, makeTempDir } from './helpers/kubo.js'
+
+interface Pin {
+  cid: string
+  type: string
+  name: string | null
+  first_seen: string | null
+  first_seen_exact: boolean | null
+}
+interface PinEvent {
+  at: string
+  cid: string
+  event: string
+  type: string
+  name: string | null
+  source: string
+}
+
+let d: DaemonEnv
+let bin: string
+let dir: string
+/** The pins made before the first index (mine; `ipfs init` pins the empty folder too). */
+const baseline: string[] = []
+const preexisting: string[] = []
+let startedAt: number
+let indexedAt: number
+
+async function ipfs(args: string[]): Promise<string> {
+  const { runIpfs } = await import('../src/kubo/process.js')
+  return runIpfs(bin, args, { ipfsPath: d.ipfsPath, timeoutMs: 120_000 })
+}
+async function pins(...args: string[]): Promise<Pin[]> {
+  const r = await d.cli(['pin', 'list', '--json', '--limit', '0', ...args])
+  assert.equal(r.code, 0, r.stderr)
+  const json = JSON.parse(r.stdout) as { source: string; pins: Pin[] }
+  assert.equal(json.source, 'index')
+  return json.pins
+}
+async function events(...args: string[]): Promise<PinEvent[]> {
+  const r = await d.cli(['pin', 'events', '--json', '--limit', '0', ...args])
+  assert.equal(r.code, 0, r.stderr)
+  const json = JSON.parse(r.stdout) as { source: string; events: PinEvent[]; refused: unknown[] }
+  assert.equal(json.source, 'index')
+  assert.deepEqual(json.refused, [])
+  return json.events
+}
+let fileNo = 0
+/** A new file's CID, added to the repository without a pin. */
+async function unpinned(): Promise<string> {
+  const path = join(dir, `file-${++fileNo}`)
+  await writeFile(path, `pin-events file ${fileNo} ${'x'.repeat(fileNo * 100)}`)
+  return (await ipfs(['add', '-Q', '--pin=false', path])).trim()
+}
+const between = (iso: string | null, lo: number, hi: number) =>
+  iso !== null && Date.parse(iso) >= lo && Date.parse(iso) <= hi
+
+before(async () => {
+  const repo = await initTestRepo()
+  bin = repo.bin
+  d = await daemonEnv({ ipfsPath: repo.ipfsPath })
+  dir = await makeTempDir('pin-events')
+  for (let i = 0; i < 3; i++) {
+    const cid = await unpinned()
+    await ipfs(['pin', 'add', cid])
+    baseline.push(cid)
+  }
+  for (const type of ['recursive', 'direct'])
+    preexisting.push(
+      ...(await ipfs(['pin', 'ls', `--type=${type}`, '-q'])).trim().split('\n').filter(Boolean),
+    )
+  assert.ok(baseline.every((c) => preexisting.includes(c)))
+  startedAt = Date.now()
+  const start = await d.cli(['daemon', 'start', '--interval', '3600'])
+  assert.equal(start.code, 0, start.stderr)
+  indexedAt = Date.now()
+})
+after(async () => {
+  await d?.cli(['daemon', 'stop'])
+})
+
+describe('pin events and first_seen', () => {
+  it('the first index is the baseline: first_seen is that index, not exact, and no events', async () => {
+    const listed = await pins()
+    assert.deepEqual(listed.map((p) => p.cid).sort(), [...preexisting].sort())
+    for (const p of listed) {
+      assert.equal(p.first_seen_exact, false, p.cid)
+      assert.ok(between(p.first_seen, startedAt, indexedAt), `${p.first_seen} within the first index`)
+    }
+    assert.deepEqual(await events(), [])
+  })
+
+  it('a plain `ipfs pin add` and `ipfs pin rm` become events of the next cycle', async () => {
+    const cid = await unpinned()
+    const t0 = Date.now()
+    await ipfs(['pin', 'add', '--name', 'plain', cid])
+    await ipfs(['pin', 'rm', baseline[0] as string])
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    const t1 = Date.now()
+    const ev = await events()
+    assert.equal(ev.length, 2, JSON.stringify(ev))
+    const added = ev.find((e) => e.event === 'added') as PinEvent
+    const removed = ev.find((e) => e.event === 'removed') as PinEvent
+    assert.deepEqual(
+      { cid: added.cid, type: added.type, name: added.name, source: added.source },
+      { cid, type: 'recursive', name: 'plain', source: 'cycle' },
+    )
+    assert.ok(between(added.at, t0, t1), added.at)
+    assert.deepEqual(
+      { cid: removed.cid, type: removed.type, source: removed.source },
+      { cid: baseline[0], type: 'recursive', source: 'cycle' },
+    )
+    const [row] = await pins('--cid', cid)
+    assert.equal(row?.first_seen, added.at)
+    assert.equal(row?.first_seen_exact, true)
+    // An unchanged cycle records nothing more and keeps every first_seen.
+    const kept = await pins()
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    assert.equal((await events()).length, 2)
+    assert.deepEqual(await pins(), kept)
+  })
+
+  it('a change through ipfs-kit is an event at once, and the cycle does not record it again', async () => {
+    const cid = await unpinned()
+    const t0 = Date.now()
+    const add = await d.cli(['pin', 'add', cid, '--name', 'via-kit'])
+    assert.equal(add.code, 0, add.stderr)
+    const t1 = Date.now()
+    const [ev] = await events('--cid', cid)
+    assert.ok(ev, 'recorded before any cycle')
+    assert.deepEqual(
+      { event: ev.event, type: ev.type, name: ev.name, source: ev.source },
+      { event: 'added', type: 'recursive', name: 'via-kit', source: 'ipfs-kit' },
+    )
+    assert.ok(between(ev.at, t0, t1), ev.at)
+    // pin list shows it from the delta with that time, and again after the cycle folds it in.
+    assert.equal((await pins('--cid', cid))[0]?.first_seen, ev.at)
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    assert.equal((await events('--cid', cid)).length, 1)
+    const [row] = await pins('--cid', cid)
+    assert.equal(row?.first_seen, ev.at)
+    assert.equal(row?.first_seen_exact, true)
+    // Renaming through ipfs-kit is no new pin: no event, first_seen kept.
+    assert.equal((await d.cli(['pin', 'add', cid, '--name', 'renamed'])).code, 0)
+    assert.equal((await events('--cid', cid)).length, 1)
+    assert.deepEqual(await pins('--cid', cid).then((p) => [p[0]?.name, p[0]?.first_seen]), ['renamed', ev.at])
+    const rm = await d.cli(['pin', 'rm', cid])
+    assert.equal(rm.code, 0, rm.stderr)
+    const after = await events('--cid', cid)
+    assert.deepEqual(
+      after.map((e) => [e.event, e.source]),
+      [
+        ['added', 'ipfs-kit'],
+        ['removed', 'ipfs-kit'],
+      ],
+    )
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    assert.equal((await events('--cid', cid)).length, 2)
+  })
+
+  it('pin list --since and --before select by first_seen; pin events --since by time', async () => {
+    const all = await pins()
+    const times = [...new Set(all.map((p) => p.first_seen as string))].sort()
+    assert.ok(times.length >= 2, 'baseline and a later pin')
+    const cut = times[1] as string
+    const since = await pins('--since', cut)
+    const beforeCut = await pins('--before', cut)
+    assert.deepEqual(
+      since.map((p) => p.cid),
+      all.filter((p) => (p.first_seen as string) >= cut).map((p) => p.cid),
+    )
+    assert.deepEqual(
+      beforeCut.map((p) => p.cid),
+      all.filter((p) => (p.first_seen as string) < cut).map((p) => p.cid),
+    )
+    assert.ok(since.length > 0 && beforeCut.length > 0)
+    assert.deepEqual(await pins('--since', '1h'), all)
+    assert.deepEqual(await pins('--before', '1h'), [])
+    const ev = await events()
+    assert.deepEqual(
+      await events('--since', cut),
+      ev.filter((e) => e.at >= cut),
+    )
+    const text = await d.cli(['pin', 'events'])
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, /^AT\s+EVENT\s+TYPE\s+CID\s+SOURCE\s+NAME/)
+    assert.equal(text.stdout.trim().split('\n').length, ev.length + 1)
+  })
+
+  it('a manager restart keeps first_seen and the events; a pin made while it was down is found', async () => {
+    const kept = await pins()
+    const keptEvents = await events()
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+    // Kubo is stopped with the manager: pin offline.
+    const cid = await unpinned()
+    const t0 = Date.now()
+    await ipfs(['pin', 'add', cid])
+    assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    const t1 = Date.now()
+    const now = await pins()
+    assert.deepEqual(
+      now.filter((p) => p.cid !== cid),
+      kept,
+    )
+    const ev = await events()
+    assert.deepEqual(ev.slice(0, keptEvents.length), keptEvents)
+    assert.deepEqual(
+      ev.slice(keptEvents.length).map((e) => [e.cid, e.event, e.source]),
+      [[cid, 'added', 'cycle']],
+    )
+    const row = now.find((p) => p.cid === cid)
+    assert.ok(between(row?.first_seen ?? null, t0, t1))
+  })
+
+  it('bad input exits 2', async () => {
+    for (const args of [
+      ['pin', 'events', '--since', 'yesterday-ish'],
+      ['pin', 'events', '--since', '-5m'],
+      ['pin', 'events', '--cid', 'notacid'],
+      ['pin', 'events', '--limit', 'lots'],
+      ['pin', 'events', '--since', '1h', '--until', '2h'],
+      ['pin', 'list', '--since', 'yesterday-ish'],
+      ['pin', 'list', '--before', '-5m'],
+    ]) {
+      const r = await d.cli(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /ipfs-kit: /)
+      assert.equal(r.stdout, '')
+    }
+  })
+})
