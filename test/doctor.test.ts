@@ -55,7 +55,7 @@ describe('ipfs-kit doctor', () => {
     assert.equal(report.index.status, 'warn')
     assert.deepEqual(
       report.index.files.map((f) => f.status),
-      ['missing', 'missing', 'missing', 'missing', 'missing'],
+      ['missing', 'missing', 'missing', 'missing', 'missing', 'missing'],
     )
     assert.equal(report.config.status, 'ok')
   })

@@ -7,9 +7,12 @@ import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { parseTimeArg } from '../src/cli/format.js'
+import { DayLogWriter } from '../src/indexer/day-log.js'
+import { growthOf, slope } from '../src/status/growth.js'
 import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf } from '../src/store/layout.js'
 import { writeTypedFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { makeTempDir } from './helpers/kubo.js'
 
 const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
 
@@ -208,5 +211,82 @@ describe('parseTimeArg', () => {
     assert.equal(parseTimeArg('2026-12-01T08:00:00+02:00', now)?.toISOString(), '2026-12-01T06:00:00.000Z')
     for (const bad of ['yesterday-ish', '-5m', '5', 'June 5', '5 m', '', '2026-13-45', 'm5'])
       assert.equal(parseTimeArg(bad, now), null, bad)
+  })
+})
+
+describe('storage analytics', () => {
+  const PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+  const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+
+  it('the slope of an exact line is its rate', () => {
+    const pts = [0, 1, 2, 5, 9].map((h) => ({ t: h * 3_600_000, v: 1000 + h * 7 }))
+    assert.equal(Math.round((slope(pts) as number) * 3_600_000), 7)
+    assert.equal(slope([{ t: 5, v: 1 }]), null)
+    assert.equal(
+      slope([
+        { t: 5, v: 1 },
+        { t: 5, v: 2 },
+      ]),
+      null,
+    )
+  })
+
+  it('growth per day and week and days until full come from the storage history, or say what they need', async () => {
+    const kitPath = await makeTempDir('growth')
+    const now = Date.parse('2026-12-02T12:00:00Z')
+    const writer = new DayLogWriter({
+      kitPath,
+      kind: 'history_storage',
+      writer: 'ipfs-kit 0.1.0',
+      log: quiet,
+      retentionMs: () => 30 * 86_400_000,
+      now: () => now,
+    })
+    const ctx = { peerId: PEER, kuboVersion: '0.43.1' }
+    const row = (t: number, size: number) => ({
+      ...Object.fromEntries(DAY_LOG_COLUMNS.history_storage.map((c) => [c.name, null])),
+      collected_at: new Date(t),
+      repo_size_bytes: size,
+      storage_max_bytes: 10e9,
+    })
+    // Only 30 minutes of history: no rate yet.
+    await writer.append(ctx, [row(now - 1_800_000, 1e9), row(now - 60_000, 1e9 + 1e5)])
+    let g = await growthOf(kitPath, PEER, { repoSize: 1e9, storageMax: 10e9 }, now)
+    assert.equal(g.growth_bytes_per_day, null)
+    assert.match(g.reasons.growth_bytes_per_day ?? '', /needs 60 min .* spans 29 min \(2 rows\)/)
+    assert.equal(g.days_until_full, null)
+    // Three days of hourly rows growing 5 MB a day.
+    const kit2 = await makeTempDir('growth')
+    const w2 = new DayLogWriter({
+      kitPath: kit2,
+      kind: 'history_storage',
+      writer: 'ipfs-kit 0.1.0',
+      log: quiet,
+      retentionMs: () => 30 * 86_400_000,
+      now: () => now,
+    })
+    const rows = []
+    for (let h = 72; h >= 0; h--) rows.push(row(now - h * 3_600_000, 2e9 + ((72 - h) / 24) * 5e6))
+    await w2.append(ctx, rows)
+    g = await growthOf(kit2, PEER, { repoSize: 2e9 + 15e6, storageMax: 10e9 }, now)
+    assert.equal(g.growth_bytes_per_day, 5e6)
+    assert.equal(g.growth_bytes_per_week, 35e6)
+    assert.equal(g.days_until_full, Number(((10e9 - 2e9 - 15e6) / 5e6).toFixed(1)))
+    assert.equal(g.growth_basis.rows, 73)
+    // Not growing: no time to full, and why.
+    g = await growthOf(kit2, PEER, { repoSize: 2e9, storageMax: 10e9 }, now + 8 * 86_400_000)
+    assert.match(g.reasons.growth_bytes_per_week ?? '', /needs 1440 min/)
+  })
+
+  it('storage report on a node that just started: growth null with its reason, the pins added today counted', async () => {
+    const r = await d.cli(['storage', 'report', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const s = JSON.parse(r.stdout) as Record<string, unknown> & { reasons: Record<string, string> }
+    assert.equal(s.growth_bytes_per_day, null)
+    assert.match(s.reasons.growth_bytes_per_day as string, /needs 60 min of storage history/)
+    assert.equal(s.days_until_full, null)
+    assert.match(s.reasons.days_until_full as string, /needs the growth rate/)
+    // No pin was added after the first index here: the baseline is no event.
+    assert.equal(s.pins_added_last_day, 0)
   })
 })

@@ -194,7 +194,8 @@ describe('program state', () => {
         pin_removes_via_ipfs_kit: (v) => v === 1,
       },
     }
-    for (const [area, columns] of Object.entries(STATE_COLUMNS)) {
+    // peers.parquet is shown by `state peers`, checked in the next test.
+    for (const [area, columns] of Object.entries(STATE_COLUMNS).filter(([k]) => k !== 'peers')) {
       const checked = checks[area] ?? {}
       assert.deepEqual(
         Object.keys(checked).sort(),
@@ -218,6 +219,61 @@ describe('program state', () => {
         }
       }
     }
+  })
+
+  it('every column of peers.parquet comes from Kubo (swarm peers with identify, stats/bw of the peer), or is null with a reason', async () => {
+    const r = await a.cli(['state', 'peers', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const shown = JSON.parse(r.stdout) as {
+      peers: Record<string, unknown>[]
+      null_reasons: Record<string, string>
+    }
+    const swarm = await raw<{
+      Peers: Array<{
+        Peer: string
+        Addr: string
+        Direction: number
+        Identify?: { AgentVersion?: string; Protocols?: string[] }
+      }>
+    }>('swarm/peers?direction=true&latency=true&identify=true')
+    const bw = await raw<{ TotalIn: number; TotalOut: number }>(`stats/bw?peer=${b.peerId}`)
+    const of = (v: unknown) => swarm.Peers.find((p) => p.Peer === v)
+    const recent = (v: unknown) => typeof v === 'string' && Date.now() - Date.parse(v) < 300_000
+    const atMost = (max: number) => (v: unknown) => typeof v === 'number' && v >= 0 && v <= max
+    const checks: Record<string, (v: unknown, row: Record<string, unknown>) => boolean> = {
+      collected_at: recent,
+      peer_id: (v) => of(v) !== undefined,
+      addr: (v, row) => of(row.peer_id)?.Addr === v,
+      direction: (v, row) => v === (of(row.peer_id)?.Direction === 1 ? 'inbound' : 'outbound'),
+      latency_ms: atMost(60_000),
+      agent: (v, row) => v === of(row.peer_id)?.Identify?.AgentVersion,
+      protocols: (v, row) =>
+        Array.isArray(v) && v.length > 0 && v.every((p) => of(row.peer_id)?.Identify?.Protocols?.includes(p)),
+      streams: atMost(10_000),
+      bw_in_bytes: atMost(bw.TotalIn),
+      bw_out_bytes: atMost(bw.TotalOut),
+      rate_in_bps: atMost(Number.MAX_SAFE_INTEGER),
+      rate_out_bps: atMost(Number.MAX_SAFE_INTEGER),
+      bw_at: recent,
+      connected_since: recent,
+    }
+    assert.deepEqual(
+      Object.keys(checks).sort(),
+      STATE_COLUMNS.peers.map((c) => c.name).sort(),
+      'every peers column has a check',
+    )
+    assert.deepEqual(
+      shown.peers.map((p) => p.peer_id),
+      [b.peerId],
+    )
+    for (const row of shown.peers)
+      for (const [column, ok] of Object.entries(checks)) {
+        const v = row[column]
+        assert.ok(
+          ok(v, row) || (v === null && shown.null_reasons[column]),
+          `peers.${column} = ${JSON.stringify(v)} (reason: ${shown.null_reasons[column] ?? 'none'})`,
+        )
+      }
   })
 
   it('config show gives each value with its origin, masks secrets, and names a bad key and line', async () => {

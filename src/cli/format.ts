@@ -1,4 +1,5 @@
 // Small text helpers shared by the commands' human-readable output.
+import { UsageError } from '../errors.js'
 
 /** "12 s ago", "5 min ago", "3 h ago" for an ISO time. */
 export function timeAgo(iso: string): string {
@@ -37,4 +38,15 @@ export function parseTimeArg(text: string, now = Date.now()): Date | null {
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) return null
   const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t)
   return Number.isNaN(ms) ? null : new Date(ms)
+}
+
+/** A --since/--until/--before value, or a usage error (exit 2) naming the forms it takes. */
+export function timeOf(command: string, flag: string, text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined
+  const t = parseTimeArg(text)
+  if (!t)
+    throw new UsageError(
+      `${command}: ${flag} ${JSON.stringify(text.slice(0, 40))} is neither a duration (90m, 36h, 7d, 2w) nor an ISO time`,
+    )
+  return t
 }

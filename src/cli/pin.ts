@@ -6,7 +6,7 @@ import type { ContentFilter, SizedPin } from '../pins/content-view.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
-import { humanBytes, parseTimeArg, timeAgo } from './format.js'
+import { humanBytes, timeAgo, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
 
 function parseLimit(text: string | undefined, command = 'pin list'): number {
@@ -17,17 +17,6 @@ function parseLimit(text: string | undefined, command = 'pin list'): number {
     )
   }
   return Number(text)
-}
-
-/** A --since/--before value, or a usage error naming the forms it takes. */
-function timeFlag(command: string, flag: string, text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined
-  const t = parseTimeArg(text)
-  if (!t)
-    throw new UsageError(
-      `${command}: ${flag} ${JSON.stringify(text.slice(0, 40))} is neither a duration (90m, 36h, 7d, 2w) nor an ISO time`,
-    )
-  return t
 }
 
 function ageText(iso: string | null): string {
@@ -143,8 +132,8 @@ const group: CommandGroup = {
           before: { type: 'string' },
         })
         const limit = parseLimit(values.limit)
-        const since = timeFlag('pin list', '--since', values.since)
-        const beforeT = timeFlag('pin list', '--before', values.before)
+        const since = timeOf('pin list', '--since', values.since)
+        const beforeT = timeOf('pin list', '--before', values.before)
         if (since && beforeT && since >= beforeT)
           throw new UsageError('pin list: --since must be before --before')
         const timeFilter = since !== undefined || beforeT !== undefined
@@ -278,8 +267,8 @@ const group: CommandGroup = {
           limit: { type: 'string' },
           ...JSON_FLAG,
         })
-        const since = timeFlag('pin events', '--since', values.since)
-        const until = timeFlag('pin events', '--until', values.until)
+        const since = timeOf('pin events', '--since', values.since)
+        const until = timeOf('pin events', '--until', values.until)
         if (since && until && since >= until)
           throw new UsageError('pin events: --since must be before --until')
         const limit = parseLimit(values.limit, 'pin events')

@@ -4,7 +4,7 @@
 import { UsageError } from '../errors.js'
 import type { StateSnapshot } from '../store/state.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
-import { humanBytes, parseTimeArg } from './format.js'
+import { humanBytes, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
 
 const AREAS = ['system', 'network', 'storage', 'files'] as const
@@ -88,18 +88,8 @@ async function runHistory(
     )
   }
   const area = kind as Area
-  const time = (flag: 'since' | 'until'): Date | undefined => {
-    const text = values[flag]
-    if (text === undefined) return undefined
-    const t = parseTimeArg(text)
-    if (!t)
-      throw new UsageError(
-        `state history: --${flag} ${JSON.stringify(text.slice(0, 40))} is neither a duration (90m, 36h, 7d, 2w) nor an ISO time`,
-      )
-    return t
-  }
-  const since = time('since')
-  const until = time('until')
+  const since = timeOf('state history', '--since', values.since)
+  const until = timeOf('state history', '--until', values.until)
   if (since && until && since >= until) throw new UsageError('state history: --since must be before --until')
   const { ipfsKitPath, ipfsRepoPath } = await import('../config/paths.js')
   const { readRepoConfig } = await import('../kubo/repo.js')
@@ -158,22 +148,51 @@ const group: CommandGroup = {
   subcommands: {
     '': {
       usage:
-        'state [system|network|storage|files] [--json]\n  ipfs-kit state history <system|network|storage|files> [--since <t>] [--until <t>] [--json]',
+        'state [system|network|storage|files] [--json]\n  ipfs-kit state history <system|network|storage|files> [--since <t>] [--until <t>] [--json]\n  ipfs-kit state peers [--history [--since <t>] [--until <t>]] [--json]',
       summary:
         'the latest snapshot of one area, or all of them; exit 1 when one cannot be shown. `state history`: one row per index cycle, in time order, kept history.retention_days',
       options: [
         '--json            machine-readable output',
         '--since <t>       (history) rows at or after t: a duration before now (90m, 36h, 7d, 2w) or an ISO time',
         '--until <t>       (history) rows before t, the same forms',
+        '--history         (peers) every peer connected in the range: sessions, first and last seen, bandwidth',
+        '                  peers --json: {"generated_at","peers":[{"peer_id","addr","direction","latency_ms","agent",',
+        '                  "protocols","streams","bw_in_bytes","bw_out_bytes","rate_in_bps","rate_out_bps","bw_at","connected_since"}]}',
       ],
       async run(args) {
         const { values, positionals } = parseFlags(
           'state',
           args,
-          { ...JSON_FLAG, since: { type: 'string' }, until: { type: 'string' } },
+          {
+            ...JSON_FLAG,
+            since: { type: 'string' },
+            until: { type: 'string' },
+            history: { type: 'boolean' },
+          },
           { max: 2 },
         )
+        if (values.history && positionals[0] !== 'peers')
+          throw new UsageError(
+            'state: --history is for `state peers`; for the other areas use `state history <kind>`',
+          )
         if (positionals[0] === 'history') return runHistory(positionals[1], values)
+        if (positionals[0] === 'peers') {
+          if (positionals.length > 1)
+            throw new UsageError(
+              `state peers: unexpected argument ${JSON.stringify(positionals[1]?.slice(0, 40))}`,
+            )
+          const { runPeers } = await import('./peers.js')
+          const since = timeOf('state peers', '--since', values.since)
+          const until = timeOf('state peers', '--until', values.until)
+          if (since && until && since >= until)
+            throw new UsageError('state peers: --since must be before --until')
+          return runPeers({
+            ...(values.json ? { json: true } : {}),
+            ...(values.history ? { history: true } : {}),
+            ...(since ? { since } : {}),
+            ...(until ? { until } : {}),
+          })
+        }
         if (positionals.length > 1)
           throw new UsageError(`state: unexpected argument ${JSON.stringify(positionals[1]?.slice(0, 40))}`)
         if (values.since !== undefined || values.until !== undefined)

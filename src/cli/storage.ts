@@ -11,12 +11,18 @@ function render(s: StorageReport): string {
     s.repo_size_bytes !== null && s.storage_max_bytes
       ? ` (${((s.repo_size_bytes / s.storage_max_bytes) * 100).toFixed(1)}% of the limit)`
       : ''
+  const rate = (n: number | null, key: string, per: string) =>
+    n === null
+      ? `unknown (${s.reasons[key] ?? 'not known'})`
+      : `${n < 0 ? '-' : ''}${humanBytes(Math.abs(n))} ${per}`
   const lines = [
     `repository:   ${figure(s.repo_size_bytes, 'repo_size_bytes')} of ${figure(s.storage_max_bytes, 'storage_max_bytes')}${share}`,
     `pinned:       ${figure(s.pinned_bytes, 'pinned_bytes')}${s.shared_bytes ? `, of which ${humanBytes(s.shared_bytes)} shared by several pins (counted once)` : ''}`,
     `not pinned:   ${figure(s.unpinned_bytes, 'unpinned_bytes')}`,
     `pins:         ${s.pins ?? 'unknown'}${s.pins_examined !== null ? `, ${s.pins_examined} examined` : ''}${s.incomplete_pins ? `, ${s.incomplete_pins} not complete on this node` : ''}`,
-    `growth:       ${s.growth_bytes_per_day === null ? `unknown (${s.reasons.growth_bytes_per_day})` : `${humanBytes(s.growth_bytes_per_day)} a day`}`,
+    `growth:       ${rate(s.growth_bytes_per_day, 'growth_bytes_per_day', 'a day')}; ${rate(s.growth_bytes_per_week, 'growth_bytes_per_week', 'a week')}`,
+    `full in:      ${s.days_until_full === null ? `unknown (${s.reasons.days_until_full})` : `${s.days_until_full} days at that rate`}`,
+    `last day:     ${s.pins_added_last_day === null ? `unknown (${s.reasons.pins_added_last_day})` : `${s.pins_added_last_day} pins added`}${s.pins_added_last_day ? `, ${s.pins_added_last_day_bytes === null ? `size unknown (${s.reasons.pins_added_last_day_bytes})` : humanBytes(s.pins_added_last_day_bytes)}` : ''}`,
   ]
   if (s.largest.length > 0) {
     lines.push('', 'largest pins:')
@@ -43,7 +49,7 @@ const group: CommandGroup = {
       summary:
         'repository size and limit, bytes pinned (shared blocks once), the largest and the incomplete pins',
       options: [
-        '--json            {"repo_size_bytes","storage_max_bytes","pinned_bytes","shared_bytes","unpinned_bytes","largest","incomplete_pins","growth_bytes_per_day","days_until_full","reasons",...}',
+        '--json            {"repo_size_bytes","storage_max_bytes","pinned_bytes","shared_bytes","unpinned_bytes","largest","incomplete_pins","growth_bytes_per_day","growth_bytes_per_week","days_until_full","growth_basis","pins_added_last_day","pins_added_last_day_bytes","reasons",...}',
       ],
       async run(args) {
         const { values } = parseFlags('storage report', args, JSON_FLAG)

@@ -95,6 +95,13 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_CONTENT_DAG_TIMEOUT_S',
     describe: 'the longest one `dag stat` of a pin may take; a larger DAG is recorded with that reason',
   },
+  'peers.bw_per_cycle': {
+    kind: 'positive-number',
+    default: 100,
+    env: 'IPFS_KIT_PEERS_BW_PER_CYCLE',
+    describe:
+      "peers whose bandwidth is asked each cycle (Kubo's stats/bw answers one peer per call); the others keep their last figure, dated",
+  },
   'history.retention_days': {
     kind: 'positive-number',
     default: 30,

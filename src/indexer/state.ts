@@ -185,7 +185,7 @@ export function systemCollector(sources: StateSources): Collector {
           ['bw_total_in_bytes', 'bw_total_out_bytes', 'bw_rate_in_bps', 'bw_rate_out_bps'],
           failures,
           'stats/bw',
-          () => rpc.statsBw({ signal: ctx.signal }),
+          () => rpc.statsBw({}, { signal: ctx.signal }),
         ),
       ])
       allFailed(failures, 2)
@@ -261,7 +261,7 @@ export function networkCollector(sources: StateSources): Collector {
           networkSummary(null),
         )
       }
-      const peers = await ctx.rpc.swarmPeers({ signal: ctx.signal })
+      const peers = await ctx.rpc.swarmPeers({}, { signal: ctx.signal })
       const rows: StateRow[] = peers.map((p) => ({
         peer_id: p.peer,
         address: p.addr,

@@ -69,6 +69,11 @@ export interface SwarmPeer {
   latency: string | null
   direction: 'inbound' | 'outbound' | null
   muxer: string | null
+  /** With `identify`: the agent and protocols the peer announced (null: not identified yet). */
+  agent?: string | null
+  protocols?: string[] | null
+  /** With `streams`: how many streams are open to it. */
+  streams?: number | null
 }
 export interface BandwidthStats {
   totalIn: number
@@ -174,6 +179,19 @@ function num(o: Record<string, unknown>, key: string, what: string): number {
 function optNum(o: Record<string, unknown>, key: string): number | null {
   const v = o[key]
   return typeof v === 'number' && Number.isFinite(v) ? v : null
+}
+
+/** The agent and protocols of a peer's Identify record in swarm/peers (null when Kubo has none). */
+function identifyOf(value: unknown): { agent: string | null; protocols: string[] | null } {
+  if (typeof value !== 'object' || value === null) return { agent: null, protocols: null }
+  const id = value as Record<string, unknown>
+  const protocols = Array.isArray(id.Protocols)
+    ? id.Protocols.filter((p): p is string => typeof p === 'string' && p !== '' && !/\s/.test(p))
+    : null
+  return {
+    agent: optStr(id, 'AgentVersion'),
+    protocols: protocols && protocols.length > 0 ? protocols : null,
+  }
 }
 
 export class KuboRpc {
@@ -310,8 +328,23 @@ export class KuboRpc {
     return this.bytes('cat', { arg: cid, length, offline: options?.offline ?? true }, options, length)
   }
 
-  async swarmPeers(options?: CallOptions): Promise<SwarmPeer[]> {
-    const o = obj(await this.json('swarm/peers', { latency: true, direction: true }, options), 'swarm/peers')
+  async swarmPeers(
+    query: { identify?: boolean; streams?: boolean } = {},
+    options?: CallOptions,
+  ): Promise<SwarmPeer[]> {
+    const o = obj(
+      await this.json(
+        'swarm/peers',
+        {
+          latency: true,
+          direction: true,
+          ...(query.identify ? { identify: true } : {}),
+          ...(query.streams ? { streams: true } : {}),
+        },
+        options,
+      ),
+      'swarm/peers',
+    )
     if (o.Peers === null || o.Peers === undefined) return []
     if (!Array.isArray(o.Peers)) throw new KuboResponseError("Kubo's answer to swarm/peers has no Peers list")
     return o.Peers.map((p) => {
@@ -324,6 +357,8 @@ export class KuboRpc {
         // Kubo encodes libp2p's network.Direction: 1 inbound, 2 outbound, 0 unknown.
         direction: dir === 1 ? 'inbound' : dir === 2 ? 'outbound' : null,
         muxer: optStr(peer, 'Muxer'),
+        ...(query.identify ? identifyOf(peer.Identify) : {}),
+        ...(query.streams ? { streams: Array.isArray(peer.Streams) ? peer.Streams.length : null } : {}),
       }
     })
   }
@@ -340,8 +375,9 @@ export class KuboRpc {
     }
   }
 
-  async statsBw(options?: CallOptions): Promise<BandwidthStats> {
-    const o = obj(await this.json('stats/bw', {}, options), 'stats/bw')
+  /** The node's bandwidth, or one peer's (Kubo counts it since it first saw that peer). */
+  async statsBw(query: { peer?: string } = {}, options?: CallOptions): Promise<BandwidthStats> {
+    const o = obj(await this.json('stats/bw', query.peer ? { peer: query.peer } : {}, options), 'stats/bw')
     return {
       totalIn: num(o, 'TotalIn', 'stats/bw'),
       totalOut: num(o, 'TotalOut', 'stats/bw'),

@@ -10,6 +10,7 @@ import { IndexRefreshError, IpfsKitError } from '../errors.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { DayLogWriter } from '../indexer/day-log.js'
 import { IndexLoop } from '../indexer/loop.js'
+import { peersCollector } from '../indexer/peers.js'
 import { PinDeltaLog } from '../indexer/pin-delta-log.js'
 import { PinHistory } from '../indexer/pin-history.js'
 import { pinCollector } from '../indexer/pins.js'
@@ -265,6 +266,13 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         networkCollector(sources),
         storageCollector(sources),
         filesCollector(sources),
+        peersCollector({
+          kitPath: config.path,
+          writer: writerName(),
+          offline: sources.offline,
+          bwPerCycle: () => Math.floor(Number(config.settings['peers.bw_per_cycle'].value)),
+          sessions: dayLog('peer_sessions'),
+        }),
         content,
       ],
       intervalS,

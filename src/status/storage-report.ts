@@ -29,8 +29,15 @@ export interface StorageReport {
   largest: Array<{ cid: string; size: number; kind: ContentKind | null; name: string | null }>
   incomplete_pins: number | null
   incomplete: Array<{ cid: string; problem: string | null }>
+  /** The least-squares slope of the repository size over the last day (bytes a day). */
   growth_bytes_per_day: number | null
+  /** The same over the last week (bytes a week). */
+  growth_bytes_per_week: number | null
+  /** Days until the repository reaches StorageMax at the weekly rate (the daily one while there is no week). */
   days_until_full: number | null
+  growth_basis: { rows: number; from: string | null; to: string | null } | null
+  pins_added_last_day: number | null
+  pins_added_last_day_bytes: number | null
   /** Why each null figure is null. */
   reasons: Record<string, string>
   problems: string[]
@@ -52,15 +59,17 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
     incomplete_pins: null,
     incomplete: [],
     growth_bytes_per_day: null,
+    growth_bytes_per_week: null,
     days_until_full: null,
+    growth_basis: null,
+    pins_added_last_day: null,
+    pins_added_last_day_bytes: null,
     reasons: {},
     problems: [],
   }
   const r = report.reasons
   r.unpinned_bytes =
     'not measured: the repository size includes the datastore itself and MFS (which repo gc keeps), so repo size minus pinned bytes would not be what gc frees'
-  r.growth_bytes_per_day = 'needs the history of the storage state, which this version does not keep yet'
-  r.days_until_full = r.growth_bytes_per_day
   const repo = await readRepoConfig(ipfsPath).catch(() => null)
   if (!repo) {
     report.problems.push(`there is no readable Kubo repository at ${ipfsPath} to check the index against`)
@@ -172,6 +181,33 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
     report.incomplete = []
   } finally {
     await content?.close()
+  }
+  // Growth from the storage history, and the pins of the last day from the pin events.
+  const { growthOf, recentPins } = await import('./growth.js')
+  const growth = await growthOf(kitPath, repo.peerId, {
+    repoSize: report.repo_size_bytes,
+    storageMax: report.storage_max_bytes,
+  })
+  report.growth_bytes_per_day = growth.growth_bytes_per_day
+  report.growth_bytes_per_week = growth.growth_bytes_per_week
+  report.days_until_full = growth.days_until_full
+  report.growth_basis = growth.growth_basis
+  Object.assign(r, growth.reasons)
+  for (const x of growth.refused) report.problems.push(`storage history ${x.path} ${x.reason}`)
+  const pins = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId).catch(() => null)
+  const examined = await openContent(kitPath, repo.peerId).catch(() => null)
+  try {
+    const recent = await recentPins(kitPath, repo.peerId, pins, examined)
+    report.pins_added_last_day = recent.pins_added_last_day
+    report.pins_added_last_day_bytes = recent.pins_added_last_day_bytes
+    Object.assign(r, recent.reasons)
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    r.pins_added_last_day = `${err.reason}`
+    r.pins_added_last_day_bytes = r.pins_added_last_day
+  } finally {
+    await pins?.close()
+    await examined?.close()
   }
   return report
 }

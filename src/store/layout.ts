@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
 import { PIN_FILE_COLUMNS, PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION } from './pins-format.js'
 
-export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files'
+export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' | 'peers'
 /**
  * Files that hold a subset of the rows of pins.parquet (same columns, same order, same
  * `pinset_sha256`), for the queries that would otherwise read every row: the named pins for
@@ -27,6 +27,7 @@ export const DAY_LOG_KINDS = [
   'history_storage',
   'history_files',
   'pin_events',
+  'peer_sessions',
 ] as const
 export type DayLogKind = (typeof DAY_LOG_KINDS)[number]
 
@@ -36,6 +37,7 @@ export const DAY_LOG_DIRS: Record<DayLogKind, string> = {
   history_storage: 'program_state/history/storage',
   history_files: 'program_state/history/files',
   pin_events: 'pin_metadata/pin_events',
+  peer_sessions: 'program_state/history/peer_sessions',
 }
 
 /** The column each row of a day log is timed by (rows are in its order, all within the file's day). */
@@ -45,6 +47,7 @@ export const DAY_LOG_TIME_COLUMN: Record<DayLogKind, string> = {
   history_storage: 'collected_at',
   history_files: 'collected_at',
   pin_events: 'at',
+  peer_sessions: 'ended_at',
 }
 
 /** Key-value metadata of a day-log part: its day (as its folder names it), its first and last time. */
@@ -73,6 +76,7 @@ export const INDEX_FILES: Record<IndexFileKind, string> = {
   network: 'program_state/parquet/network_state.parquet',
   storage: 'program_state/parquet/storage_state.parquet',
   files: 'program_state/parquet/files_state.parquet',
+  peers: 'program_state/parquet/peers.parquet',
 }
 
 export function indexFilePath(kitPath: string, kind: IndexFileKind): string {
@@ -145,11 +149,13 @@ export const SCHEMA_VERSIONS = {
   network: 2,
   storage: 2,
   files: 2,
+  peers: 1,
   history_system: 1,
   history_network: 1,
   history_storage: 1,
   history_files: 1,
   pin_events: 1,
+  peer_sessions: 1,
 } as const satisfies Record<FileKind, number>
 
 /** The versions a reader accepts: the one this build writes (an older file is rewritten, never read). */
@@ -222,6 +228,26 @@ export const STATE_COLUMNS: Record<
     { name: 'pin_adds_via_ipfs_kit', type: 'INT64' },
     { name: 'pin_removes_via_ipfs_kit', type: 'INT64' },
   ],
+  // One row per connected peer, with what Kubo knows of it. Kubo's per-peer bandwidth costs a
+  // call per peer, so only some peers are asked each cycle: bw_at says when each figure was
+  // taken. connected_since: the first cycle that saw this connection (peer, address, direction).
+  peers: [
+    { name: 'collected_at', type: 'TIMESTAMP' },
+    { name: 'peer_id', type: 'STRING' },
+    { name: 'addr', type: 'STRING' },
+    { name: 'direction', type: 'STRING' },
+    { name: 'latency_ms', type: 'DOUBLE' },
+    { name: 'agent', type: 'STRING' },
+    /** The protocols the peer announced, separated by spaces (a protocol ID has none). */
+    { name: 'protocols', type: 'STRING' },
+    { name: 'streams', type: 'INT64' },
+    { name: 'bw_in_bytes', type: 'INT64' },
+    { name: 'bw_out_bytes', type: 'INT64' },
+    { name: 'rate_in_bps', type: 'DOUBLE' },
+    { name: 'rate_out_bps', type: 'DOUBLE' },
+    { name: 'bw_at', type: 'TIMESTAMP' },
+    { name: 'connected_since', type: 'TIMESTAMP' },
+  ],
 }
 
 /**
@@ -243,6 +269,19 @@ export const DAY_LOG_COLUMNS: Record<DayLogKind, ReadonlyArray<{ name: string; t
   ],
   history_storage: STATE_COLUMNS.storage,
   history_files: STATE_COLUMNS.files,
+  // A connection that ended: when the cycle that no longer saw it ran, and what was last known of it.
+  peer_sessions: [
+    { name: 'ended_at', type: 'TIMESTAMP' },
+    { name: 'peer_id', type: 'STRING' },
+    { name: 'addr', type: 'STRING' },
+    { name: 'direction', type: 'STRING' },
+    { name: 'agent', type: 'STRING' },
+    { name: 'connected_since', type: 'TIMESTAMP' },
+    { name: 'last_seen', type: 'TIMESTAMP' },
+    { name: 'bw_in_bytes', type: 'INT64' },
+    { name: 'bw_out_bytes', type: 'INT64' },
+    { name: 'bw_at', type: 'TIMESTAMP' },
+  ],
   pin_events: [
     { name: 'at', type: 'TIMESTAMP' },
     { name: 'cid', type: 'STRING' },
@@ -284,6 +323,7 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
   network: STATE_COLUMNS.network.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   storage: STATE_COLUMNS.storage.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   files: STATE_COLUMNS.files.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
+  peers: STATE_COLUMNS.peers.map((c) => ({ name: c.name, type: PHYSICAL[c.type] })),
   ...(Object.fromEntries(
     DAY_LOG_KINDS.map((k) => [k, DAY_LOG_COLUMNS[k].map((c) => ({ name: c.name, type: PHYSICAL[c.type] }))]),
   ) as unknown as Record<DayLogKind, ReadonlyArray<{ name: string; type: string }>>),
@@ -311,4 +351,6 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   history_storage: [],
   history_files: ['mfs_root_cid'],
   pin_events: ['cid'],
+  peers: [],
+  peer_sessions: [],
 }
