@@ -176,10 +176,22 @@ const group: CommandGroup = {
           for (const p of batch) process.stdout.write(`${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`)
         }
         const streaming = (values.ndjson ?? false) && !everyPin
+        // --since: the CIDs of the pin events since then, when they say it (since.ts).
+        let candidates: string[] | undefined
+        if (since && !cid && repo) {
+          const [{ addedSince }, { loadConfig }] = await Promise.all([
+            import('../pins/since.js'),
+            import('../config/config.js'),
+          ])
+          const config = await loadConfig()
+          const days = Number(config.settings['history.retention_days'].value)
+          const fast = await addedSince(ipfsKitPath(), repo.peerId, since, days * 86_400_000)
+          if ('cids' in fast) candidates = fast.cids.sort()
+        }
         const listing = await listPins({
           query: {
             ...(values.type ? { type: values.type } : {}),
-            ...(cid ? { cids: cid.spellings } : {}),
+            ...(cid ? { cids: cid.spellings } : candidates ? { cids: candidates } : {}),
             ...(nameText !== undefined
               ? { name: nameText, nameExact: values['name-exact'] !== undefined }
               : {}),

@@ -10,7 +10,7 @@
 // exact, and no events.
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import type { Logger } from '../manager/log.js'
-import { indexFilePath } from '../store/layout.js'
+import { indexFilePath, PINS_META } from '../store/layout.js'
 import type { DeltaEntry } from '../store/pin-delta.js'
 import { type PinType, queryPinFile } from '../store/pins.js'
 import { openIndexFile } from '../store/reader.js'
@@ -73,6 +73,8 @@ export class PinHistory {
   #known: KnownPinset | null = null
   #peerId: string | null = null
   #loaded = false
+  /** When the baseline was taken (ms), once known. */
+  #baselineAt: number | null = null
   readonly #overlay = new Map<string, Recorded>()
 
   constructor(options: { kitPath: string; events: DayLogWriter; log: Logger }) {
@@ -85,6 +87,7 @@ export class PinHistory {
   async #load(peerId: string): Promise<void> {
     if (this.#loaded && this.#peerId === peerId) return
     this.#known = null
+    this.#baselineAt = null
     this.#overlay.clear()
     this.#peerId = peerId
     this.#loaded = true
@@ -101,6 +104,8 @@ export class PinHistory {
       return
     }
     try {
+      const baseline = Date.parse(file.header.kv[PINS_META.baselineAt] ?? '')
+      this.#baselineAt = Number.isNaN(baseline) ? null : baseline
       const n = file.header.rowCount
       const known: KnownPinset = {
         cids: [],
@@ -198,7 +203,14 @@ export class PinHistory {
     listing: { cids: string[]; recursive: Uint8Array; names: Array<string | null> },
     deltaSeq: number,
     at: Date,
-  ): Promise<{ firstSeen: Float64Array; exact: Uint8Array; added: number; removed: number }> {
+  ): Promise<{
+    firstSeen: Float64Array
+    exact: Uint8Array
+    added: number
+    removed: number
+    /** When the baseline was taken, when known (an older file did not say). */
+    baselineAt: Date | null
+  }> {
     await this.#load(ctx.peerId)
     const n = listing.cids.length
     const firstSeen = new Float64Array(n)
@@ -210,6 +222,7 @@ export class PinHistory {
       // The baseline: these pins were there before ipfs-kit looked.
       firstSeen.fill(atMs)
       this.#overlay.clear()
+      this.#baselineAt = atMs
     } else {
       const overlay = this.#overlay
       const event = (cid: string, kind: PinEvent['event'], rec: number, name: string | null) => {
@@ -275,6 +288,7 @@ export class PinHistory {
       exact,
       added: events.filter((e) => e.event === 'added').length,
       removed: events.filter((e) => e.event === 'removed').length,
+      baselineAt: this.#baselineAt === null ? null : new Date(this.#baselineAt),
     }
   }
 }

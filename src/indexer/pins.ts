@@ -99,6 +99,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       // When each pin was first seen, by its place in the stream (the rows are written from it).
       const firstSeen = new Float64Array(order.length).fill(listedAt.getTime())
       const firstSeenExact = new Uint8Array(order.length)
+      let baselineAt: Date | null = null
       if (options.history) {
         const seen = await options.history.cycle(
           ctx,
@@ -110,6 +111,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
           deltaSeq,
           listedAt,
         )
+        baselineAt = seen.baselineAt
         for (let k = 0; k < order.length; k++) {
           const i = order[k] as number
           firstSeen[i] = seen.firstSeen[k] as number
@@ -198,6 +200,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
             [COUNT_RECURSIVE_KEY]: String(counts.recursive),
             [COUNT_DIRECT_KEY]: String(counts.direct),
             [PINS_META.deltaSeq]: String(deltaSeq),
+            ...(baselineAt ? { [PINS_META.baselineAt]: baselineAt.toISOString() } : {}),
           },
         },
         rowsOf(order),

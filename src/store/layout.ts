@@ -122,6 +122,12 @@ export const PINS_META = {
   countDirect: 'ipfs_kit.count_direct',
   /** The highest delta entry number whose change the pinset of this file already holds. */
   deltaSeq: 'ipfs_kit.delta_seq',
+  /**
+   * When the pins with first_seen_exact false were first indexed (the baseline; ISO time). Every
+   * later pin has an `added` event at its first_seen, so `pin list --since` a later time reads
+   * the events and looks those CIDs up instead of reading every row.
+   */
+  baselineAt: 'ipfs_kit.baseline_at',
 } as const
 
 /** Key-value metadata names in every index file. */
