@@ -15,7 +15,8 @@ await build({
   format: 'cjs',
   target: 'node20',
   // The npm package `kubo` is looked up at run time, where it is installed (optional).
-  external: ['kubo'],
+  // So is DuckDB (a native optional dependency, loaded by `ipfs-kit sql` only).
+  external: ['kubo', '@duckdb/node-api'],
   define: { 'import.meta.url': '__ipfsKitImportMetaUrl' },
   banner: { js: "var __ipfsKitImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',

@@ -290,3 +290,51 @@ describe('storage analytics', () => {
     assert.equal(s.pins_added_last_day, 0)
   })
 })
+
+describe('ipfs-kit sql', () => {
+  it('queries DuckDB views of the checked files; a refused part is left out with its reason; a bad query exits 2', async () => {
+    const sql = async (q: string) => {
+      const r = await d.cli(['sql', q, '--json'])
+      assert.equal(r.code, 0, r.stderr)
+      return JSON.parse(r.stdout) as {
+        columns: string[]
+        rows: Array<Record<string, unknown>>
+        left_out: Array<{ view: string; reason: string }>
+      }
+    }
+    // The same rows as `state history system` (the foreign and the lying part are left out).
+    const h = await history('system')
+    const counted = await sql('SELECT count(*) AS n, min(collected_at) AS first FROM history_system')
+    assert.equal(Number(counted.rows[0]?.n), h.rows.length)
+    assert.deepEqual(
+      counted.left_out.filter((l) => l.view === 'history_system').length,
+      2,
+      JSON.stringify(counted.left_out),
+    )
+    assert.ok(counted.left_out.some((l) => new RegExp(OTHER_PEER).test(l.reason)))
+    // Every view joins: the newest storage row is the snapshot's repo size; the day column comes from the folders.
+    const snap = JSON.parse((await d.cli(['state', 'storage', '--json'])).stdout) as {
+      values: { repo_size_bytes: number }
+    }
+    const last = await sql(
+      'SELECT s.repo_size_bytes AS latest, h.day FROM storage_state s, (SELECT * FROM history_storage ORDER BY collected_at DESC LIMIT 1) h',
+    )
+    assert.equal(Number(last.rows[0]?.latest), snap.values.repo_size_bytes)
+    assert.match(String(last.rows[0]?.day), /^\d{4}-\d{2}-\d{2}$/)
+    const pins = await sql('SELECT cid FROM pins ORDER BY cid')
+    const listed = JSON.parse((await d.cli(['pin', 'list', '--json', '--limit', '0'])).stdout) as {
+      pins: Array<{ cid: string }>
+    }
+    assert.deepEqual(
+      pins.rows.map((r) => r.cid),
+      listed.pins.map((p) => p.cid),
+    )
+    const csv = await d.cli(['sql', "SELECT 1 AS a, 'x,y' AS b", '--csv'])
+    assert.equal(csv.stdout, 'a,b\n1,"x,y"\n')
+    for (const args of [['sql', 'SELEC nothing'], ['sql', 'SELECT * FROM nosuch'], ['sql'], ['sql', '  ']]) {
+      const r = await d.cli(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /ipfs-kit: /)
+    }
+  })
+})

@@ -36,6 +36,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'the size, kind and MIME type of one CID (from the index when known)',
     load: () => import('./du.js'),
   },
+  sql: {
+    summary: 'DuckDB SQL over the index files, each checked first (optional package @duckdb/node-api)',
+    load: () => import('./sql.js'),
+  },
   doctor: {
     summary: 'check the Kubo binary, the repository, the RPC API and the index files',
     load: () => import('./doctor.js'),

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import { DAY_LOG_COLUMNS, DAY_LOG_META, DAY_LOG_TIME_COLUMN, type DayLogKind, dayLogDir } from './layout.js'
-import { openIndexFile } from './reader.js'
+import { type OpenIndexFile, openIndexFile } from './reader.js'
 import { type JsonRow, readTypedRows } from './state.js'
 
 const DAY_FOLDER = /^day=(\d{4}-\d{2}-\d{2})$/
@@ -59,6 +59,19 @@ export interface DayLogRead {
 export async function readDayLogPart(part: DayLogPart, kind: DayLogKind, peerId: string): Promise<JsonRow[]> {
   const file = await openIndexFile(part.path, kind, peerId)
   try {
+    return await checkDayLogPart(file, part, kind)
+  } finally {
+    await file.close()
+  }
+}
+
+/** The rows of an opened part, checked as a day log (its day, its rows' times and order). */
+export async function checkDayLogPart(
+  file: OpenIndexFile,
+  part: DayLogPart,
+  kind: DayLogKind,
+): Promise<JsonRow[]> {
+  {
     if (file.header.kv[DAY_LOG_META.day] !== part.day)
       throw new IndexRejectedError(
         part.path,
@@ -79,8 +92,6 @@ export async function readDayLogPart(part: DayLogPart, kind: DayLogKind, peerId:
       previous = t
     }
     return rows
-  } finally {
-    await file.close()
   }
 }
 
