@@ -111,6 +111,35 @@ describe('peers', () => {
     assert.match(text.stdout, new RegExp(`${b.peerId}\\s+outbound`))
   })
 
+  it('the network history has the DHT routing tables Kubo reports', async () => {
+    const r = await a.cli(['state', 'history', 'network', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    const last = (JSON.parse(r.stdout) as { rows: Array<Record<string, unknown>> }).rows.at(-1) as Record<
+      string,
+      unknown
+    >
+    const { readFile } = await import('node:fs/promises')
+    const api = (await readFile(join(a.ipfsPath, 'api'), 'utf8')).trim()
+    const [, , host, , port] = api.split('/')
+    const text = await (await fetch(`http://${host}:${port}/api/v0/stats/dht`, { method: 'POST' })).text()
+    const tables = Object.fromEntries(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { Name: string; Buckets: Array<{ Peers: unknown[] }> | null })
+        .map((t) => [t.Name, (t.Buckets ?? []).reduce((n, b) => n + (b.Peers?.length ?? 0), 0)]),
+    )
+    for (const name of ['wan', 'lan']) {
+      const ours = last[`dht_${name}_peers`]
+      assert.equal(typeof ours, 'number', `dht_${name}_peers`)
+      // The table may gain or lose the other node between the cycle and this call.
+      assert.ok(
+        Math.abs((ours as number) - (tables[name] as number)) <= 1,
+        `${name}: ${ours} vs ${tables[name]}`,
+      )
+    }
+  })
+
   it('a connection keeps its connected_since across cycles', async () => {
     const first = (await peers()).peers[0] as PeerRow
     await refresh()

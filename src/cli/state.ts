@@ -55,7 +55,15 @@ const HISTORY_COLUMNS: Record<Area, string[]> = {
     'bw_total_in_bytes',
     'bw_total_out_bytes',
   ],
-  network: ['online', 'peer_count', 'peers_inbound', 'peers_outbound', 'latency_median_ms'],
+  network: [
+    'online',
+    'peer_count',
+    'peers_inbound',
+    'peers_outbound',
+    'latency_median_ms',
+    'dht_wan_peers',
+    'dht_lan_peers',
+  ],
   storage: ['repo_size_bytes', 'storage_max_bytes', 'num_objects', 'pins_recursive', 'pins_direct'],
   files: [
     'mfs_cumulative_size_bytes',

@@ -251,6 +251,8 @@ export function networkCollector(sources: StateSources): Collector {
       const reasons: Record<string, string> = {}
       if (sources.offline) {
         reasons.peer_count = 'offline'
+        reasons.dht_wan_peers = 'offline'
+        reasons.dht_lan_peers = 'offline'
         return write(
           sources,
           ctx,
@@ -274,6 +276,18 @@ export function networkCollector(sources: StateSources): Collector {
       if (rows.some((r) => r.direction === null))
         reasons.direction = 'Kubo reported an unknown direction for some peers'
       if (rows.some((r) => r.muxer === null)) reasons.muxer = 'Kubo reported no muxer for some peers'
+      const summary = networkSummary(rows)
+      try {
+        const tables = await ctx.rpc.dhtRoutingTables({ signal: ctx.signal })
+        for (const name of ['wan', 'lan'] as const) {
+          summary[`dht_${name}_peers`] = tables[name] ?? null
+          if (tables[name] === undefined) reasons[`dht_${name}_peers`] = `Kubo runs no ${name} DHT`
+        }
+      } catch (err) {
+        const why = `stats/dht failed: ${err instanceof Error ? err.message : String(err)}`
+        reasons.dht_wan_peers = why
+        reasons.dht_lan_peers = why
+      }
       return write(
         sources,
         ctx,
@@ -281,7 +295,7 @@ export function networkCollector(sources: StateSources): Collector {
         rows,
         reasons,
         { [NETWORK_META.online]: 'true', [NETWORK_META.peerCount]: String(rows.length) },
-        networkSummary(rows),
+        summary,
       )
     },
   }
@@ -307,6 +321,8 @@ export function networkSummary(peers: StateRow[] | null): StateRow {
     peers_inbound: peers ? peers.filter((p) => p.direction === 'inbound').length : null,
     peers_outbound: peers ? peers.filter((p) => p.direction === 'outbound').length : null,
     latency_median_ms: median,
+    dht_wan_peers: null,
+    dht_lan_peers: null,
   }
 }
 

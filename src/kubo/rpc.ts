@@ -258,6 +258,23 @@ export class KuboRpc {
     }
   }
 
+  /** How many peers each DHT's routing table holds (`wan`, `lan`), from stats/dht. */
+  async dhtRoutingTables(options?: CallOptions): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for await (const line of this.ndjson('stats/dht', {}, options)) {
+      const o = obj(line, 'stats/dht')
+      const name = str(o, 'Name', 'stats/dht')
+      const buckets = Array.isArray(o.Buckets) ? o.Buckets : []
+      out[name] = buckets.reduce(
+        (n: number, b) =>
+          n +
+          (Array.isArray((b as { Peers?: unknown })?.Peers) ? (b as { Peers: unknown[] }).Peers.length : 0),
+        0,
+      )
+    }
+    return out
+  }
+
   /** Pins a CID; yields progress (nodes fetched) while Kubo walks the DAG, and the pins at the end. */
   async *pinAdd(
     cid: string,

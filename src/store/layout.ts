@@ -272,6 +272,9 @@ export const DAY_LOG_COLUMNS: Record<DayLogKind, ReadonlyArray<{ name: string; t
     { name: 'peers_inbound', type: 'INT64' },
     { name: 'peers_outbound', type: 'INT64' },
     { name: 'latency_median_ms', type: 'DOUBLE' },
+    // The peers in the routing table of the public (wan) and the local (lan) DHT, from stats/dht.
+    { name: 'dht_wan_peers', type: 'INT64' },
+    { name: 'dht_lan_peers', type: 'INT64' },
   ],
   history_storage: STATE_COLUMNS.storage,
   history_files: STATE_COLUMNS.files,
