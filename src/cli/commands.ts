@@ -25,7 +25,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./config.js'),
   },
   state: {
-    summary: "show the node's system, network, storage or files state",
+    summary: "the node's system, network, storage or files state; its history (state history); its peers",
     load: () => import('./state.js'),
   },
   storage: {
