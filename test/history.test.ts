@@ -331,10 +331,19 @@ describe('ipfs-kit sql', () => {
     )
     const csv = await d.cli(['sql', "SELECT 1 AS a, 'x,y' AS b", '--csv'])
     assert.equal(csv.stdout, 'a,b\n1,"x,y"\n')
-    for (const args of [['sql', 'SELEC nothing'], ['sql', 'SELECT * FROM nosuch'], ['sql'], ['sql', '  ']]) {
+    for (const args of [
+      ['sql', 'SELEC nothing'],
+      ['sql', 'SELECT * FROM nosuch'],
+      ['sql'],
+      ['sql', '  '],
+      // Confined to the checked copies: no other file is read or written.
+      ['sql', "SELECT * FROM read_csv('/etc/passwd')"],
+      ['sql', `COPY (SELECT 1) TO '${join(d.kitPath, 'written-by-sql.csv')}'`],
+    ]) {
       const r = await d.cli(args)
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, /ipfs-kit: /)
     }
+    assert.equal(await readdir(d.kitPath).then((names) => names.includes('written-by-sql.csv')), false)
   })
 })

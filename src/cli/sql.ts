@@ -3,7 +3,8 @@
 // every checksum, valid CIDs); then the very bytes that were checked (read through the one
 // descriptor they were checked through) are copied into a private temporary folder, and DuckDB
 // reads those copies, so that a file the manager replaces meanwhile can never be read unchecked.
-// A file that fails is left out, with its reason on stderr. DuckDB is an optional dependency,
+// A file that fails is left out, with its reason on stderr. The query can read those copies
+// only, and write nothing. DuckDB is an optional dependency,
 // loaded by this command only.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -149,6 +150,10 @@ const group: CommandGroup = {
           const conn = await db.connect()
           try {
             for (const s of statements) await conn.run(s)
+            // Read-only and confined: the query reads the checked copies and nothing else, and
+            // writes no file (COPY ... TO, ATTACH and other files are refused by DuckDB).
+            await conn.run(`SET allowed_directories = [${quote(`${dir}/`)}]`)
+            await conn.run('SET enable_external_access = false')
             let result: Awaited<ReturnType<typeof conn.runAndReadAll>>
             try {
               result = await conn.runAndReadAll(query)
