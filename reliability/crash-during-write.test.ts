@@ -11,7 +11,14 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
 import { TEMP_PREFIX } from '../src/store/atomic.js'
-import { contentPath, INDEX_FILES, type IndexFileKind, indexFilePath } from '../src/store/layout.js'
+import { listDayLogParts, readDayLogPart } from '../src/store/day-log.js'
+import {
+  contentPath,
+  DAY_LOG_KINDS,
+  INDEX_FILES,
+  type IndexFileKind,
+  indexFilePath,
+} from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv, isAlive, waitFor } from '../test/helpers/daemon.js'
 import { kuboBin, makeTempDir } from '../test/helpers/kubo.js'
@@ -129,6 +136,12 @@ describe(`crash during write: ${KILLS} SIGKILLs at ${PINS} pins`, () => {
       // content.parquet: not written yet, or whole.
       const content = await checkIndexFile(contentPath(env.kitPath), 'content', peerId)
       assert.ok(content.status !== 'invalid', `content after kill ${k}: ${JSON.stringify(content)}`)
+      // Every part of every day log (history, pin events, peer sessions): whole.
+      for (const kind of DAY_LOG_KINDS)
+        for (const part of await listDayLogParts(env.kitPath, kind))
+          await readDayLogPart(part, kind, peerId).catch((err: Error) =>
+            assert.fail(`${kind} ${part.path} after kill ${k}: ${err.message}`),
+          )
       pinCount++
       if (process.env.IPFS_KIT_CRASH_TRACE) process.stdout.write(`# ${k}: checked at ${t()}\n`)
       manager = await start()

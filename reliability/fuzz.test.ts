@@ -10,10 +10,12 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { IndexRejectedError } from '../src/errors.js'
+import { DayLogWriter } from '../src/indexer/day-log.js'
 import { allContent, contentOf, openContent } from '../src/store/content.js'
 import type { ContentRow } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
-import { contentPath, indexFilePath } from '../src/store/layout.js'
+import { readDayLogPart } from '../src/store/day-log.js'
+import { contentPath, dayLogPartPath, dayOf, indexFilePath } from '../src/store/layout.js'
 import { type PinRow, queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
@@ -218,6 +220,29 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
     const validContent = await readFile(contentPath(contentDir))
     const contentMutantDir = join(dir, 'cm')
     await mkdir(join(contentMutantDir, 'pin_metadata', 'parquet_storage'), { recursive: true })
+    // A pin-events part (a day log), as the manager's DayLogWriter writes it.
+    const eventsDir = join(dir, 'e')
+    const day = dayOf(Date.now())
+    const eventRows = pins.slice(0, 200).map((p, i) => ({
+      at: new Date(Date.parse(`${day}T00:00:00Z`) + i * 1000),
+      cid: p.cid,
+      event: i % 4 === 0 ? 'removed' : 'added',
+      type: p.type,
+      name: p.name,
+      source: i % 3 === 0 ? 'ipfs-kit' : 'cycle',
+    }))
+    const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+    await new DayLogWriter({
+      kitPath: eventsDir,
+      kind: 'pin_events',
+      writer: 'ipfs-kit 0.1.0',
+      log: quiet,
+      retentionMs: () => 2 * 86_400_000,
+    }).append({ peerId: PEER, kuboVersion: '0.43.1' }, eventRows)
+    const eventsPart = { day, part: 0, path: dayLogPartPath(eventsDir, 'pin_events', day, 0) }
+    const validEvents = await readFile(eventsPart.path)
+    const eventsTruth = await readDayLogPart(eventsPart, 'pin_events', PEER)
+    assert.equal(eventsTruth.length, eventRows.length)
     const validPins = await readFile(pinsPath)
     const validState = await readFile(statePath)
     const truth = await readStateFile(statePath, 'storage', PEER)
@@ -275,6 +300,17 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
         } finally {
           await file.close()
         }
+      } catch (err) {
+        if (!(err instanceof IndexRejectedError)) throw err
+      }
+      // A pin-events part: refused, or read back exactly.
+      await writeFile(eventsPart.path, mutate(validEvents))
+      try {
+        const rows = await withTimeout(
+          'reading an events mutant',
+          readDayLogPart(eventsPart, 'pin_events', PEER),
+        )
+        assert.deepEqual(rows, eventsTruth, `an events mutant (${name}) read back other events`)
       } catch (err) {
         if (!(err instanceof IndexRejectedError)) throw err
       }

@@ -63,6 +63,25 @@ const cases: Array<[string, string[], RegExp]> = [
   ],
   ['an unknown state area', ['state', 'bogus'], /state: unknown area "bogus"/],
   ['an extra argument', ['config', 'show', 'extra'], /config show: unexpected argument "extra"/],
+  [
+    'a time that is none',
+    ['pin', 'events', '--since', 'yesterday-ish'],
+    /--since "yesterday-ish" is neither a duration/,
+  ],
+  ['a negative duration', ['pin', 'list', '--since', '-5m'], /--since "-5m" is neither a duration/],
+  ['events of an invalid CID', ['pin', 'events', '--cid', 'notacid'], /invalid --cid "notacid"/],
+  ['an unknown history', ['state', 'history', 'weather'], /state history: unknown kind "weather"/],
+  [
+    'a range backwards',
+    ['state', 'history', 'storage', '--since', '1h', '--until', '2h'],
+    /--since must be before --until/,
+  ],
+  [
+    'peers --since without --history',
+    ['state', 'peers', '--since', '1h'],
+    /--since and --until need --history/,
+  ],
+  ['an empty query', ['sql', '  '], /sql: the query is empty/],
 ]
 
 let api: Server

@@ -3,9 +3,11 @@
 // disconnect ends the session into the peer history, a reconnect starts a second one.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { indexFilePath } from '../src/store/layout.js'
+import { writeStateFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { makeTempDir, startKubo, type TestKubo } from './helpers/kubo.js'
 
@@ -118,7 +120,6 @@ describe('peers', () => {
       string,
       unknown
     >
-    const { readFile } = await import('node:fs/promises')
     const api = (await readFile(join(a.ipfsPath, 'api'), 'utf8')).trim()
     const [, , host, , port] = api.split('/')
     const text = await (await fetch(`http://${host}:${port}/api/v0/stats/dht`, { method: 'POST' })).text()
@@ -173,6 +174,26 @@ describe('peers', () => {
     assert.deepEqual(await history('--until', '1h'), [])
   })
 
+  it("another node's peers.parquet is refused with the reason, exit 1", async () => {
+    const path = indexFilePath(a.kitPath, 'peers')
+    const saved = await readFile(path)
+    try {
+      await writeStateFile(
+        path,
+        'peers',
+        { writer: 'ipfs-kit 0.1.0', peerId: b.peerId, kuboVersion: null, generatedAt: new Date() },
+        [],
+        {},
+      )
+      const r = await a.cli(['state', 'peers', '--json'])
+      assert.equal(r.code, 1)
+      assert.equal(r.stdout, '')
+      assert.match(r.stderr, new RegExp(`state peers: peers\\.parquet .*${b.peerId}`))
+    } finally {
+      await writeFile(path, saved)
+    }
+  })
+
   it('bad input exits 2', async () => {
     for (const args of [
       ['state', 'peers', '--since', '1h'],
@@ -190,7 +211,6 @@ describe('peers', () => {
 
 /** Kubo's own per-peer figure, over HTTP with fetch (independent of the client under test). */
 async function fetchBw(peer: string): Promise<{ TotalIn: number; TotalOut: number }> {
-  const { readFile } = await import('node:fs/promises')
   const api = (await readFile(join(a.ipfsPath, 'api'), 'utf8')).trim()
   const [, , host, , port] = api.split('/')
   const res = await fetch(`http://${host}:${port}/api/v0/stats/bw?peer=${peer}`, { method: 'POST' })

@@ -178,12 +178,13 @@ const group: CommandGroup = {
         const streaming = (values.ndjson ?? false) && !everyPin
         // --since: the CIDs of the pin events since then, when they say it (since.ts).
         let candidates: string[] | undefined
+        let config: import('../config/config.js').IpfsKitConfig | undefined
         if (since && !cid && repo) {
           const [{ addedSince }, { loadConfig }] = await Promise.all([
             import('../pins/since.js'),
             import('../config/config.js'),
           ])
-          const config = await loadConfig()
+          config = await loadConfig()
           const days = Number(config.settings['history.retention_days'].value)
           const fast = await addedSince(ipfsKitPath(), repo.peerId, since, days * 86_400_000)
           if ('cids' in fast) candidates = fast.cids.sort()
@@ -198,6 +199,8 @@ const group: CommandGroup = {
           },
           limit: everyPin ? 0 : limit,
           stream: streaming,
+          // Loaded once: the listing uses the same configuration.
+          ...(config ? { config } : {}),
           onPin: (p) => {
             if (!streaming) {
               rows.push(p)
