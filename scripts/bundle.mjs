@@ -21,3 +21,26 @@ await build({
   banner: { js: "var __ipfsKitImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 })
+
+// The dashboard (web/): one script, its stylesheet and uPlot's, and the page, in dist/web. The
+// manager serves exactly these files; nothing is fetched from elsewhere (no CDN).
+const { copyFile, mkdir } = await import('node:fs/promises')
+const web = `${root}dist/web/`
+await mkdir(web, { recursive: true })
+await build({
+  entryPoints: { app: `${root}web/src/main.tsx`, app_css: `${root}web/src/app.css` },
+  outdir: web,
+  entryNames: '[name]',
+  bundle: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+})
+const { rename } = await import('node:fs/promises')
+await rename(`${web}app_css.css`, `${web}app.css`)
+await copyFile(`${root}node_modules/uplot/dist/uPlot.min.css`, `${web}uplot.css`)
+await copyFile(`${root}web/index.html`, `${web}index.html`)

@@ -178,3 +178,22 @@ export class ServiceUnitError extends IpfsKitError {
   override name = 'ServiceUnitError'
   readonly exitCode = 1
 }
+
+/** The HTTP listener cannot serve at the configured address (taken, not allowed, not an address). */
+export class HttpListenError extends IpfsKitError {
+  override name = 'HttpListenError'
+  readonly exitCode = 1
+}
+
+/** A Pinning Service API request that cannot be served as asked; `reason` is the spec's machine code. */
+export class PinningApiError extends IpfsKitError {
+  override name = 'PinningApiError'
+  readonly exitCode = 1
+  constructor(
+    readonly status: 400 | 401 | 404 | 409 | 500 | 503,
+    readonly reason: string,
+    details: string,
+  ) {
+    super(details)
+  }
+}

@@ -14,3 +14,8 @@ export function packageVersion(): string {
 export function writerName(): string {
   return `ipfs-kit ${packageVersion()}`
 }
+
+/** A path inside this package (its root is two folders up from dist/src, where this module and the CLI bundle sit). */
+export function packagePath(relative: string): URL {
+  return new URL(`../../${relative}`, import.meta.url)
+}

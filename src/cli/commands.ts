@@ -40,6 +40,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'DuckDB SQL over the index files, each checked first (optional package @duckdb/node-api)',
     load: () => import('./sql.js'),
   },
+  dashboard: {
+    summary: "open the manager's web dashboard in a browser, logged in (or print the login link)",
+    load: () => import('./dashboard.js'),
+  },
   doctor: {
     summary: 'check the Kubo binary, the repository, the RPC API and the index files',
     load: () => import('./doctor.js'),

@@ -31,6 +31,12 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
     `  Storage:  repo ${humanBytes(s.repo_size_bytes)} of ${humanBytes(s.storage_max_bytes)}`,
     `            pins: ${s.pins_by_type ? `${s.pin_count} (${s.pins_by_type.recursive} recursive, ${s.pins_by_type.direct} direct) as of ${s.pins_as_of}` : 'unknown'}`,
   )
+  if (r.http.url) {
+    lines.push(
+      `  HTTP:     ${r.http.url} (dashboard: \`ipfs-kit dashboard\`; metrics: /metrics)`,
+      `            Pinning Service API: ${r.http.pinning_endpoint}${r.http.pin_requests !== null ? ` (${r.http.pin_requests} requests)` : ''}`,
+    )
+  } else if (r.http.state !== null) lines.push(`  HTTP:     ${r.http.state}`)
   if (r.source === 'index') lines.push(`  (Kubo, network and storage as indexed ${age(r.state_as_of)})`)
   if (r.source === 'api') lines.push(`  (live figures from Kubo's RPC API)`)
   for (const p of r.problems) lines.push(`  ! ${p}`)

@@ -32,6 +32,18 @@ function checkInterval(interval: string | undefined): void {
   }
 }
 
+/** A listen address the manager would refuse is refused here, before anything starts (exit 2). */
+async function checkHttpListen(): Promise<void> {
+  const [{ loadConfig }, { parseListen }] = await Promise.all([
+    import('../config/config.js'),
+    import('../http/listen.js'),
+  ])
+  const config = await loadConfig()
+  parseListen(String(config.settings['http.listen'].value), {
+    allowRemote: config.settings['http.allow_remote'].value === true,
+  })
+}
+
 async function startBackground(args: string[]): Promise<number> {
   const files = await context()
   const { startDetached } = await import('../manager/client.js')
@@ -116,6 +128,7 @@ const group: CommandGroup = {
       async run(args) {
         const { values } = parseFlags('daemon start', args, START_FLAGS)
         checkInterval(values.interval)
+        await checkHttpListen()
         if (!values.foreground) return startBackground(startArgs(values))
         const { runManager } = await import('../manager/manager.js')
         return runManager({

@@ -14,11 +14,11 @@ export interface Setting<T> {
   source?: string
 }
 
-type Kind = 'string' | 'positive-number' | 'log-level'
+type Kind = 'string' | 'positive-number' | 'log-level' | 'boolean'
 
 interface KeySpec {
   kind: Kind
-  default: string | number | null
+  default: string | number | boolean | null
   env?: string
   secret?: boolean
   describe: string
@@ -31,6 +31,9 @@ export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 export const DEFAULT_LOG_KEEP = 3
 /** The levels of log lines, least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+/** Where the manager serves HTTP (metrics, the Pinning Service API, the dashboard) by default: loopback only. */
+export const DEFAULT_HTTP_LISTEN = '127.0.0.1:5080'
 
 /** Default timeout of one unary Kubo RPC call, in milliseconds. */
 export const DEFAULT_KUBO_TIMEOUT_MS = 30_000
@@ -109,6 +112,26 @@ export const CONFIG_KEYS = {
     describe:
       'days the state history and the pin events are kept (a fraction of a day is allowed); older rows are removed each cycle',
   },
+  'http.listen': {
+    kind: 'string',
+    default: DEFAULT_HTTP_LISTEN,
+    env: 'IPFS_KIT_HTTP_LISTEN',
+    describe:
+      "host:port of the manager's HTTP listener (metrics, Pinning Service API, dashboard); port 0 picks a free port; 'off' serves nothing",
+  },
+  'http.allow_remote': {
+    kind: 'boolean',
+    default: false,
+    env: 'IPFS_KIT_HTTP_ALLOW_REMOTE',
+    describe:
+      'allow http.listen on an address other than loopback (every request still needs the token of run/http.token)',
+  },
+  'pinning.concurrency': {
+    kind: 'positive-number',
+    default: 4,
+    env: 'IPFS_KIT_PINNING_CONCURRENCY',
+    describe: 'how many pin requests of the Pinning Service API Kubo works on at once; the rest are queued',
+  },
   'log.level': {
     kind: 'log-level',
     default: 'info',
@@ -135,13 +158,18 @@ export interface IpfsKitConfig {
   path: string
   file: string
   fileFound: boolean
-  settings: { [K in ConfigKey]: Setting<string | number | null> }
+  settings: { [K in ConfigKey]: Setting<string | number | boolean | null> }
 }
 
 export const CONFIG_FILE_NAME = 'config.yaml'
 
-function coerce(key: ConfigKey, raw: unknown, where: string): string | number {
+function coerce(key: ConfigKey, raw: unknown, where: string): string | number | boolean {
   const spec: KeySpec = CONFIG_KEYS[key]
+  if (spec.kind === 'boolean') {
+    if (raw === true || raw === 'true') return true
+    if (raw === false || raw === 'false') return false
+    throw new ConfigError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`)
+  }
   if (spec.kind === 'string') {
     if (typeof raw !== 'string' || raw.trim() === '') {
       throw new ConfigError(`${where}: ${key} must be a non-empty string, got ${JSON.stringify(raw)}`)
@@ -225,7 +253,7 @@ export async function loadConfig(
   const settings = {} as IpfsKitConfig['settings']
   for (const key of Object.keys(CONFIG_KEYS) as ConfigKey[]) {
     const spec: KeySpec = CONFIG_KEYS[key]
-    let setting: Setting<string | number | null> = { value: spec.default, origin: 'default' }
+    let setting: Setting<string | number | boolean | null> = { value: spec.default, origin: 'default' }
     const inFile = fromFile?.get(key)
     if (inFile) {
       const where = `${file}:${inFile.line}`
@@ -247,7 +275,10 @@ export async function loadConfig(
 }
 
 /** A setting's value for display: secrets are masked. */
-export function displayValue(key: ConfigKey, value: string | number | null): string | number | null {
+export function displayValue(
+  key: ConfigKey,
+  value: string | number | boolean | null,
+): string | number | boolean | null {
   const spec: KeySpec = CONFIG_KEYS[key]
   if (value === null || !spec.secret) return value
   const text = String(value)

@@ -57,6 +57,11 @@ export interface ContentProgress {
 
 export type ContentCollector = Collector & {
   progress(): ContentProgress | null
+  /**
+   * What content.parquet holds, as this collector last wrote it (null before it loaded the
+   * file); `version` grows with every write, so that a reader can keep what it derived.
+   */
+  known(): { rows: ReadonlyMap<string, ContentRow>; version: number } | null
   examineNow(ctx: Omit<CollectContext, 'cycle'>, cids: string[]): Promise<number>
 }
 
@@ -78,6 +83,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
   }
   let progress: ContentProgress | null = null
+  let version = 0
   const rates: Array<{ n: number; ms: number }> = []
 
   async function load(peerId: string): Promise<Map<string, ContentRow>> {
@@ -173,11 +179,13 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       union ? { [CONTENT_META.union]: JSON.stringify(union) } : {},
     )
     written = identity()
+    version++
   }
 
   return {
     name: 'content',
     progress: () => progress,
+    known: () => (rows ? { rows, version } : null),
     /**
      * Examines these CIDs now (new pins made through ipfs-kit: seconds, not a cycle, until
      * `pin list` shows their size) and writes the file.

@@ -38,6 +38,8 @@ export interface CollectorStatus {
   last_error: string | null
   last_error_at: string | null
   consecutive_failures: number
+  /** Failed runs since the manager started. */
+  failures_total: number
 }
 
 export interface CycleResult {
@@ -69,6 +71,8 @@ export interface IndexLoopOptions {
   context: () => Omit<CollectContext, 'signal' | 'cycle'> | null
   log: Logger
   retryAfterMs?: number
+  /** Called after every cycle (metrics). */
+  onCycle?: (result: CycleResult) => void
 }
 
 const RETRY_AFTER_MS = 5_000
@@ -79,7 +83,7 @@ interface Waiter {
 }
 
 export class IndexLoop {
-  readonly #o: Required<IndexLoopOptions>
+  readonly #o: Required<Omit<IndexLoopOptions, 'onCycle'>> & Pick<IndexLoopOptions, 'onCycle'>
   readonly #abort = new AbortController()
   #paused = false
   #closed = false
@@ -111,6 +115,7 @@ export class IndexLoop {
         last_error: null,
         last_error_at: null,
         consecutive_failures: 0,
+        failures_total: 0,
       })
     }
   }
@@ -254,6 +259,7 @@ export class IndexLoop {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err)
         status.consecutive_failures++
+        status.failures_total++
         status.last_error = message
         status.last_error_at = new Date().toISOString()
         outcomes[collector.name] = { ok: false, error: message }
@@ -277,6 +283,7 @@ export class IndexLoop {
       outcomes,
     }
     this.#lastCycle = result
+    this.#o.onCycle?.(result)
     // Every cycle at debug level (log.level: debug); failures are logged at warn above.
     this.#o.log.debug('cycle done', {
       cycle,

@@ -35,6 +35,17 @@ interface Recorded {
   pin: { type: PinType; name: string | null; firstSeen: number } | null
 }
 
+/**
+ * The pins as the manager knows them now (for the HTTP listener): the last listing, and the
+ * changes through ipfs-kit confirmed since, which replace the listing's rows of their CIDs.
+ * `generation` grows with every change, so that a reader can keep what it derived until then.
+ */
+export interface PinsNow {
+  listing: Readonly<KnownPinset>
+  changed: ReadonlyMap<string, { type: PinType; name: string | null; firstSeen: number } | null>
+  generation: number
+}
+
 export interface PinEvent {
   at: Date
   cid: string
@@ -76,6 +87,7 @@ export class PinHistory {
   /** When the baseline was taken (ms), once known. */
   #baselineAt: number | null = null
   readonly #overlay = new Map<string, Recorded>()
+  #generation = 0
 
   constructor(options: { kitPath: string; events: DayLogWriter; log: Logger }) {
     this.#kitPath = options.kitPath
@@ -135,6 +147,21 @@ export class PinHistory {
     }
   }
 
+  /** The pins now, or null before the first listing of this manager's run (or its pins.parquet) is known. */
+  now(): PinsNow | null {
+    const known = this.#known
+    if (!known) return null
+    const changed = new Map<string, { type: PinType; name: string | null; firstSeen: number } | null>()
+    for (const [cid, r] of this.#overlay) changed.set(cid, r.pin)
+    return { listing: known, changed, generation: this.#generation }
+  }
+
+  /** Reads back the last pins.parquet of this node if nothing is known yet (so that now() answers before the first cycle). */
+  async prime(peerId: string): Promise<void> {
+    await this.#load(peerId)
+    this.#generation++
+  }
+
   /** What the node held for a CID as far as this history knows: the overlay, else the last listing. */
   #before(cid: string): { type: PinType; name: string | null; firstSeen: number; exact: boolean } | null {
     const recorded = this.#overlay.get(cid)
@@ -178,6 +205,7 @@ export class PinHistory {
       const firstSeen = before && now && before.type === now.type ? before.firstSeen : at.getTime()
       this.#overlay.set(e.cid, { seq: e.seq, pin: now ? { ...now, firstSeen } : null })
     }
+    this.#generation++
     await this.#write(ctx, events)
   }
 
@@ -279,6 +307,7 @@ export class PinHistory {
       }
     }
     this.#known = { cids: listing.cids, recursive: listing.recursive, names: listing.names, firstSeen, exact }
+    this.#generation++
     await this.#write(ctx, events)
     await this.#events
       .prune(ctx)

@@ -28,6 +28,8 @@ export interface StateSources {
   pinChanges: () => { adds: number; removes: number }
   /** Where each cycle's row of a state kind is kept as history (none: no history kept). */
   history?: Partial<Record<StateKind, DayLogWriter>>
+  /** Told each cycle's row of a state kind once its file is written (network: the summary row). */
+  onRow?: (kind: StateKind, row: StateRow) => void
 }
 
 export type PinCountsAnswer = { recursive: number; direct: number } | { reason: string }
@@ -94,6 +96,7 @@ async function write(
     reasons,
     extra,
   )
+  if (historyRow) sources.onRow?.(kind, historyRow)
   // The snapshot first: a failed history write costs its row, never the latest state.
   const history = sources.history?.[kind]
   if (history && historyRow) {

@@ -91,7 +91,7 @@ async function onPath(env: Env, name = 'ipfs'): Promise<string | null> {
  * work is an error, not a reason to quietly run a different Kubo.
  */
 export async function resolveKuboBinary(
-  options: { env?: Env; configured?: Setting<string | number | null> } = {},
+  options: { env?: Env; configured?: Setting<string | number | boolean | null> } = {},
 ): Promise<ResolvedKubo> {
   const env = options.env ?? process.env
   const tried: KuboCandidate[] = []

@@ -380,6 +380,12 @@ export class KuboRpc {
     })
   }
 
+  /** Connects to a peer at these addresses (`swarm/connect`); Kubo's error when it cannot. */
+  async swarmConnect(addrs: readonly string[], options?: CallOptions): Promise<string[]> {
+    const o = obj(await this.json('swarm/connect', { arg: [...addrs] }, options), 'swarm/connect')
+    return Array.isArray(o.Strings) ? o.Strings.filter((x): x is string => typeof x === 'string') : []
+  }
+
   async repoStat(query: { sizeOnly?: boolean } = {}, options?: CallOptions): Promise<RepoStat> {
     const sizeOnly = query.sizeOnly ?? false
     const o = obj(await this.json('repo/stat', { 'size-only': sizeOnly }, options), 'repo/stat')

@@ -13,6 +13,7 @@ export type ControlCommand =
   | 'index.refresh'
   | 'pins.record'
   | 'daemon.stop'
+  | 'http.login'
 
 export interface ControlRequest {
   cmd: ControlCommand

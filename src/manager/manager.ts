@@ -6,7 +6,8 @@ import { readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
-import { IndexRefreshError, IpfsKitError } from '../errors.js'
+import { HttpListenError, IndexRefreshError, IpfsKitError, KuboNotRunningError } from '../errors.js'
+import type { HttpSurface } from '../http/index.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { DayLogWriter } from '../indexer/day-log.js'
 import { IndexLoop } from '../indexer/loop.js'
@@ -33,6 +34,7 @@ import {
   type IndexFileKind,
   indexFilePath,
 } from '../store/layout.js'
+import type { StateRow } from '../store/state.js'
 import { writerName } from '../version.js'
 import { type ControlRequest, serveControl } from './control.js'
 import { ensurePrivateDirs, managerFiles } from './files.js'
@@ -67,6 +69,8 @@ export interface ManagerStatus {
   index: ReturnType<IndexLoop['status']>
   /** How far the content collector is: examined of all pins, rate, time left. */
   content: ContentProgress | null
+  /** The HTTP listener (metrics, Pinning Service API, dashboard); null when http.listen is 'off'. */
+  http: ReturnType<HttpSurface['status']> | null
 }
 
 /** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
@@ -137,6 +141,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   let supervisor: KuboSupervisor | null = null
   let loop: IndexLoop | null = null
   let server: Awaited<ReturnType<typeof serveControl>> | null = null
+  let http: HttpSurface | null = null
   let kuboBinary = ''
 
   const shutdown = async (why: string, code: number) => {
@@ -144,6 +149,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     stopping = true
     log.info('manager stopping', { reason: why })
     try {
+      await http?.stop()
       await loop?.close()
       await supervisor?.stop()
     } catch (err) {
@@ -222,7 +228,13 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       log: log.child('delta'),
       history: pinHistory,
     })
+    /** The last row of each state kind written (for /metrics: a scrape reads memory, not files). */
+    const latestState: Partial<Record<'system' | 'network' | 'storage' | 'files', StateRow>> = {}
     const sources: StateSources = {
+      onRow: (kind, row) => {
+        if (kind === 'system' || kind === 'network' || kind === 'storage' || kind === 'files')
+          latestState[kind] = row
+      },
       history: {
         system: dayLog('history_system'),
         network: dayLog('history_network'),
@@ -278,6 +290,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       intervalS,
       log: log.child('index'),
       context: collectContext,
+      onCycle: (result) => http?.observeCycle(result),
     })
     const idx = loop
 
@@ -298,6 +311,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       kubo: sup.status(),
       index: idx.status(),
       content: content.progress(),
+      http: http?.status() ?? null,
     })
     const refreshOrThrow = async () => {
       const result = await idx.refresh()
@@ -309,6 +323,48 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       }
       return result
     }
+    /**
+     * A pin change through ipfs-kit (its CLI or its Pinning Service API): records what Kubo now
+     * holds for these CIDs in the delta, so that every reader sees it at once.
+     */
+    const recordPinChange = async (cids: string[], note?: 'pin.add' | 'pin.rm') => {
+      if (note === 'pin.add') pinChanges.adds++
+      if (note === 'pin.rm') pinChanges.removes++
+      const ctx = collectContext()
+      if (!ctx) throw new IndexRefreshError('Kubo is not available to confirm the change')
+      const t0 = performance.now()
+      const entries = await deltaLog.record(ctx, cids)
+      // New pins are examined at once, in the background: their size shows within seconds.
+      const added = (entries ?? []).filter((e) => e.op === 'add').map((e) => e.cid)
+      if (added.length > 0) {
+        content
+          .examineNow({ ...ctx, signal: new AbortController().signal }, added)
+          .catch((err: unknown) => log.warn('examining new pins failed', { error: err }))
+      }
+      if (entries) return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
+      // The delta is full: fold everything into pins.parquet now.
+      return { recorded: [], full_cycle: true, cycle: await refreshOrThrow() }
+    }
+    const { createHttpSurface } = await import('../http/index.js')
+    http = await createHttpSurface({
+      config,
+      runDir: files.runDir,
+      writer: writerName(),
+      log: log.child('http'),
+      metrics: {
+        index: () => idx.status(),
+        kubo: () => sup.status(),
+        content: () => content.progress(),
+        state: () => latestState,
+      },
+      pinsNow: () => pinHistory.now(),
+      content,
+      kubo: collectContext,
+      recordChange: async (cids, note) => {
+        await recordPinChange(cids, note)
+      },
+      dashboard: dashboardSources(config.path, ipfsPath, () => http?.status() ?? null),
+    })
     const handle = async (req: ControlRequest): Promise<unknown> => {
       switch (req.cmd) {
         case 'status':
@@ -320,24 +376,18 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           idx.resume()
           return idx.status()
         case 'pins.record': {
-          // A pin change through ipfs-kit: record what Kubo now holds for these CIDs in the delta.
-          if (req.note === 'pin.add') pinChanges.adds++
-          if (req.note === 'pin.rm') pinChanges.removes++
           const cids = Array.isArray(req.cids) ? req.cids.filter((c) => typeof c === 'string') : []
-          const ctx = collectContext()
-          if (!ctx) throw new IndexRefreshError('Kubo is not available to confirm the change')
-          const t0 = performance.now()
-          const entries = await deltaLog.record(ctx, cids)
-          // New pins are examined at once, in the background: their size shows within seconds.
-          const added = (entries ?? []).filter((e) => e.op === 'add').map((e) => e.cid)
-          if (added.length > 0) {
-            content
-              .examineNow({ ...ctx, signal: new AbortController().signal }, added)
-              .catch((err: unknown) => log.warn('examining new pins failed', { error: err }))
-          }
-          if (entries) return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
-          // The delta is full: fold everything into pins.parquet now.
-          return { recorded: [], full_cycle: true, cycle: await refreshOrThrow() }
+          return recordPinChange(cids, req.note)
+        }
+        case 'http.login': {
+          const url = http?.loginUrl() ?? null
+          if (!url)
+            throw new HttpListenError(
+              http
+                ? `the HTTP listener is not serving: ${http.status().error ?? http.status().state}`
+                : "the HTTP listener is off (http.listen is 'off')",
+            )
+          return { url }
         }
         case 'index.refresh': {
           if (req.note === 'pin.add') pinChanges.adds++
@@ -357,6 +407,15 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
 
     await supervisor.start()
     if (stopping) return await stopped
+    const peerId = sup.status().peer_id
+    if (http && peerId) {
+      // The pins of the last index answer the HTTP listener until the first cycle is done.
+      await pinHistory.prime(peerId)
+      await http.start(peerId).catch((err: unknown) => {
+        // The index is the core: a port taken costs the HTTP surface (daemon status says why), not the manager.
+        log.error('the HTTP listener did not start', { error: (err as Error).message })
+      })
+    }
     loop.start()
     const first = await Promise.race([loop.firstFullCycle(), stopped.then(() => null)])
     if (first) {
@@ -378,4 +437,47 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   process.off('SIGTERM', onSignal)
   process.off('SIGINT', onSignal)
   return code
+}
+
+/** What the dashboard draws from: the same gathering functions and readers as the CLI. */
+function dashboardSources(
+  kitPath: string,
+  ipfsPath: string,
+  httpStatus: () => ReturnType<HttpSurface['status']> | null,
+): Parameters<typeof import('../http/index.js').createHttpSurface>[0]['dashboard'] {
+  const peerId = async () => {
+    const { readRepoConfig } = await import('../kubo/repo.js')
+    const repo = await readRepoConfig(ipfsPath)
+    if (!repo) throw new KuboNotRunningError(`no Kubo repository at ${ipfsPath}`)
+    return repo.peerId
+  }
+  return {
+    status: async () => {
+      const { daemonStatus } = await import('../status/daemon-status.js')
+      return { ...(await daemonStatus()), http: httpStatus() }
+    },
+    storage: async () => {
+      const { storageReport } = await import('../status/storage-report.js')
+      return storageReport(kitPath, ipfsPath)
+    },
+    history: async (kind, since) => {
+      const { readDayLog } = await import('../store/day-log.js')
+      return (await readDayLog(kitPath, `history_${kind}`, await peerId(), { since })).rows
+    },
+    peers: async () => {
+      const { readStateFile } = await import('../store/state.js')
+      const { IndexMissingError } = await import('../errors.js')
+      try {
+        const snapshot = await readStateFile(indexFilePath(kitPath, 'peers'), 'peers', await peerId())
+        return {
+          generated_at: snapshot.header.generatedAt.toISOString(),
+          peers: snapshot.rows,
+          reasons: snapshot.nullReasons,
+        }
+      } catch (err) {
+        if (err instanceof IndexMissingError) return { generated_at: null, peers: [], reasons: {} }
+        throw err
+      }
+    },
+  }
 }

@@ -63,6 +63,14 @@ export interface DaemonStatusReport {
     cycles: number | null
     errors: Record<string, string>
   }
+  /** The manager's HTTP listener (DESIGN.md): base URL, the Pinning Service API endpoint. */
+  http: {
+    state: string | null
+    url: string | null
+    pinning_endpoint: string | null
+    error: string | null
+    pin_requests: number | null
+  }
   problems: string[]
 }
 
@@ -135,8 +143,16 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
           .map(([name, c]) => [name, c.last_error as string]),
       ),
     },
+    http: {
+      state: st?.http?.state ?? (st ? 'off' : null),
+      url: st?.http?.url ?? null,
+      pinning_endpoint: st?.http?.pinning_endpoint ?? null,
+      error: st?.http?.error ?? null,
+      pin_requests: st?.http?.pin_requests ?? null,
+    },
     problems,
   }
+  if (st?.http?.error) problems.push(`the HTTP listener is not serving: ${st.http.error}`)
   if (st?.kubo.gave_up) problems.push(`the manager gave up restarting Kubo: ${st.kubo.gave_up_reason}`)
   else if (st && !st.kubo.healthy)
     problems.push(`Kubo is not healthy: ${st.kubo.last_health_error ?? 'not answering'}`)

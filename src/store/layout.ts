@@ -2,6 +2,7 @@
 // every file carries, and the schema versions a reader knows. Shared by the writer and reader.
 import { join } from 'node:path'
 import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
+import { PIN_REQUEST_FILE_COLUMNS, PIN_REQUESTS_SCHEMA_VERSION } from './pin-requests-format.js'
 import { PIN_FILE_COLUMNS, PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION } from './pins-format.js'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' | 'peers'
@@ -13,7 +14,7 @@ export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' 
 export type PinSubsetKind = 'pins_named' | 'pins_direct'
 export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
 /** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
-export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content' | DayLogKind
+export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content' | 'pin_requests' | DayLogKind
 
 /**
  * Files kept per day, appended to each cycle: the history of each state kind, and the pin events.
@@ -115,6 +116,11 @@ export function contentPath(kitPath: string): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', 'content.parquet')
 }
 
+/** The requests made through the Pinning Service API (pin-requests-format.ts): written by the manager's pinning service. */
+export function pinRequestsPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', 'pin_requests.parquet')
+}
+
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
@@ -151,6 +157,7 @@ export const SCHEMA_VERSIONS = {
   pins_named: PINS_SUBSET_SCHEMA_VERSION,
   pins_direct: PINS_SUBSET_SCHEMA_VERSION,
   content: CONTENT_SCHEMA_VERSION,
+  pin_requests: PIN_REQUESTS_SCHEMA_VERSION,
   system: 2,
   network: 2,
   storage: 2,
@@ -320,6 +327,7 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
   pins_named: PIN_FILE_COLUMNS,
   pins_direct: PIN_FILE_COLUMNS,
   content: CONTENT_FILE_COLUMNS,
+  pin_requests: PIN_REQUEST_FILE_COLUMNS,
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },
@@ -351,6 +359,7 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins_named: ['cid'],
   pins_direct: ['cid'],
   content: ['cid'],
+  pin_requests: ['cid'],
   system: [],
   network: [],
   storage: [],

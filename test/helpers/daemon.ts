@@ -30,6 +30,7 @@ export interface StatusJson {
   }
   network: { peers: number | null }
   storage: { repo_size_bytes: number | null; pin_count: number | null }
+  http: { state: string | null; url: string | null; pinning_endpoint: string | null; error: string | null }
   index: {
     running: boolean
     paused: boolean | null
@@ -58,6 +59,8 @@ export async function daemonEnv(
     IPFS_PATH: ipfsPath,
     IPFS_KIT_IPFS_BIN: await kuboBin(),
     IPFS_KIT_KUBO_INIT_PROFILES: 'test',
+    // Any free port: tests run managers side by side, and the default port is one.
+    IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
     ...options.extra,
   }
   const d: DaemonEnv = {
