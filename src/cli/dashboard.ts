@@ -2,6 +2,9 @@
 // link the manager makes on request over its control socket (which only this user can reach), so
 // that the token never has to be pasted or put in a URL. --print-url prints the link instead
 // (for a browser on another machine through an SSH tunnel, or a headless test).
+// (node: built-ins are imported statically: the one-file CLI runs in a vm.Script, where a dynamic
+// import() of a built-in has no loader.)
+import { spawn } from 'node:child_process'
 import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
 
@@ -44,7 +47,6 @@ const group: CommandGroup = {
           )
           return 0
         }
-        const { spawn } = await import('node:child_process')
         const opener =
           process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
         const opened = await new Promise<boolean>((resolve) => {

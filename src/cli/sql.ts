@@ -15,10 +15,20 @@ import { parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
 
 /** The single-file views (name → file kind) and the day-log views. */
-const FILE_VIEWS = ['pins', 'content', 'system', 'network', 'storage', 'files', 'peers'] as const
+const FILE_VIEWS = [
+  'pins',
+  'content',
+  'pin_requests',
+  'system',
+  'network',
+  'storage',
+  'files',
+  'peers',
+] as const
 const VIEW_NAME: Record<string, string> = {
   pins: 'pins',
   content: 'content',
+  pin_requests: 'pin_requests',
   system: 'system_state',
   network: 'network_state',
   storage: 'storage_state',
@@ -41,7 +51,8 @@ const group: CommandGroup = {
       summary:
         'runs a query in DuckDB over views of the index files, each checked first like for any reader (needs the optional package @duckdb/node-api)',
       options: [
-        'views:  pins, content, system_state, network_state, storage_state, files_state, peers (one file each);',
+        'views:  pins, content, pin_requests, system_state, network_state, storage_state, files_state, peers',
+        '        (one file each; pin_requests: the requests of the Pinning Service API);',
         '        history_system, history_network, history_storage, history_files, pin_events, peer_sessions',
         '        (the day logs, with a `day` column from their folders)',
         '--json            {"columns":[...],"rows":[{...}],"left_out":[{"view","reason"}]}',
@@ -121,7 +132,11 @@ const group: CommandGroup = {
           for (const kind of FILE_VIEWS) {
             const view = VIEW_NAME[kind] as string
             const path =
-              kind === 'content' ? layout.contentPath(kitPath) : layout.indexFilePath(kitPath, kind)
+              kind === 'content'
+                ? layout.contentPath(kitPath)
+                : kind === 'pin_requests'
+                  ? layout.pinRequestsPath(kitPath)
+                  : layout.indexFilePath(kitPath, kind)
             const to = join(dir, `${view}.parquet`)
             if (await take(path, kind, to, view)) {
               statements.push(`CREATE VIEW ${view} AS SELECT * FROM read_parquet(${quote(to)})`)

@@ -6,6 +6,7 @@
 // (the same path as `ipfs-kit pin add`). A request removed unpins its CID unless another request
 // still holds it. Requests unfinished when the manager stopped are queued again at its next start.
 import { randomBytes } from 'node:crypto'
+import { rename } from 'node:fs/promises'
 import { IndexRejectedError, KuboRpcError, PinningApiError } from '../../errors.js'
 import type { KuboRpc } from '../../kubo/rpc.js'
 import type { Logger } from '../../manager/log.js'
@@ -99,7 +100,6 @@ export class PinRequests {
       rows = (await readPinRequests(this.#o.kitPath, peerId)) ?? []
     } catch (err) {
       if (!(err instanceof IndexRejectedError)) throw err
-      const { rename } = await import('node:fs/promises')
       const aside = `${pinRequestsPath(this.#o.kitPath)}.rejected-${Date.now()}`
       await rename(pinRequestsPath(this.#o.kitPath), aside)
       this.#loadProblem = `${err.reason}; moved to ${aside}`
