@@ -10,14 +10,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
-
-/** promtool from Debian's prometheus package; .ci/run installs it and sets IPFS_KIT_REQUIRE_TOOLS. */
-export function toolOrSkip(path: string): string | false {
-  if (existsSync(path)) return path
-  if (process.env.IPFS_KIT_REQUIRE_TOOLS)
-    throw new Error(`${path} is missing (IPFS_KIT_REQUIRE_TOOLS is set)`)
-  return false
-}
+import { toolOrSkip } from './helpers/tools.js'
 
 let d: DaemonEnv
 let url: string

@@ -12,6 +12,8 @@ export interface ChartProps {
   format: (v: number | null) => string
   from: number
   to: number
+  /** Counts: ticks at whole numbers only. */
+  integer?: boolean
 }
 
 function cssVar(name: string): string {

@@ -145,6 +145,7 @@ function Charts() {
             points={data.peers}
             series={[{ label: 'peers', color: '--c4' }]}
             format={(v) => (v === null ? '—' : String(Math.round(v)))}
+            integer
             from={from}
             to={to}
           />
