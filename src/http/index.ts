@@ -105,6 +105,9 @@ export async function createHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurf
       await requests.start(peerId)
       delegates()
       await server.start()
+      void o.dashboard
+        .warm?.()
+        .catch((err: Error) => o.log.warn('could not load the dashboard modules', { error: err.message }))
     },
     async stop() {
       await server.stop()

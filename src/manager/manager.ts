@@ -452,6 +452,14 @@ function dashboardSources(
     return repo.peerId
   }
   return {
+    warm: async () => {
+      await Promise.all([
+        import('../status/daemon-status.js'),
+        import('../status/storage-report.js'),
+        import('../store/day-log.js'),
+        import('../store/state.js'),
+      ])
+    },
     status: async () => {
       const { daemonStatus } = await import('../status/daemon-status.js')
       return { ...(await daemonStatus()), http: httpStatus() }

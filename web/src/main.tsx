@@ -436,10 +436,15 @@ function App() {
           <Card label="Peers" value={count(s?.network.peers)} />
           <Card label="Kubo restarts" value={count(s?.kubo.restarts)} detail={s?.kubo.mode ?? ''} />
         </div>
-        <Charts />
-        <PinsBrowser />
-        <StorageReport />
-        <PeersTable />
+        {/* The rest asks once the status is in: the pin count is on screen first. */}
+        {s || error ? (
+          <>
+            <Charts />
+            <PinsBrowser />
+            <StorageReport />
+            <PeersTable />
+          </>
+        ) : null}
       </main>
       <footer class="muted">
         Every figure is the node's own, from ipfs-kit's index

@@ -26,6 +26,8 @@ export interface DashboardSources {
   /** Rows of a state kind's history since a time (history.ts of the CLI's readers). */
   history: (kind: 'system' | 'network' | 'storage', since: Date) => Promise<Array<Record<string, unknown>>>
   peers: () => Promise<unknown>
+  /** Loads what the routes above need ahead of the first request (the first page view is not the slow one). */
+  warm?: () => Promise<void>
 }
 
 const TYPES: Record<string, string> = {
