@@ -14,11 +14,12 @@ import { makeTempDir } from './helpers/kubo.js'
 const TRACE = fileURLToPath(new URL('./helpers/import-trace.js', import.meta.url))
 
 /**
- * Modules only the manager (the one writer) may load; and the examination libraries, which a
- * read loads only when it must ask Kubo what a CID is (`du` of a CID the index does not hold).
+ * Modules only the manager (the one writer) may load, its HTTP listener among them; and the
+ * examination libraries, which a read loads only when it must ask Kubo what a CID is (`du` of a
+ * CID the index does not hold).
  */
 const WRITING =
-  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs/
+  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer|pin-requests-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs|\/http\/|\/hono\/|@hono|prom-client/
 
 async function trace(d: DaemonEnv, args: string[]): Promise<{ code: number | null; loaded: string[] }> {
   const log = join(await makeTempDir('trace'), 'imports.log')
@@ -71,6 +72,7 @@ describe('rooms: what each command loads', () => {
     ['config', 'show', '--json'],
     ['storage', 'report', '--json'],
     ['doctor', '--json'],
+    ['dashboard', '--json'],
   ]
   for (const args of reads) {
     it(`${args.join(' ')} loads no writing code`, async () => {

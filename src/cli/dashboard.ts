@@ -22,28 +22,23 @@ const group: CommandGroup = {
       ],
       async run(args) {
         const { values } = parseFlags('dashboard', args, { ...JSON_FLAG, 'print-url': { type: 'boolean' } })
-        const [{ ipfsKitPath }, { managerFiles }, { callControl }, { LOGIN_CODE_TTL_MS }] = await Promise.all(
-          [
-            import('../config/paths.js'),
-            import('../manager/files.js'),
-            import('../manager/control.js'),
-            import('../http/auth.js'),
-          ],
-        )
-        const { url } = (await callControl(managerFiles(ipfsKitPath()), { cmd: 'http.login' })) as {
-          url: string
-        }
+        const [{ ipfsKitPath }, { managerFiles }, { callControl }] = await Promise.all([
+          import('../config/paths.js'),
+          import('../manager/files.js'),
+          import('../manager/control.js'),
+        ])
+        const { url, expires_in_s } = (await callControl(managerFiles(ipfsKitPath()), {
+          cmd: 'http.login',
+        })) as { url: string; expires_in_s: number }
         const base = url.slice(0, url.indexOf('/login'))
         if (values.json) {
-          process.stdout.write(
-            `${JSON.stringify({ url: base, login_url: url, expires_in_s: LOGIN_CODE_TTL_MS / 1000 })}\n`,
-          )
+          process.stdout.write(`${JSON.stringify({ url: base, login_url: url, expires_in_s })}\n`)
           return 0
         }
         if (values['print-url']) {
           process.stdout.write(`${url}\n`)
           process.stderr.write(
-            `(one use, within ${LOGIN_CODE_TTL_MS / 60_000} minutes; the dashboard is ${base}/)\n`,
+            `(one use, within ${Math.round(expires_in_s / 60)} minutes; the dashboard is ${base}/)\n`,
           )
           return 0
         }

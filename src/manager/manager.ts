@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { HttpListenError, IndexRefreshError, IpfsKitError, KuboNotRunningError } from '../errors.js'
+import { LOGIN_CODE_TTL_MS } from '../http/auth.js'
 import type { HttpSurface } from '../http/index.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { DayLogWriter } from '../indexer/day-log.js'
@@ -387,7 +388,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
                 ? `the HTTP listener is not serving: ${http.status().error ?? http.status().state}`
                 : "the HTTP listener is off (http.listen is 'off')",
             )
-          return { url }
+          return { url, expires_in_s: LOGIN_CODE_TTL_MS / 1000 }
         }
         case 'index.refresh': {
           if (req.note === 'pin.add') pinChanges.adds++
