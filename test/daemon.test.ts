@@ -46,7 +46,8 @@ describe('ipfs-kit daemon', () => {
     assert.equal(stop.code, 0, stop.stderr)
     assert.equal(isAlive(st.manager.pid), false, 'manager process is gone')
     assert.equal(isAlive(st.kubo.pid), false, 'the Kubo it started is gone')
-    assert.deepEqual(await readdir(join(d.kitPath, 'run')), [], 'no lock, socket or record left')
+    // The HTTP token is kept (a pinning service configured in Kubo keeps working across restarts).
+    assert.deepEqual(await readdir(join(d.kitPath, 'run')), ['http.token'], 'no lock, socket or record left')
     const after = await d.cli(['daemon', 'status', '--json'])
     assert.equal(after.code, 1)
     assert.equal((JSON.parse(after.stdout) as { manager: { running: boolean } }).manager.running, false)
@@ -184,13 +185,15 @@ describe('ipfs-kit daemon', () => {
     assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
   })
 
-  it('SIGTERM to the manager stops it like daemon stop; daemon logs shows what happened', async () => {
+  it('SIGTERM to the manager stops it like daemon stop; daemon logs shows what happened', async (t) => {
     const d = await daemonEnv()
     assert.equal((await d.cli(['daemon', 'start'])).code, 0)
     const st = await d.status()
     const follow = spawn(process.execPath, [CLI, 'daemon', 'logs', '-f', '-n', '1'], {
       env: { ...process.env, ...d.env },
     })
+    // A failed assertion below must not leave the follower running (it would hold the test file open).
+    t.after(() => follow.kill('SIGKILL'))
     let followed = ''
     follow.stdout.on('data', (c) => {
       followed += c
@@ -200,7 +203,7 @@ describe('ipfs-kit daemon', () => {
     process.kill(st.manager.pid as number, 'SIGTERM')
     await waitFor('the manager to stop', async () => !isAlive(st.manager.pid), 30_000)
     assert.equal(isAlive(st.kubo.pid), false)
-    assert.deepEqual(await readdir(join(d.kitPath, 'run')), [])
+    assert.deepEqual(await readdir(join(d.kitPath, 'run')), ['http.token'])
     await waitFor('logs -f to show the stop', async () => /manager stopped/.test(followed), 5_000)
     follow.kill('SIGINT')
     assert.match(followed, /info +manager: manager stopping reason=received SIGTERM/)

@@ -52,10 +52,11 @@ describe('hardening', () => {
       const list = await d.cli(['pin', 'list', '--json'])
       assert.equal(list.code, 0, list.stderr)
       assert.equal((JSON.parse(list.stdout) as { source: string }).source, 'index')
-      assert.deepEqual(await tree(join(kitPath, 'run')), ['kubo.json', 'manager.lock'])
+      assert.deepEqual(await tree(join(kitPath, 'run')), ['http.token', 'kubo.json', 'manager.lock'])
       const stop = await d.cli(['daemon', 'stop'])
       assert.equal(stop.code, 0, stop.stderr)
-      assert.deepEqual(await tree(join(kitPath, 'run')), [], 'no stray socket file')
+      // The HTTP token is kept across restarts; nothing else stays.
+      assert.deepEqual(await tree(join(kitPath, 'run')), ['http.token'], 'no stray socket file')
       await assert.rejects(stat(files.socket), 'the socket is removed on stop')
       assert.deepEqual(
         (await tree(kitPath)).filter((f) => /sock|control/.test(f)),
@@ -120,7 +121,7 @@ describe('hardening', () => {
       assert.deepEqual(managers, [pid])
       const stop = await d.cli(['daemon', 'stop'])
       assert.equal(stop.code, 0, stop.stderr)
-      assert.deepEqual(await tree(join(d.kitPath, 'run')), [])
+      assert.deepEqual(await tree(join(d.kitPath, 'run')), ['http.token'])
     }
   })
 

@@ -6,7 +6,7 @@ import type { IpfsKitConfig } from '../config/config.js'
 import type { ContentCollector } from '../indexer/content.js'
 import type { PinsNow } from '../indexer/pin-history.js'
 import type { Logger } from '../manager/log.js'
-import { createHttpAuth } from './auth.js'
+import { createHttpAuth, type HttpAuth } from './auth.js'
 import { type DashboardSources, dashboardRoutes } from './dashboard/routes.js'
 import { parseListen } from './listen.js'
 import { createMetrics, type MetricsSources } from './metrics.js'
@@ -48,7 +48,9 @@ export async function createHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurf
     allowRemote: o.config.settings['http.allow_remote'].value === true,
   })
   if (!address) return null
-  const auth = createHttpAuth(await ensureHttpToken(o.runDir))
+  // The token (and so its file) is made when the listener starts, once Kubo is up: a start that
+  // fails before that leaves nothing behind.
+  let auth: HttpAuth | null = null
   const metrics = createMetrics(o.metrics)
   const view = new PinsView(o.pinsNow)
   const pinnedOnNode = (spellings: readonly string[]) => (view.snapshot()?.find(spellings).length ?? 0) > 0
@@ -80,28 +82,30 @@ export async function createHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurf
     return addresses.length > 0 ? addresses : kubo ? [`/p2p/${kubo.peerId}`] : []
   }
   const dagSize = (cid: string) => o.content.known()?.rows.get(cid)?.dag_size_bytes ?? null
-  const server = new HttpServer({
-    address,
-    auth,
-    metrics,
-    log: o.log,
-    routes: [
-      pinningRoutes({ view, requests, delegates, dagSize }),
-      dashboardRoutes({ ...o.dashboard, view, content: o.content, auth }),
-    ],
-  })
+  let server: HttpServer | null = null
   return {
     status: () => ({
-      ...server.status(),
+      ...(server?.status() ?? { state: 'stopped', url: null, pinning_endpoint: null, error: null }),
       pin_requests: requests.ready ? requests.newestFirst().length : null,
       pin_requests_problem: requests.loadProblem,
     }),
     loginUrl: () => {
-      const url = server.status().url
-      return url ? `${url}/login?code=${auth.loginCode()}` : null
+      const url = server?.status().url
+      return url && auth ? `${url}/login?code=${auth.loginCode()}` : null
     },
     observeCycle: metrics.observeCycle,
     async start(peerId) {
+      auth = createHttpAuth(await ensureHttpToken(o.runDir))
+      server = new HttpServer({
+        address,
+        auth,
+        metrics,
+        log: o.log,
+        routes: [
+          pinningRoutes({ view, requests, delegates, dagSize }),
+          dashboardRoutes({ ...o.dashboard, view, content: o.content, auth }),
+        ],
+      })
       await requests.start(peerId)
       delegates()
       await server.start()
@@ -110,7 +114,7 @@ export async function createHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurf
         .catch((err: Error) => o.log.warn('could not load the dashboard modules', { error: err.message }))
     },
     async stop() {
-      await server.stop()
+      await server?.stop()
       await requests.stop()
     },
   }
