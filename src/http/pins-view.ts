@@ -62,6 +62,8 @@ interface ListingOrder {
   ns: Int32Array
   /** Per row: the name in lower case, for the case-insensitive name filters (made when first asked). */
   lower: Array<string | null> | null
+  /** The places (of `order`) whose pin has a name, ascending (made when first asked): a name filter reads these only. */
+  named: Uint32Array | null
 }
 
 function orderListing(listing: Readonly<KnownPinset>): ListingOrder {
@@ -91,7 +93,7 @@ function orderListing(listing: Readonly<KnownPinset>): ListingOrder {
     order[k] = i
     ns[i] = 999_999 - (k - (start.get(t) as number))
   }
-  return { listing, order, ns, lower: null }
+  return { listing, order, ns, lower: null, named: null }
 }
 
 /** The spellings Kubo may list a CID under (v0 and v1 base32 for a dag-pb sha2-256 CID), given any of them. */
@@ -210,6 +212,17 @@ export class PinsSnapshot {
       else lo = mid + 1
     }
     return lo
+  }
+
+  /** The places of the newest-first order whose pin has a name, in order (named pins are often few). */
+  namedPlaces(): Uint32Array {
+    if (!this.#o.named) {
+      const { order, listing } = this.#o
+      const out: number[] = []
+      for (let k = 0; k < order.length; k++) if (listing.names[order[k] as number] != null) out.push(k)
+      this.#o.named = Uint32Array.from(out)
+    }
+    return this.#o.named
   }
 
   /** The listing's name at place k without making a pin object (for scans); undefined when replaced. */

@@ -46,9 +46,12 @@ const inBounds = (c: CreatedAt, f: PinFilters) =>
   (f.before === null || compareCreated(c, f.before) < 0) &&
   (f.after === null || compareCreated(c, f.after) > 0)
 
+/** What a query needs of the pin requests. */
+export type RequestSource = Pick<PinRequests, 'newestFirst' | 'effective'>
+
 export function queryPins(
   view: PinsSnapshot,
-  requests: PinRequests,
+  requests: RequestSource,
   f: PinFilters,
 ): { count: number; results: Listed[] } {
   const matchName = nameTest(f.name)
@@ -99,12 +102,22 @@ export function queryPins(
           if (p && !hidden.has(p.cid)) listed.push(p)
         }
       } else {
-        // A name filter reads every name in range (no object per pin) to count the matches.
+        // A name filter reads the name of every named pin in range (no object per pin) to count
+        // the matches; pins without a name are never read.
         const lower = f.name.match === 'iexact' || f.name.match === 'ipartial'
         const q = lower ? f.name.text.toLowerCase() : f.name.text
         const whole = f.name.match === 'exact' || f.name.match === 'iexact'
         let listedCount = 0
-        for (let k = start; k < end; k++) {
+        const named = view.namedPlaces()
+        let from = 0
+        let to = named.length
+        while (from < to) {
+          const mid = (from + to) >> 1
+          if ((named[mid] as number) < start) from = mid + 1
+          else to = mid
+        }
+        for (let m = from; m < named.length && (named[m] as number) < end; m++) {
+          const k = named[m] as number
           const n = view.nameAt(k, lower)
           if (n === undefined || n === null || (whole ? n !== q : !n.includes(q))) continue
           const p = listed.length < f.limit || hidden.size > 0 ? view.listed(k) : null
