@@ -16,7 +16,9 @@ const { values, positionals } = parseArgs({
 })
 const dir = positionals[0]
 if (!dir) {
-  process.stderr.write('usage: node bench/http-libs.mjs <folder with fastify, hono, @hono/node-server> [--runs 5]\n')
+  process.stderr.write(
+    'usage: node bench/http-libs.mjs <folder with fastify, hono, @hono/node-server> [--runs 5]\n',
+  )
   process.exit(2)
 }
 const { createRequire } = await import('node:module')
@@ -49,23 +51,20 @@ async function child(which) {
   const times = []
   const deadline = performance.now() + 5000
   await Promise.all(
-    Array.from(
-      { length: 20 },
-      async () => {
-        while (performance.now() < deadline) {
-          const t = performance.now()
-          await new Promise((resolve, reject) =>
-            http
-              .get({ host: '127.0.0.1', port, path: '/x', agent }, (res) => {
-                res.resume()
-                res.on('end', resolve)
-              })
-              .on('error', reject),
-          )
-          times.push(performance.now() - t)
-        }
-      },
-    ),
+    Array.from({ length: 20 }, async () => {
+      while (performance.now() < deadline) {
+        const t = performance.now()
+        await new Promise((resolve, reject) =>
+          http
+            .get({ host: '127.0.0.1', port, path: '/x', agent }, (res) => {
+              res.resume()
+              res.on('end', resolve)
+            })
+            .on('error', reject),
+        )
+        times.push(performance.now() - t)
+      }
+    }),
   )
   agent.destroy()
   await close()
@@ -88,13 +87,17 @@ if (values.child) {
   const results = { hono: [], fastify: [] }
   for (let i = 0; i < runs; i++) {
     for (const which of ['hono', 'fastify']) {
-      const r = spawnSync(process.execPath, [import.meta.filename, dir, '--child', which], { encoding: 'utf8' })
+      const r = spawnSync(process.execPath, [import.meta.filename, dir, '--child', which], {
+        encoding: 'utf8',
+      })
       if (r.status !== 0) throw new Error(r.stderr)
       results[which].push(JSON.parse(r.stdout))
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  process.stdout.write('| library | load + listen | requests/s (20 clients) | p50 | p99 | RSS |\n| --- | --- | --- | --- | --- | --- |\n')
+  process.stdout.write(
+    '| library | load + listen | requests/s (20 clients) | p50 | p99 | RSS |\n| --- | --- | --- | --- | --- | --- |\n',
+  )
   for (const [which, rs] of Object.entries(results)) {
     const m = (k) => median(rs.map((r) => r[k]))
     process.stdout.write(

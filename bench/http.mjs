@@ -113,7 +113,10 @@ try {
   const cases = [
     ['`GET /pins?limit=10`', `${endpoint}/pins?limit=10`],
     ['`GET /pins?name=bench-name-5` (exact)', `${endpoint}/pins?name=bench-name-5`],
-    ['`GET /pins?name=name-5&match=partial` (every name read)', `${endpoint}/pins?name=name-5&match=partial`],
+    [
+      '`GET /pins?name=name-5&match=partial` (every named pin read)',
+      `${endpoint}/pins?name=name-5&match=partial`,
+    ],
   ]
   for (const [what, url] of cases) {
     const r = await load(url, token)
@@ -137,7 +140,12 @@ try {
   )
   const pages = []
   for (let i = 0; i < 5; i++) pages.push((await get(`${base}/api/pins?sort=created&limit=25`, token)).server)
-  row('`GET /api/pins` (the dashboard’s first page of pins)', `p50 ${quantile(pages, 0.5).toFixed(1)} ms`, '', null)
+  row(
+    '`GET /api/pins` (the dashboard’s first page of pins)',
+    `p50 ${quantile(pages, 0.5).toFixed(1)} ms`,
+    '',
+    null,
+  )
 
   if (existsSync('/usr/bin/chromium')) {
     const { chromium } = await import('playwright-core')
@@ -161,7 +169,9 @@ try {
         await new Promise((r) => setTimeout(r, 10))
       }
       meaningful.push(performance.now() - t)
-      fcp.push(await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null`))
+      fcp.push(
+        await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null`),
+      )
       await context.close()
     }
     await browser.close()
@@ -174,7 +184,12 @@ try {
     )
   } else log('no /usr/bin/chromium: the dashboard is not measured')
   const rss = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${status.manager.pid}/status`, 'utf8'))
-  row('manager peak memory (VmHWM) after the run', rss ? `${(Number(rss[1]) / 1024).toFixed(0)} MiB` : '?', '', null)
+  row(
+    'manager peak memory (VmHWM) after the run',
+    rss ? `${(Number(rss[1]) / 1024).toFixed(0)} MiB` : '?',
+    '',
+    null,
+  )
 } finally {
   spawnSync(process.execPath, [CLI, 'daemon', 'stop'], { env })
   rmSync(work, { recursive: true, force: true })
@@ -185,6 +200,8 @@ if (values.json) process.stdout.write(`${JSON.stringify({ pins, rows }, null, 2)
 const lines = [
   `| at ${pins.toLocaleString('en')} pins | measured | target |`,
   '| --- | --- | --- |',
-  ...rows.map((r) => `| ${r.what} | ${r.value} | ${r.target}${r.met === null ? '' : r.met ? ': met' : ': NOT met'} |`),
+  ...rows.map(
+    (r) => `| ${r.what} | ${r.value} | ${r.target}${r.met === null ? '' : r.met ? ': met' : ': NOT met'} |`,
+  ),
 ]
 process.stdout.write(`${lines.join('\n')}\n`)
