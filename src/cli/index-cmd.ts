@@ -32,6 +32,7 @@ function renderIndexStatus(s: IndexStatus, content: ContentProgress | null): str
       `  ${name}: ${c.last_error ? `ERROR ${c.last_error} (${c.consecutive_failures} failures in a row)` : 'ok'}; ` +
         `${c.last_rows ?? '-'} rows, last run ${c.last_run ?? 'never'} (${c.last_duration_ms ?? '-'} ms), last written ${c.last_write ?? 'never'}`,
     )
+    if (name === 'pins' && c.last_detail) lines.push(`    ${c.last_detail}`)
   }
   if (content) {
     const eta =

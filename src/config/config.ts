@@ -85,6 +85,13 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_INTERVAL',
     describe: 'seconds between two background index cycles',
   },
+  'index.names_every_s': {
+    kind: 'positive-number',
+    default: 300,
+    env: 'IPFS_KIT_NAMES_EVERY_S',
+    describe:
+      "seconds between two listings of the pins with their names (Kubo lists them 3-4x slower); the cycles between list CIDs only and keep the names known, so a rename with plain `ipfs pin add --name` of a pin already there shows within this time (through ipfs-kit: at once)",
+  },
   'content.budget_ms': {
     kind: 'positive-number',
     default: 3000,

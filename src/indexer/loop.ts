@@ -13,6 +13,8 @@ export interface CollectContext {
   signal: AbortSignal
   /** The number of this cycle since the manager started; grows by one per cycle. */
   cycle: number
+  /** Someone asked for this cycle (`index refresh`, a full delta): it must give the whole truth, not a cheaper part. */
+  asked?: boolean
 }
 
 export interface CollectorOutcome {
@@ -222,7 +224,7 @@ export class IndexLoop {
       this.#refreshWaiters = []
       const full = waiters.length > 0 || (!this.#paused && Date.now() >= this.#nextRegularAt)
       const only = full ? null : this.#failedCollectors()
-      const result = await this.#cycle(only)
+      const result = await this.#cycle(only, waiters.length > 0)
       for (const w of waiters) w.resolve(result)
     }
   }
@@ -233,7 +235,7 @@ export class IndexLoop {
     )
   }
 
-  async #cycle(only: Set<string> | null): Promise<CycleResult> {
+  async #cycle(only: Set<string> | null, asked = false): Promise<CycleResult> {
     this.#cycleRunning = true
     const cycle = ++this.#cycles
     const startedAt = new Date()
@@ -247,7 +249,7 @@ export class IndexLoop {
       status.last_run = new Date().toISOString()
       try {
         if (!base) throw new Error('Kubo is not available (not started, restarting or not answering)')
-        const outcome = await collector.run({ ...base, signal: this.#abort.signal, cycle })
+        const outcome = await collector.run({ ...base, signal: this.#abort.signal, cycle, asked })
         const now = new Date().toISOString()
         status.last_success = now
         if (outcome.wrote) status.last_write = now

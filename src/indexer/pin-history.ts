@@ -162,6 +162,45 @@ export class PinHistory {
     this.#generation++
   }
 
+  /**
+   * The names this history knows for a listing made without names (in the same order: CID, then
+   * type), from the last listing and the changes through ipfs-kit since; `unknown` holds the rows
+   * it has no name for (pins new since), which must be asked of Kubo. Null before any listing is
+   * known (the first listing must carry the names).
+   */
+  async knownNames(
+    peerId: string,
+    listing: { cids: readonly string[]; recursive: Uint8Array },
+  ): Promise<{ names: Array<string | null>; unknown: number[] } | null> {
+    await this.#load(peerId)
+    const known = this.#known
+    if (!known) return null
+    const names: Array<string | null> = new Array(listing.cids.length).fill(null)
+    const unknown: number[] = []
+    let j = 0
+    const m = known.cids.length
+    for (let k = 0; k < listing.cids.length; k++) {
+      const cid = listing.cids[k] as string
+      const rec = listing.recursive[k] as number
+      const recorded = this.#overlay.get(cid)
+      if (recorded) {
+        if (recorded.pin && recorded.pin.type === typeName(rec)) {
+          names[k] = recorded.pin.name
+          continue
+        }
+      }
+      let c = 1
+      while (j < m) {
+        c = compare(known.cids[j] as string, known.recursive[j] as number, cid, rec)
+        if (c >= 0) break
+        j++
+      }
+      if (j < m && c === 0 && !recorded) names[k] = known.names[j] ?? null
+      else unknown.push(k)
+    }
+    return { names, unknown }
+  }
+
   /** What the node held for a CID as far as this history knows: the overlay, else the last listing. */
   #before(cid: string): { type: PinType; name: string | null; firstSeen: number; exact: boolean } | null {
     const recorded = this.#overlay.get(cid)

@@ -1,9 +1,17 @@
 // The pin collector: streams the node's pinset (`pin/ls` recursive, then direct: never `all` or
 // `indirect`, which walk every DAG), sorts it by CID, and writes pins.parquet atomically, unless
 // the pinset is the same as in the file already there.
+//
+// Names cost most of a listing (Kubo lists a million pins in 29 s without them, 82 s with), and
+// change without the CIDs changing only when a pin already there is pinned again with another
+// name (tested on Kubo 0.43.1: `ipfs pin add --name=b <cid>` renames it, a plain `ipfs pin add
+// <cid>` clears it). So a cycle lists CIDs only and keeps the names it knows (the last listing,
+// and the changes through ipfs-kit, which carry Kubo's answer), asking Kubo for the names of the
+// few pins that are new; every `index.names_every_s`, and whenever a cycle is asked for (`index
+// refresh`), it lists with names, so a rename made outside ipfs-kit shows within that time.
 import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
-import { IndexRejectedError } from '../errors.js'
+import { IndexRejectedError, KuboRpcError } from '../errors.js'
 import { writeJsonAtomic } from '../store/atomic.js'
 import { verifyAllGroups } from '../store/integrity.js'
 import {
@@ -44,35 +52,80 @@ export interface PinCollectorOptions {
   intervalS?: () => number
   /** Keeps first_seen and records the pin events; without it every pin is first seen now, not exactly. */
   history?: PinHistory
+  /** Milliseconds between two listings with names (index.names_every_s); without it every listing has names. */
+  namesEveryMs?: () => number
 }
+
+/** More new pins than this in a cycle without names: list again with names rather than ask one by one. */
+const NAMES_ASKED_MAX = 200
 
 export function pinCollector(options: PinCollectorOptions): Collector {
   const path = indexFilePath(options.kitPath, 'pins')
+  /** When the last listing with names began (ms), in this manager's run. */
+  let namesListedAt: number | null = null
   return {
     name: 'pins',
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
       // Every change recorded up to this number was confirmed by Kubo before the stream begins.
       const deltaSeq = (await options.deltaLog?.snapshot(ctx.peerId)) ?? 0
+      const startedAt = Date.now()
+      const namesDue =
+        !options.history ||
+        !options.namesEveryMs ||
+        ctx.asked === true ||
+        namesListedAt === null ||
+        startedAt - namesListedAt >= options.namesEveryMs()
       // Columns, not row objects: a million pins are a million strings and little else.
-      const cids: string[] = []
-      const recursiveFlags: boolean[] = []
-      const names: Array<string | null> = []
-      for (const type of ['recursive', 'direct'] as const) {
-        for await (const pin of ctx.rpc.pinLs({ type, names: true }, { signal: ctx.signal })) {
-          cids.push(pin.cid)
-          recursiveFlags.push(type === 'recursive')
-          names.push(pin.name ?? null)
+      let cids: string[] = []
+      let recursiveFlags: boolean[] = []
+      let names: Array<string | null> = []
+      const list = async (withNames: boolean) => {
+        cids = []
+        recursiveFlags = []
+        names = []
+        for (const type of ['recursive', 'direct'] as const) {
+          for await (const pin of ctx.rpc.pinLs({ type, names: withNames }, { signal: ctx.signal })) {
+            cids.push(pin.cid)
+            recursiveFlags.push(type === 'recursive')
+            names.push(pin.name ?? null)
+          }
+        }
+      }
+      await list(namesDue)
+      const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
+      const sortOrder = () => {
+        const order = new Uint32Array(cids.length)
+        for (let i = 0; i < order.length; i++) order[i] = i
+        return order.sort((a, b) => {
+          const x = cids[a] as string
+          const y = cids[b] as string
+          return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
+        })
+      }
+      let order = sortOrder()
+      let namesDetail = 'listed with names'
+      if (namesDue) namesListedAt = startedAt
+      else {
+        // The names this manager knows, and Kubo's answer for the pins that are new.
+        const known = await options.history?.knownNames(ctx.peerId, {
+          cids: Array.from(order, (i) => cids[i] as string),
+          recursive: Uint8Array.from(order, (i) => (recursiveFlags[i] ? 1 : 0)),
+        })
+        if (!known || known.unknown.length > NAMES_ASKED_MAX) {
+          await list(true)
+          order = sortOrder()
+          namesListedAt = startedAt
+          namesDetail = `listed again with names (${known ? `${known.unknown.length} new pins` : 'no names known yet'})`
+        } else {
+          for (let k = 0; k < order.length; k++) names[order[k] as number] = known.names[k] ?? null
+          for (const k of known.unknown) {
+            const i = order[k] as number
+            names[i] = await nameOf(ctx, cids[i] as string, typeOf(i))
+          }
+          namesDetail = `listed without names (kept from ${new Date(namesListedAt as number).toISOString()}, ${known.unknown.length} new asked of Kubo)`
         }
       }
       const listedAt = new Date()
-      const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
-      const order = new Uint32Array(cids.length)
-      for (let i = 0; i < order.length; i++) order[i] = i
-      order.sort((a, b) => {
-        const x = cids[a] as string
-        const y = cids[b] as string
-        return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
-      })
       const hash = createHash('sha256')
       let recursive = 0
       let lines = ''
@@ -180,7 +233,7 @@ export function pinCollector(options: PinCollectorOptions): Collector {
         await checked()
         // The file's pinset is the node's: the recorded changes up to deltaSeq are in it too.
         await fold()
-        return { wrote: false, rows: order.length }
+        return { wrote: false, rows: order.length, detail: namesDetail }
       }
 
       // Before pins.parquet: a reader that opens the old pins.parquet and a new subset file sees
@@ -208,9 +261,20 @@ export function pinCollector(options: PinCollectorOptions): Collector {
       )
       await checked()
       await fold()
-      return { wrote: true, rows: order.length }
+      return { wrote: true, rows: order.length, detail: namesDetail }
     },
   }
+}
+
+/** The name Kubo holds for one pin (`pin/ls` of that CID, with names): no walk, one short call. */
+async function nameOf(ctx: CollectContext, cid: string, type: 'recursive' | 'direct'): Promise<string | null> {
+  try {
+    for await (const p of ctx.rpc.pinLs({ type, names: true, cid }, { signal: ctx.signal })) return p.name ?? null
+  } catch (err) {
+    // Unpinned since the listing: the next cycle lists it gone.
+    if (!(err instanceof KuboRpcError && /not pinned/.test(err.kuboMessage))) throw err
+  }
+  return null
 }
 
 /**

@@ -274,6 +274,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           deltaLog,
           history: pinHistory,
           intervalS: () => loop?.status().effective_interval_s ?? intervalS,
+          namesEveryMs: () => Number(config.settings['index.names_every_s'].value) * 1000,
         }),
         systemCollector(sources),
         networkCollector(sources),
