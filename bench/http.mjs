@@ -96,6 +96,7 @@ const env = {
   IPFS_KIT_PATH: join(work, 'kit'),
   IPFS_KIT_IPFS_BIN: kubo.path,
   IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
+  IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
 }
 const rows = []
 const row = (what, value, target, met) => rows.push({ what, value, target, met })

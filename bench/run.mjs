@@ -92,6 +92,7 @@ async function bench(pins) {
     IPFS_KIT_PATH: join(work, 'kit'),
     IPFS_KIT_IPFS_BIN: kubo.path,
     IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
+    IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
   }
   const kit = (args, opts) => run(process.execPath, [CLI, ...args], env, opts)
   const ipfs = (args, opts) => run(kubo.path, args, env, opts)

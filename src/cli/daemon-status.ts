@@ -37,6 +37,10 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
       `            Pinning Service API: ${r.http.pinning_endpoint}${r.http.pin_requests !== null ? ` (${r.http.pin_requests} requests)` : ''}`,
     )
   } else if (r.http.state !== null) lines.push(`  HTTP:     ${r.http.state}`)
+  if (r.proxy.api)
+    lines.push(
+      `  Proxy:    ${r.proxy.api} (ipfs --api ${r.proxy.api} ...: pin changes show at once; ${r.proxy.requests} calls so far)`,
+    )
   if (r.source === 'index') lines.push(`  (Kubo, network and storage as indexed ${age(r.state_as_of)})`)
   if (r.source === 'api') lines.push(`  (live figures from Kubo's RPC API)`)
   for (const p of r.problems) lines.push(`  ! ${p}`)

@@ -42,6 +42,10 @@ async function checkHttpListen(): Promise<void> {
   parseListen(String(config.settings['http.listen'].value), {
     allowRemote: config.settings['http.allow_remote'].value === true,
   })
+  parseListen(String(config.settings['proxy.listen'].value), {
+    key: 'proxy.listen',
+    allowRemote: config.settings['proxy.allow_remote'].value === true,
+  })
 }
 
 async function startBackground(args: string[]): Promise<number> {

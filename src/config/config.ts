@@ -35,6 +35,9 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
 /** Where the manager serves HTTP (metrics, the Pinning Service API, the dashboard) by default: loopback only. */
 export const DEFAULT_HTTP_LISTEN = '127.0.0.1:5080'
 
+/** Where the Kubo RPC proxy listens by default: loopback only. */
+export const DEFAULT_PROXY_LISTEN = '127.0.0.1:5095'
+
 /** Default timeout of one unary Kubo RPC call, in milliseconds. */
 export const DEFAULT_KUBO_TIMEOUT_MS = 30_000
 
@@ -90,7 +93,7 @@ export const CONFIG_KEYS = {
     default: 300,
     env: 'IPFS_KIT_NAMES_EVERY_S',
     describe:
-      "seconds between two listings of the pins with their names (Kubo lists them 3-4x slower); the cycles between list CIDs only and keep the names known, so a rename with plain `ipfs pin add --name` of a pin already there shows within this time (through ipfs-kit: at once)",
+      'seconds between two listings of the pins with their names (Kubo lists them 3-4x slower); the cycles between list CIDs only and keep the names known, so a rename with plain `ipfs pin add --name` of a pin already there shows within this time (through ipfs-kit: at once)',
   },
   'content.budget_ms': {
     kind: 'positive-number',
@@ -132,6 +135,20 @@ export const CONFIG_KEYS = {
     env: 'IPFS_KIT_HTTP_ALLOW_REMOTE',
     describe:
       'allow http.listen on an address other than loopback (every request still needs the token of run/http.token)',
+  },
+  'proxy.listen': {
+    kind: 'string',
+    default: DEFAULT_PROXY_LISTEN,
+    env: 'IPFS_KIT_PROXY_LISTEN',
+    describe:
+      "host:port of the Kubo RPC proxy (use it as `ipfs --api /ip4/<host>/tcp/<port>`): it forwards every call to Kubo unchanged and records the pin changes Kubo confirms at once; port 0 picks a free port; 'off' for none",
+  },
+  'proxy.allow_remote': {
+    kind: 'boolean',
+    default: false,
+    env: 'IPFS_KIT_PROXY_ALLOW_REMOTE',
+    describe:
+      "allow proxy.listen on an address other than loopback (Kubo's own API authorization still applies to every call)",
   },
   'pinning.concurrency': {
     kind: 'positive-number',

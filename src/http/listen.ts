@@ -1,6 +1,8 @@
-// Where the manager's HTTP listener binds: `http.listen` as host:port (IPv6 in brackets), or
-// 'off'. Anything but a loopback address is refused unless `http.allow_remote` says so: the
-// listener serves the node's pins and can change them, and a token alone is thin cover on a LAN.
+// Where the manager's HTTP listener (and its Kubo RPC proxy) binds: `http.listen` (`proxy.listen`)
+// as host:port (IPv6 in brackets), or 'off'. Anything but a loopback address is refused unless
+// `http.allow_remote` (`proxy.allow_remote`) says so: the listener serves the node's pins and can
+// change them, a token alone is thin cover on a LAN, and a proxy must not open to the network a
+// Kubo API that listens on loopback only.
 import { isIP } from 'node:net'
 import { ConfigError } from '../errors.js'
 
@@ -16,23 +18,31 @@ export function isLoopback(host: string): boolean {
   return isIP(host) === 4 && host.startsWith('127.')
 }
 
-/** The address to listen on, or null for 'off'; ConfigError (exit 2) names what is wrong with the setting. */
-export function parseListen(text: string, options: { allowRemote: boolean }): ListenAddress | null {
+/**
+ * The address to listen on, or null for 'off'; ConfigError (exit 2) names what is wrong with the
+ * setting (`key`: http.listen, or proxy.listen, each with its own `<section>.allow_remote`).
+ */
+export function parseListen(
+  text: string,
+  options: { allowRemote: boolean; key?: 'http.listen' | 'proxy.listen' },
+): ListenAddress | null {
+  const key = options.key ?? 'http.listen'
+  const allowKey = key.replace('.listen', '.allow_remote')
   const value = text.trim()
   if (value === 'off') return null
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value)
   const host = m?.[1] ?? m?.[2]
   const port = Number(m?.[3])
   if (!m || host === undefined || !Number.isInteger(port) || port > 65_535) {
-    throw new ConfigError(`http.listen ${JSON.stringify(text)} is not host:port`, {
+    throw new ConfigError(`${key} ${JSON.stringify(text)} is not host:port`, {
       hint: "write it like 127.0.0.1:5080 or [::1]:5080 (port 0: any free port), or 'off'",
     })
   }
   if (m[1] !== undefined && isIP(host) !== 6)
-    throw new ConfigError(`http.listen ${JSON.stringify(text)}: ${host} is not an IPv6 address`)
+    throw new ConfigError(`${key} ${JSON.stringify(text)}: ${host} is not an IPv6 address`)
   if (!isLoopback(host) && !options.allowRemote) {
-    throw new ConfigError(`http.listen ${value} is not a loopback address; refused`, {
-      hint: 'serve on 127.0.0.1 or ::1, or set http.allow_remote: true in config.yaml to accept other hosts',
+    throw new ConfigError(`${key} ${value} is not a loopback address; refused`, {
+      hint: `serve on 127.0.0.1 or ::1, or set ${allowKey}: true in config.yaml to accept other hosts`,
     })
   }
   return { host, port }

@@ -267,9 +267,14 @@ export function pinCollector(options: PinCollectorOptions): Collector {
 }
 
 /** The name Kubo holds for one pin (`pin/ls` of that CID, with names): no walk, one short call. */
-async function nameOf(ctx: CollectContext, cid: string, type: 'recursive' | 'direct'): Promise<string | null> {
+async function nameOf(
+  ctx: CollectContext,
+  cid: string,
+  type: 'recursive' | 'direct',
+): Promise<string | null> {
   try {
-    for await (const p of ctx.rpc.pinLs({ type, names: true, cid }, { signal: ctx.signal })) return p.name ?? null
+    for await (const p of ctx.rpc.pinLs({ type, names: true, cid }, { signal: ctx.signal }))
+      return p.name ?? null
   } catch (err) {
     // Unpinned since the listing: the next cycle lists it gone.
     if (!(err instanceof KuboRpcError && /not pinned/.test(err.kuboMessage))) throw err

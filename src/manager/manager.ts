@@ -9,6 +9,7 @@ import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { HttpListenError, IndexRefreshError, IpfsKitError, KuboNotRunningError } from '../errors.js'
 import { LOGIN_CODE_TTL_MS } from '../http/auth.js'
 import type { HttpSurface } from '../http/index.js'
+import { parseListen } from '../http/listen.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { DayLogWriter } from '../indexer/day-log.js'
 import { IndexLoop } from '../indexer/loop.js'
@@ -26,6 +27,7 @@ import {
 } from '../indexer/state.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
 import { findKuboEndpoint } from '../kubo/endpoint.js'
+import type { KuboRpcProxy, ProxyStatus } from '../proxy/proxy.js'
 import { TEMP_PREFIX } from '../store/atomic.js'
 import {
   DAY_LOG_KINDS,
@@ -72,6 +74,8 @@ export interface ManagerStatus {
   content: ContentProgress | null
   /** The HTTP listener (metrics, Pinning Service API, dashboard); null when http.listen is 'off'. */
   http: ReturnType<HttpSurface['status']> | null
+  /** The Kubo RPC proxy; null when proxy.listen is 'off'. */
+  proxy: ProxyStatus | null
 }
 
 /** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
@@ -143,6 +147,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   let loop: IndexLoop | null = null
   let server: Awaited<ReturnType<typeof serveControl>> | null = null
   let http: HttpSurface | null = null
+  let proxy: KuboRpcProxy | null = null
   let kuboBinary = ''
 
   const shutdown = async (why: string, code: number) => {
@@ -150,6 +155,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     stopping = true
     log.info('manager stopping', { reason: why })
     try {
+      await proxy?.stop()
       await http?.stop()
       await loop?.close()
       await supervisor?.stop()
@@ -314,6 +320,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       index: idx.status(),
       content: content.progress(),
       http: http?.status() ?? null,
+      proxy: proxy?.status() ?? null,
     })
     const refreshOrThrow = async () => {
       const result = await idx.refresh()
@@ -367,6 +374,25 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       },
       dashboard: dashboardSources(config.path, ipfsPath, () => http?.status() ?? null),
     })
+    const proxyAddress = parseListen(String(config.settings['proxy.listen'].value), {
+      key: 'proxy.listen',
+      allowRemote: config.settings['proxy.allow_remote'].value === true,
+    })
+    if (proxyAddress) {
+      const { KuboRpcProxy } = await import('../proxy/proxy.js')
+      const { parseApiMultiaddr } = await import('../kubo/address.js')
+      proxy = new KuboRpcProxy({
+        address: proxyAddress,
+        kubo: () => {
+          const api = sup.status().api_address
+          return api && sup.status().healthy ? parseApiMultiaddr(api) : null
+        },
+        record: async (cids, note) => {
+          await recordPinChange(cids, note ?? undefined)
+        },
+        log: log.child('proxy'),
+      })
+    }
     const handle = async (req: ControlRequest): Promise<unknown> => {
       switch (req.cmd) {
         case 'status':
@@ -418,6 +444,9 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         log.error('the HTTP listener did not start', { error: (err as Error).message })
       })
     }
+    await proxy?.start().catch((err: unknown) => {
+      log.error('the Kubo RPC proxy did not start', { error: (err as Error).message })
+    })
     loop.start()
     const first = await Promise.race([loop.firstFullCycle(), stopped.then(() => null)])
     if (first) {

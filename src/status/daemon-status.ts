@@ -71,6 +71,14 @@ export interface DaemonStatusReport {
     error: string | null
     pin_requests: number | null
   }
+  /** The Kubo RPC proxy (DESIGN.md): `api` is the multiaddr for `ipfs --api`. */
+  proxy: {
+    state: string | null
+    api: string | null
+    error: string | null
+    requests: number | null
+    pin_changes_recorded: number | null
+  }
   problems: string[]
 }
 
@@ -150,8 +158,16 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
       error: st?.http?.error ?? null,
       pin_requests: st?.http?.pin_requests ?? null,
     },
+    proxy: {
+      state: st?.proxy?.state ?? (st ? 'off' : null),
+      api: st?.proxy?.api ?? null,
+      error: st?.proxy?.error ?? null,
+      requests: st?.proxy?.requests ?? null,
+      pin_changes_recorded: st?.proxy?.pin_changes_recorded ?? null,
+    },
     problems,
   }
+  if (st?.proxy?.error) problems.push(`the Kubo RPC proxy is not serving: ${st.proxy.error}`)
   if (st?.http?.error) problems.push(`the HTTP listener is not serving: ${st.http.error}`)
   if (st?.kubo.gave_up) problems.push(`the manager gave up restarting Kubo: ${st.kubo.gave_up_reason}`)
   else if (st && !st.kubo.healthy)

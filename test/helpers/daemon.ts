@@ -31,6 +31,7 @@ export interface StatusJson {
   network: { peers: number | null }
   storage: { repo_size_bytes: number | null; pin_count: number | null }
   http: { state: string | null; url: string | null; pinning_endpoint: string | null; error: string | null }
+  proxy: { state: string | null; api: string | null; error: string | null; requests: number | null }
   index: {
     running: boolean
     paused: boolean | null
@@ -61,6 +62,7 @@ export async function daemonEnv(
     IPFS_KIT_KUBO_INIT_PROFILES: 'test',
     // Any free port: tests run managers side by side, and the default port is one.
     IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
+    IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
     ...options.extra,
   }
   const d: DaemonEnv = {
