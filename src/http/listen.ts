@@ -4,7 +4,7 @@
 // change them, a token alone is thin cover on a LAN, and a proxy must not open to the network a
 // Kubo API that listens on loopback only.
 import { isIP } from 'node:net'
-import { ConfigError } from '../errors.js'
+import { ConfigError, HttpListenError } from '../errors.js'
 
 export interface ListenAddress {
   host: string
@@ -52,4 +52,42 @@ export function parseListen(
 export function baseUrl(host: string, port: number): string {
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
   return `http://${isIP(shown) === 6 ? `[${shown}]` : shown}:${port}`
+}
+
+/**
+ * Binds a server to the address, or throws HttpListenError with a reason a person can act on
+ * (`key`: the setting that names the address).
+ */
+export async function listenOn(
+  server: import('node:http').Server,
+  address: ListenAddress,
+  key: 'http.listen' | 'proxy.listen',
+): Promise<number> {
+  const { host, port } = address
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    throw new HttpListenError(
+      e.code === 'EADDRINUSE'
+        ? `${host}:${port} is already in use (set ${key} to another port, or 127.0.0.1:0 for any free one)`
+        : `cannot listen on ${host}:${port}: ${e.message}`,
+    )
+  }
+  return (server.address() as import('node:net').AddressInfo).port
+}
+
+/** Stops accepting, lets requests in flight end for up to `graceMs`, then cuts what is left. */
+export async function closeWithin(server: import('node:http').Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs)
+  await closed
+  clearTimeout(timer)
 }

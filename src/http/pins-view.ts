@@ -99,17 +99,27 @@ function orderListing(listing: Readonly<KnownPinset>): ListingOrder {
 /** The spellings Kubo may list a CID under (v0 and v1 base32 for a dag-pb sha2-256 CID), given any of them. */
 export type CidSpellings = (cid: string) => string[]
 
-/** The rows of a sorted list of CIDs that hold this one. */
-function rowsOf(cids: readonly string[], cid: string): number[] {
+/** The first index in [0, n) for which `before(i)` is false, where `before` is true then false along the range. */
+export function lowerBound(n: number, before: (i: number) => boolean): number {
   let lo = 0
-  let hi = cids.length
+  let hi = n
   while (lo < hi) {
     const mid = (lo + hi) >> 1
-    if ((cids[mid] as string) < cid) lo = mid + 1
+    if (before(mid)) lo = mid + 1
     else hi = mid
   }
+  return lo
+}
+
+/** The rows of a sorted list of CIDs that hold this one. */
+function rowsOf(cids: readonly string[], cid: string): number[] {
   const out: number[] = []
-  for (let i = lo; i < cids.length && cids[i] === cid; i++) out.push(i)
+  for (
+    let i = lowerBound(cids.length, (k) => (cids[k] as string) < cid);
+    i < cids.length && cids[i] === cid;
+    i++
+  )
+    out.push(i)
   return out
 }
 
@@ -203,15 +213,10 @@ export class PinsSnapshot {
 
   #search(isPast: (c: CreatedAt) => boolean): number {
     const { order, listing, ns } = this.#o
-    let lo = 0
-    let hi = order.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      const i = order[mid] as number
-      if (isPast({ ms: listing.firstSeen[i] as number, ns: ns[i] as number })) hi = mid
-      else lo = mid + 1
-    }
-    return lo
+    return lowerBound(order.length, (k) => {
+      const i = order[k] as number
+      return !isPast({ ms: listing.firstSeen[i] as number, ns: ns[i] as number })
+    })
   }
 
   /** The places of the newest-first order whose pin has a name, in order (named pins are often few). */

@@ -4,15 +4,13 @@
 // life cycle: start binds (or fails with the reason, which `daemon status` shows), stop closes
 // within a bounded time even with clients connected.
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { getCookie } from 'hono/cookie'
-import { HttpListenError } from '../errors.js'
 import type { Logger } from '../manager/log.js'
 import { type HttpAuth, SESSION_COOKIE } from './auth.js'
-import { baseUrl, type ListenAddress } from './listen.js'
+import { baseUrl, closeWithin, type ListenAddress, listenOn } from './listen.js'
 import type { Metrics } from './metrics.js'
 
 /** The largest request body any route takes (a pin request is well under 1 KiB; meta is capped). */
@@ -150,28 +148,17 @@ export class HttpServer {
     server.requestTimeout = 30_000
     server.headersTimeout = 10_000
     server.keepAliveTimeout = 5_000
-    const { host, port } = this.#o.address
+    let port: number
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(port, host, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
+      port = await listenOn(server, this.#o.address, 'http.listen')
     } catch (err) {
-      const e = err as NodeJS.ErrnoException
       this.#state = 'failed'
-      this.#error =
-        e.code === 'EADDRINUSE'
-          ? `${host}:${port} is already in use (set http.listen to another port, or 127.0.0.1:0 for any free one)`
-          : `cannot listen on ${host}:${port}: ${e.message}`
-      throw new HttpListenError(this.#error)
+      this.#error = (err as Error).message
+      throw err
     }
     server.on('error', (err) => this.#o.log.error('HTTP server error', { error: err.message }))
-    const bound = server.address() as AddressInfo
     this.#server = server
-    this.#url = baseUrl(host, bound.port)
+    this.#url = baseUrl(this.#o.address.host, port)
     this.#error = null
     this.#state = 'listening'
     this.#o.log.info('serving HTTP', { url: this.#url })
@@ -182,11 +169,7 @@ export class HttpServer {
     const server = this.#server
     if (!server || this.#state !== 'listening') return
     this.#state = 'stopping'
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
-    const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
-    await closed
-    clearTimeout(timer)
+    await closeWithin(server, STOP_GRACE_MS)
     this.#server = null
     this.#url = null
     this.#state = 'stopped'

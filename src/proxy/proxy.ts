@@ -15,9 +15,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { HttpListenError } from '../errors.js'
-import type { ListenAddress } from '../http/listen.js'
+import { closeWithin, type ListenAddress, listenOn } from '../http/listen.js'
 import type { ApiAddress } from '../kubo/address.js'
 import type { Logger } from '../manager/log.js'
 import { MAX_WATCHED_LINE, pinChangeReader } from './pin-changes.js'
@@ -104,26 +102,16 @@ export class KuboRpcProxy {
     server.headersTimeout = 60_000
     // A call may stream for hours (`pin add` of a large DAG, `add` of a large file): no timeout here.
     server.requestTimeout = 0
-    const { host, port } = this.#o.address
+    let bound: number
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(port, host, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
+      bound = await listenOn(server, this.#o.address, 'proxy.listen')
     } catch (err) {
-      const e = err as NodeJS.ErrnoException
       this.#state = 'failed'
-      this.#error =
-        e.code === 'EADDRINUSE'
-          ? `${host}:${port} is already in use (set proxy.listen to another port, or 127.0.0.1:0 for any free one)`
-          : `cannot listen on ${host}:${port}: ${e.message}`
-      throw new HttpListenError(this.#error)
+      this.#error = (err as Error).message
+      throw err
     }
     server.on('error', (err) => this.#o.log.error('proxy server error', { error: err.message }))
-    const bound = (server.address() as AddressInfo).port
+    const { host } = this.#o.address
     this.#api = `/${host.includes(':') ? 'ip6' : 'ip4'}/${host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host}/tcp/${bound}`
     this.#server = server
     this.#state = 'listening'
@@ -135,11 +123,7 @@ export class KuboRpcProxy {
     const server = this.#server
     if (!server || this.#state !== 'listening') return
     this.#state = 'stopping'
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    server.closeIdleConnections()
-    const timer = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS)
-    await closed
-    clearTimeout(timer)
+    await closeWithin(server, STOP_GRACE_MS)
     this.#server = null
     this.#api = null
     this.#state = 'stopped'

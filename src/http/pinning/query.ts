@@ -3,7 +3,7 @@
 // on it). The node's pins are all `pinned` and carry no meta; a pin that a pinned request holds is
 // listed once, as that request. A query without a name filter counts by positions (binary searches
 // on the creation order), so `limit=10` over a million pins reads about ten of them.
-import { type CreatedAt, compareCreated, type PinsSnapshot, type ViewPin } from '../pins-view.js'
+import { type CreatedAt, compareCreated, lowerBound, type PinsSnapshot, type ViewPin } from '../pins-view.js'
 import type { PinRequest, PinRequests } from './requests.js'
 
 export type PinStatusName = 'queued' | 'pinning' | 'pinned' | 'failed'
@@ -109,14 +109,11 @@ export function queryPins(
         const whole = f.name.match === 'exact' || f.name.match === 'iexact'
         let listedCount = 0
         const named = view.namedPlaces()
-        let from = 0
-        let to = named.length
-        while (from < to) {
-          const mid = (from + to) >> 1
-          if ((named[mid] as number) < start) from = mid + 1
-          else to = mid
-        }
-        for (let m = from; m < named.length && (named[m] as number) < end; m++) {
+        for (
+          let m = lowerBound(named.length, (j) => (named[j] as number) < start);
+          m < named.length && (named[m] as number) < end;
+          m++
+        ) {
           const k = named[m] as number
           const n = view.nameAt(k, lower)
           if (n === undefined || n === null || (whole ? n !== q : !n.includes(q))) continue
