@@ -25,7 +25,7 @@ function renderIndexStatus(s: IndexStatus, content: ContentProgress | null): str
     `  interval:      ${s.interval_s} s${s.stretched_reason ? `, stretched to ${s.effective_interval_s} s: ${s.stretched_reason}` : ''}`,
     `  last updated:  ${s.last_updated ?? 'never'}`,
     `  next cycle:    ${s.next_cycle_at ?? (s.paused ? 'paused' : 'none scheduled')}`,
-    `  cycles:        ${s.cycles}`,
+    `  cycles:        ${s.cycles}${s.last_cycle ? `; the last (#${s.last_cycle.cycle}, ${s.last_cycle.duration_ms} ms) ran because of ${s.last_cycle.reason}` : ''}`,
   ]
   for (const [name, c] of Object.entries(s.collectors)) {
     lines.push(

@@ -95,6 +95,34 @@ export const CONFIG_KEYS = {
     describe:
       'seconds between two listings of the pins with their names (Kubo lists them 3-4x slower); the cycles between list CIDs only and keep the names known, so a rename with plain `ipfs pin add --name` of a pin already there shows within this time (through ipfs-kit: at once)',
   },
+  'index.watch_s': {
+    kind: 'positive-number',
+    default: 2,
+    env: 'IPFS_KIT_WATCH_S',
+    describe:
+      "seconds between two looks at Kubo's datastore files (sizes and times, no RPC): a change runs a cycle at once instead of at the next interval",
+  },
+  'index.max_staleness_s': {
+    kind: 'positive-number',
+    default: 30,
+    env: 'IPFS_KIT_MAX_STALENESS_S',
+    describe:
+      'a cycle lists the pins again at least this often even when the datastore looks unchanged (unless that costs more than index.idle_share)',
+  },
+  'index.idle_share': {
+    kind: 'positive-number',
+    default: 0.05,
+    env: 'IPFS_KIT_IDLE_SHARE',
+    describe:
+      'the share of the time listings may take on a node that does not change: a listing of d seconds is repeated no sooner than d / share',
+  },
+  'index.busy_share': {
+    kind: 'positive-number',
+    default: 0.5,
+    env: 'IPFS_KIT_BUSY_SHARE',
+    describe:
+      'the share of the time listings may take on a node that changes: after a listing of d seconds, a change runs the next one no sooner than d / share - d later',
+  },
   'content.budget_ms': {
     kind: 'positive-number',
     default: 3000,

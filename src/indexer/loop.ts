@@ -46,6 +46,8 @@ export interface CollectorStatus {
 
 export interface CycleResult {
   cycle: number
+  /** Why it ran: the interval, asked for, a retry, or a change a watch saw. */
+  reason: string
   started_at: string
   duration_ms: number
   outcomes: Record<string, { ok: true; wrote: boolean; rows: number | null } | { ok: false; error: string }>
@@ -75,6 +77,12 @@ export interface IndexLoopOptions {
   retryAfterMs?: number
   /** Called after every cycle (metrics). */
   onCycle?: (result: CycleResult) => void
+  /**
+   * A cheap check asked every `everyMs` between cycles: a reason to run a cycle now (something
+   * changed), or null. Not asked before `minGapMs()` has passed since the last cycle ended, so
+   * that a node that changes all the time is not listed all the time.
+   */
+  watch?: { everyMs: number; check: () => string | null; minGapMs: () => number }
 }
 
 const RETRY_AFTER_MS = 5_000
@@ -85,7 +93,8 @@ interface Waiter {
 }
 
 export class IndexLoop {
-  readonly #o: Required<Omit<IndexLoopOptions, 'onCycle'>> & Pick<IndexLoopOptions, 'onCycle'>
+  readonly #o: Required<Omit<IndexLoopOptions, 'onCycle' | 'watch'>> &
+    Pick<IndexLoopOptions, 'onCycle' | 'watch'>
   readonly #abort = new AbortController()
   #paused = false
   #closed = false
@@ -94,6 +103,8 @@ export class IndexLoop {
   #effectiveIntervalMs: number
   #stretchedReason: string | null = null
   #nextRegularAt = 0
+  #nextWatchAt = 0
+  #lastCycleEndAt = 0
   #retryAt: number | null = null
   #lastCycle: CycleResult | null = null
   #lastUpdated: string | null = null
@@ -168,7 +179,7 @@ export class IndexLoop {
   }
 
   status(): IndexStatus {
-    const next = this.#nextDueAt()
+    const next = this.#nextDueAt(false)
     return {
       running: this.#done !== null && !this.#closed && !this.#paused,
       paused: this.#paused,
@@ -192,12 +203,14 @@ export class IndexLoop {
     wake?.()
   }
 
-  #nextDueAt(): number | null {
+  /** When the loop wakes next; `withWatch: false`: when the next cycle is sure to run. */
+  #nextDueAt(withWatch = true): number | null {
     const candidates: number[] = []
     if (this.#refreshWaiters.length > 0) candidates.push(Date.now())
     if (!this.#paused) {
       candidates.push(this.#nextRegularAt)
       if (this.#retryAt !== null) candidates.push(this.#retryAt)
+      if (this.#o.watch && withWatch) candidates.push(this.#nextWatchAt)
     }
     return candidates.length > 0 ? Math.min(...candidates) : null
   }
@@ -220,11 +233,33 @@ export class IndexLoop {
         })
         continue
       }
+      const now = Date.now()
       const waiters = this.#refreshWaiters
       this.#refreshWaiters = []
-      const full = waiters.length > 0 || (!this.#paused && Date.now() >= this.#nextRegularAt)
+      const regular = !this.#paused && now >= this.#nextRegularAt
+      const retry = !this.#paused && this.#retryAt !== null && now >= this.#retryAt
+      let reason: string
+      let full = true
+      if (waiters.length > 0) reason = 'asked for (index refresh or a pin change)'
+      else if (regular) reason = 'the interval'
+      else if (retry) {
+        reason = 'a retry of the collectors that failed'
+        full = false
+      } else {
+        // A watch tick: run now only if something changed, and not sooner than the gap allows.
+        const watch = this.#o.watch as NonNullable<IndexLoopOptions['watch']>
+        const earliest = this.#lastCycleEndAt + watch.minGapMs()
+        if (now < earliest) {
+          this.#nextWatchAt = earliest
+          continue
+        }
+        this.#nextWatchAt = now + watch.everyMs
+        const why = watch.check()
+        if (why === null) continue
+        reason = why
+      }
       const only = full ? null : this.#failedCollectors()
-      const result = await this.#cycle(only, waiters.length > 0)
+      const result = await this.#cycle(only, waiters.length > 0, reason)
       for (const w of waiters) w.resolve(result)
     }
   }
@@ -235,7 +270,7 @@ export class IndexLoop {
     )
   }
 
-  async #cycle(only: Set<string> | null, asked = false): Promise<CycleResult> {
+  async #cycle(only: Set<string> | null, asked: boolean, reason: string): Promise<CycleResult> {
     this.#cycleRunning = true
     const cycle = ++this.#cycles
     const startedAt = new Date()
@@ -280,6 +315,7 @@ export class IndexLoop {
     const duration = performance.now() - t0
     const result: CycleResult = {
       cycle,
+      reason,
       started_at: startedAt.toISOString(),
       duration_ms: Math.round(duration),
       outcomes,
@@ -305,6 +341,8 @@ export class IndexLoop {
       this.#markUpdated(startedAt, result)
     }
     this.#cycleRunning = false
+    this.#lastCycleEndAt = Date.now()
+    this.#nextWatchAt = Math.max(this.#nextWatchAt, this.#lastCycleEndAt + (this.#o.watch?.everyMs ?? 0))
     return result
   }
 

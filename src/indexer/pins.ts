@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { IndexRejectedError, KuboRpcError } from '../errors.js'
+import type { DatastoreWatch } from '../kubo/datastore-watch.js'
 import { writeJsonAtomic } from '../store/atomic.js'
 import { verifyAllGroups } from '../store/integrity.js'
 import {
@@ -54,21 +55,72 @@ export interface PinCollectorOptions {
   history?: PinHistory
   /** Milliseconds between two listings with names (index.names_every_s); without it every listing has names. */
   namesEveryMs?: () => number
+  /** The datastore's fingerprint: a cycle that finds it as the last listing left it does not list again. */
+  watch?: DatastoreWatch
+  /** Even so, list at least this often (index.max_staleness_s)... */
+  maxStalenessMs?: () => number
+  /** ...unless a listing costs more than this share of the time (index.idle_share): then every listing's time / share. */
+  idleShare?: () => number
+}
+
+export type PinCollector = Collector & {
+  /** Why a cycle should run now (the datastore changed since the last listing), or null. */
+  changed(): string | null
+  /** How long the last listing took (ms), or null before one. */
+  lastListingMs(): number | null
 }
 
 /** More new pins than this in a cycle without names: list again with names rather than ask one by one. */
 const NAMES_ASKED_MAX = 200
 
-export function pinCollector(options: PinCollectorOptions): Collector {
+export function pinCollector(options: PinCollectorOptions): PinCollector {
   const path = indexFilePath(options.kitPath, 'pins')
   /** When the last listing with names began (ms), in this manager's run. */
   let namesListedAt: number | null = null
+  /** The last complete listing: the datastore as it was when it began, and what it found. */
+  let last: {
+    fingerprint: string | null
+    at: number
+    ms: number
+    counts: { recursive: number; direct: number }
+    digest: string
+    rows: number
+  } | null = null
+  const writeChecked = (ctx: CollectContext, digest: string, by: 'listing' | 'datastore') =>
+    writeJsonAtomic(pinsCheckedPath(options.kitPath), {
+      peer_id: ctx.peerId,
+      pinset_sha256: digest,
+      checked_at: new Date().toISOString(),
+      checked_by: by,
+      ...(options.intervalS ? { interval_s: options.intervalS() } : {}),
+    })
   return {
     name: 'pins',
+    changed() {
+      if (!last || !options.watch) return null
+      const fp = options.watch.fingerprint()
+      return fp !== null && fp !== last.fingerprint ? "a change in Kubo's datastore" : null
+    },
+    lastListingMs: () => last?.ms ?? null,
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
+      const startedAt = Date.now()
+      // Taken before anything is listed: a change during the listing leaves it different.
+      const fingerprint = options.watch?.fingerprint() ?? null
+      if (!ctx.asked && last && fingerprint !== null && fingerprint === last.fingerprint) {
+        const forcedAfter = Math.max(options.maxStalenessMs?.() ?? 0, last.ms / (options.idleShare?.() ?? 1))
+        if (startedAt - last.at < forcedAfter) {
+          // Nothing Kubo keeps its pins in has changed since the last listing: the pinset is that one.
+          options.onCounts?.(last.counts, ctx.cycle)
+          await writeChecked(ctx, last.digest, 'datastore')
+          return {
+            wrote: false,
+            rows: last.rows,
+            detail: `not listed: Kubo's datastore is as the listing of ${new Date(last.at).toISOString()} left it; listed again by ${new Date(last.at + forcedAfter).toISOString()} at the latest`,
+          }
+        }
+      }
       // Every change recorded up to this number was confirmed by Kubo before the stream begins.
       const deltaSeq = (await options.deltaLog?.snapshot(ctx.peerId)) ?? 0
-      const startedAt = Date.now()
       const namesDue =
         !options.history ||
         !options.namesEveryMs ||
@@ -172,13 +224,10 @@ export function pinCollector(options: PinCollectorOptions): Collector {
         }
       }
 
-      const checked = () =>
-        writeJsonAtomic(pinsCheckedPath(options.kitPath), {
-          peer_id: ctx.peerId,
-          pinset_sha256: digest,
-          checked_at: new Date().toISOString(),
-          ...(options.intervalS ? { interval_s: options.intervalS() } : {}),
-        })
+      const checked = async () => {
+        await writeChecked(ctx, digest, 'listing')
+        last = { fingerprint, at: startedAt, ms: Date.now() - startedAt, counts, digest, rows: order.length }
+      }
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       // The rows at these positions of the stream (in CID order), one row group's columns at a time.
       const rowsOf = (positions: Uint32Array): RowSource => ({

@@ -26,6 +26,7 @@ import {
   systemCollector,
 } from '../indexer/state.js'
 import { resolveKuboBinary } from '../kubo/binary.js'
+import { datastoreWatch } from '../kubo/datastore-watch.js'
 import { findKuboEndpoint } from '../kubo/endpoint.js'
 import type { KuboRpcProxy, ProxyStatus } from '../proxy/proxy.js'
 import { TEMP_PREFIX } from '../store/atomic.js'
@@ -266,22 +267,27 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       budgetMs: Number(config.settings['content.budget_ms'].value),
       dagTimeoutMs: Number(config.settings['content.dag_timeout_s'].value) * 1000,
     })
+    const setting = (key: ConfigKey) => Number(config.settings[key].value)
+    const pins = pinCollector({
+      kitPath: config.path,
+      writer: writerName(),
+      onCounts: (counts, cycle) => pinCounts.record(counts, cycle),
+      onPinset: (p) => {
+        pinset = p
+      },
+      deltaLog,
+      history: pinHistory,
+      intervalS: () => loop?.status().effective_interval_s ?? intervalS,
+      namesEveryMs: () => setting('index.names_every_s') * 1000,
+      watch: datastoreWatch(ipfsPath),
+      maxStalenessMs: () => setting('index.max_staleness_s') * 1000,
+      idleShare: () => Math.min(1, setting('index.idle_share')),
+    })
     loop = new IndexLoop({
       // Pins first: the storage collector reports the counts it took, without a second pin/ls.
       // Content last: examining pins never holds up the other files.
       collectors: [
-        pinCollector({
-          kitPath: config.path,
-          writer: writerName(),
-          onCounts: (counts, cycle) => pinCounts.record(counts, cycle),
-          onPinset: (p) => {
-            pinset = p
-          },
-          deltaLog,
-          history: pinHistory,
-          intervalS: () => loop?.status().effective_interval_s ?? intervalS,
-          namesEveryMs: () => Number(config.settings['index.names_every_s'].value) * 1000,
-        }),
+        pins,
         systemCollector(sources),
         networkCollector(sources),
         storageCollector(sources),
@@ -299,6 +305,17 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       log: log.child('index'),
       context: collectContext,
       onCycle: (result) => http?.observeCycle(result),
+      // Between cycles, a look at the datastore every few seconds: a change runs a cycle now,
+      // no sooner after the last listing than busy_share allows.
+      watch: {
+        everyMs: setting('index.watch_s') * 1000,
+        check: () => pins.changed(),
+        minGapMs: () => {
+          const ms = pins.lastListingMs() ?? 0
+          const share = Math.min(1, setting('index.busy_share'))
+          return ms / share - ms
+        },
+      },
     })
     const idx = loop
 
