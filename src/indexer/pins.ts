@@ -68,6 +68,11 @@ export type PinCollector = Collector & {
   changed(): string | null
   /** How long the last listing took (ms), or null before one. */
   lastListingMs(): number | null
+  /**
+   * After a pin change through ipfs-kit, recorded in the delta: the datastore as it is now is the
+   * last listing plus the delta, and no reason to list again.
+   */
+  accountFor(): void
 }
 
 /** More new pins than this in a cycle without names: list again with names rather than ask one by one. */
@@ -86,6 +91,9 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
     digest: string
     rows: number
   } | null = null
+  /** The datastore's fingerprint after the last change through ipfs-kit (the listing plus the delta), if any since the listing. */
+  let accounted: string | null = null
+  const known = (fp: string | null) => fp !== null && last !== null && (fp === last.fingerprint || fp === accounted)
   const writeChecked = (ctx: CollectContext, digest: string, by: 'listing' | 'datastore') =>
     writeJsonAtomic(pinsCheckedPath(options.kitPath), {
       peer_id: ctx.peerId,
@@ -99,17 +107,21 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
     changed() {
       if (!last || !options.watch) return null
       const fp = options.watch.fingerprint()
-      return fp !== null && fp !== last.fingerprint ? "a change in Kubo's datastore" : null
+      return fp !== null && !known(fp) ? "a change in Kubo's datastore" : null
+    },
+    accountFor() {
+      if (last && options.watch) accounted = options.watch.fingerprint()
     },
     lastListingMs: () => last?.ms ?? null,
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
       const startedAt = Date.now()
       // Taken before anything is listed: a change during the listing leaves it different.
       const fingerprint = options.watch?.fingerprint() ?? null
-      if (!ctx.asked && last && fingerprint !== null && fingerprint === last.fingerprint) {
+      if (!ctx.asked && last && known(fingerprint)) {
         const forcedAfter = Math.max(options.maxStalenessMs?.() ?? 0, last.ms / (options.idleShare?.() ?? 1))
         if (startedAt - last.at < forcedAfter) {
-          // Nothing Kubo keeps its pins in has changed since the last listing: the pinset is that one.
+          // Nothing Kubo keeps its pins in has changed since the last listing (but the changes
+          // through ipfs-kit, which the delta holds): the pinset is that one.
           options.onCounts?.(last.counts, ctx.cycle)
           await writeChecked(ctx, last.digest, 'datastore')
           return {
@@ -227,6 +239,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       const checked = async () => {
         await writeChecked(ctx, digest, 'listing')
         last = { fingerprint, at: startedAt, ms: Date.now() - startedAt, counts, digest, rows: order.length }
+        accounted = null
       }
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       // The rows at these positions of the stream (in CID order), one row group's columns at a time.

@@ -367,7 +367,11 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           .examineNow({ ...ctx, signal: new AbortController().signal }, added)
           .catch((err: unknown) => log.warn('examining new pins failed', { error: err }))
       }
-      if (entries) return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
+      if (entries) {
+        // The datastore changed by exactly this (Kubo confirmed it): no reason for a listing.
+        pins.accountFor()
+        return { recorded: entries, full_cycle: false, ms: Math.round(performance.now() - t0) }
+      }
       // The delta is full: fold everything into pins.parquet now.
       return { recorded: [], full_cycle: true, cycle: await refreshOrThrow() }
     }
