@@ -98,7 +98,8 @@ export class KuboRpcProxy {
 
   async start(): Promise<void> {
     if (this.#state === 'listening') return
-    const server = createServer((req, res) => this.#forward(req, res))
+    // Large buffers: a 100 MB add passes in fewer, larger chunks.
+    const server = createServer({ highWaterMark: 1024 * 1024 }, (req, res) => this.#forward(req, res))
     server.headersTimeout = 60_000
     // A call may stream for hours (`pin add` of a large DAG, `add` of a large file): no timeout here.
     server.requestTimeout = 0
