@@ -114,14 +114,14 @@ export const CONFIG_KEYS = {
     default: 0.05,
     env: 'IPFS_KIT_IDLE_SHARE',
     describe:
-      'the share of the time listings may take on a node that does not change: a listing of d seconds is repeated no sooner than d / share',
+      'the share of one core that listings may use on a node that does not change: a listing that took c seconds of CPU (manager and Kubo) is repeated no sooner than c / share',
   },
   'index.busy_share': {
     kind: 'positive-number',
     default: 0.5,
     env: 'IPFS_KIT_BUSY_SHARE',
     describe:
-      'the share of the time listings may take on a node that changes: after a listing of d seconds, a change runs the next one no sooner than d / share - d later',
+      'the share of one core that listings may use on a node that changes: after a listing that took c seconds of CPU, a change runs the next one no sooner than c / share - c later',
   },
   'content.budget_ms': {
     kind: 'positive-number',

@@ -35,6 +35,7 @@ import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 import type { PinHistory } from './pin-history.js'
+import { procStat } from './state.js'
 
 const PINSET_HASH_KEY = PINS_META.pinsetSha256
 const COUNT_RECURSIVE_KEY = PINS_META.countRecursive
@@ -59,14 +60,24 @@ export interface PinCollectorOptions {
   watch?: DatastoreWatch
   /** Even so, list at least this often (index.max_staleness_s)... */
   maxStalenessMs?: () => number
-  /** ...unless a listing costs more than this share of the time (index.idle_share): then every listing's time / share. */
+  /** ...unless a listing costs more than this share of a core (index.idle_share): then every listing's CPU time / share. */
   idleShare?: () => number
+  /** The Kubo process, when known: its CPU time counts in what a listing costs. */
+  kuboPid?: () => number | null
+}
+
+/** CPU time (ms) of this process and of Kubo (when its pid is known), to price a listing. */
+async function cpuNow(kuboPid: number | null): Promise<number> {
+  const own = process.cpuUsage()
+  const kubo = kuboPid === null ? null : await procStat(kuboPid)
+  // /proc counts in clock ticks of 10 ms (USER_HZ 100 on Linux).
+  return (own.user + own.system) / 1000 + (kubo ? kubo.ticks * 10 : 0)
 }
 
 export type PinCollector = Collector & {
   /** Why a cycle should run now (the datastore changed since the last listing), or null. */
   changed(): string | null
-  /** How long the last listing took (ms), or null before one. */
+  /** What the last listing cost (CPU ms of the manager and Kubo; at least its wall time), or null before one. */
   lastListingMs(): number | null
   /**
    * After a pin change through ipfs-kit, recorded in the delta: the datastore as it is now is the
@@ -86,6 +97,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
   let last: {
     fingerprint: string | null
     at: number
+    /** CPU time of the listing (manager and Kubo), at least its wall time. */
     ms: number
     counts: { recursive: number; direct: number }
     digest: string
@@ -93,7 +105,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
   } | null = null
   /** The datastore's fingerprint after the last change through ipfs-kit (the listing plus the delta), if any since the listing. */
   let accounted: string | null = null
-  const known = (fp: string | null) => fp !== null && last !== null && (fp === last.fingerprint || fp === accounted)
+  const known = (fp: string | null) =>
+    fp !== null && last !== null && (fp === last.fingerprint || fp === accounted)
   const writeChecked = (ctx: CollectContext, digest: string, by: 'listing' | 'datastore') =>
     writeJsonAtomic(pinsCheckedPath(options.kitPath), {
       peer_id: ctx.peerId,
@@ -115,6 +128,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
     lastListingMs: () => last?.ms ?? null,
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
       const startedAt = Date.now()
+      const cpuAtStart = await cpuNow(options.kuboPid?.() ?? null)
       // Taken before anything is listed: a change during the listing leaves it different.
       const fingerprint = options.watch?.fingerprint() ?? null
       if (!ctx.asked && last && known(fingerprint)) {
@@ -238,7 +252,15 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
 
       const checked = async () => {
         await writeChecked(ctx, digest, 'listing')
-        last = { fingerprint, at: startedAt, ms: Date.now() - startedAt, counts, digest, rows: order.length }
+        const cpu = (await cpuNow(options.kuboPid?.() ?? null)) - cpuAtStart
+        last = {
+          fingerprint,
+          at: startedAt,
+          ms: Math.max(Date.now() - startedAt, cpu),
+          counts,
+          digest,
+          rows: order.length,
+        }
         accounted = null
       }
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)

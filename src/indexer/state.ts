@@ -113,7 +113,7 @@ function allFailed(failures: string[], calls: number): void {
 
 // --- /proc readings ------------------------------------------------------------------------
 
-async function procStat(pid: number): Promise<{ ticks: number } | null> {
+export async function procStat(pid: number): Promise<{ ticks: number } | null> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8')
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')

@@ -282,6 +282,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       watch: datastoreWatch(ipfsPath),
       maxStalenessMs: () => setting('index.max_staleness_s') * 1000,
       idleShare: () => Math.min(1, setting('index.idle_share')),
+      kuboPid: () => sup.status().pid,
     })
     loop = new IndexLoop({
       // Pins first: the storage collector reports the counts it took, without a second pin/ls.
