@@ -111,7 +111,7 @@ export const CONFIG_KEYS = {
   },
   'index.idle_share': {
     kind: 'positive-number',
-    default: 0.05,
+    default: 0.02,
     env: 'IPFS_KIT_IDLE_SHARE',
     describe:
       'the share of one core that listings may use on a node that does not change: a listing that took c seconds of CPU (manager and Kubo) is repeated no sooner than c / share',
