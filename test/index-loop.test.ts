@@ -224,4 +224,28 @@ describe('IndexLoop', () => {
     assert.equal(finished, true, 'the write in progress finished')
     await assert.rejects(pending, /stopped/)
   })
+
+  it('close interrupts a cycle that waits on Kubo (a long listing) at once, through its signal', async () => {
+    const started = gate()
+    const listing: Collector = {
+      name: 'listing',
+      // A minute-long listing that honours its signal, as the pin collector's stream does.
+      run: (ctx) =>
+        new Promise((resolve, reject) => {
+          started.open()
+          const timer = setTimeout(() => resolve({ wrote: false }), 60_000)
+          ctx.signal.addEventListener('abort', () => {
+            clearTimeout(timer)
+            reject(new Error('aborted'))
+          })
+        }),
+    }
+    const c = { collector: listing }
+    const loop = new IndexLoop({ collectors: [c.collector], intervalS: 3600, context, log })
+    loop.start()
+    await started.opened
+    const t0 = performance.now()
+    await loop.close()
+    assert.ok(performance.now() - t0 < 2_000, `closed in ${Math.round(performance.now() - t0)} ms`)
+  })
 })

@@ -166,12 +166,16 @@ export class IndexLoop {
     return p
   }
 
-  /** Stops the loop; a cycle that is writing finishes first. */
+  /**
+   * Stops the loop: the signal every collector was given is aborted at once, so a listing or a
+   * walk in progress stops (within a chunk of its stream); a file being written is written whole
+   * (writes take no signal), then the loop ends.
+   */
   async close(): Promise<void> {
     this.#closed = true
+    this.#abort.abort()
     this.#poke()
     await this.#done
-    this.#abort.abort()
     const err = new Error('the index loop stopped')
     for (const w of [...this.#refreshWaiters, ...this.#firstCycleWaiters]) w.reject(err)
     this.#refreshWaiters = []
