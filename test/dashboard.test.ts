@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
-import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
 import { makeTempDir } from './helpers/kubo.js'
 import { toolOrSkip } from './helpers/tools.js'
 
@@ -119,10 +119,25 @@ describe('the dashboard in Chromium', () => {
         await page.evaluate(`document.querySelectorAll('#pins-table script, #pins-table img').length`),
         0,
       )
-      // The largest first (the content index knows every size by now).
+      // The largest first, once the content index knows every size (it lists sized pins only).
+      await waitFor(
+        'every pin examined',
+        async () =>
+          (
+            JSON.parse((await d.cli(['pin', 'list', '--json'])).stdout) as {
+              pins: Array<{ size: number | null }>
+            }
+          ).pins.every((p) => p.size !== null),
+        60_000,
+      )
       await page.fill('#pin-search', '')
       await page.selectOption('#pin-sort', 'size')
-      await until(page, `document.querySelectorAll('#pins-table tbody tr').length >= 3`, 10_000)
+      await until(page, `document.querySelectorAll('#pins-table tbody tr').length === ${pinCount}`, 10_000)
+      const sizes = (await page.evaluate(
+        `[...document.querySelectorAll('#pins-table tbody tr td.num')].map((td) => td.textContent)`,
+      )) as string[]
+      assert.equal(sizes.length, pinCount)
+      assert.ok(!sizes.includes('—'), 'every pin has its size')
       if (process.env.IPFS_KIT_SCREENSHOT_DIR)
         await page.screenshot({
           path: join(process.env.IPFS_KIT_SCREENSHOT_DIR, 'dashboard-light.png'),
