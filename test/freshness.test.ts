@@ -79,6 +79,21 @@ describe('freshness', () => {
       values: { pins_recursive: number | null }
     }
     assert.equal(typeof storage.values.pins_recursive, 'number')
+    // A pin added through ipfs-kit: no listing follows (the delta holds it), and its size, which
+    // the content index finds at once, stays through the cycles after.
+    const viaKit = await newCid('kit')
+    assert.equal((await d.cli(['pin', 'add', viaKit])).code, 0)
+    const sizeOf = async () =>
+      (
+        JSON.parse((await d.cli(['pin', 'list', '--cid', viaKit, '--json'])).stdout) as {
+          pins: Array<{ size: number | null }>
+        }
+      ).pins[0]?.size ?? null
+    await waitFor('its size', async () => (await sizeOf()) !== null, 15_000)
+    const cycles = (await indexStatus()).cycles
+    await waitFor('three more cycles', async () => (await indexStatus()).cycles >= cycles + 3, 15_000)
+    assert.notEqual(await sizeOf(), null, 'the size is kept')
+    assert.match((await indexStatus()).collectors.pins.last_detail, /^not listed/)
     // A change still lists at once.
     const cid = await newCid('b')
     await ipfs(['pin', 'add', cid])

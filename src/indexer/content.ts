@@ -18,6 +18,8 @@ import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 /** The pinset as the pin collector last listed it: CIDs in order, and its digest. */
 export interface PinsetSnapshot {
   cycle: number
+  /** When that listing began (ms): a CID examined after it (a pin added through ipfs-kit since) may be missing from it. */
+  listedAt: number
   cids: readonly string[]
   /** The direct pins among them. */
   direct: ReadonlySet<string>
@@ -84,6 +86,8 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   }
   let progress: ContentProgress | null = null
   let version = 0
+  /** The listing a run found nothing left to do for, until when, and what it said. */
+  let idle: { digest: string; until: number; outcome: CollectorOutcome } | null = null
   const rates: Array<{ n: number; ms: number }> = []
 
   async function load(peerId: string): Promise<Map<string, ContentRow>> {
@@ -210,11 +214,15 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     const known = rows
     const t0 = performance.now()
     const now = Date.now()
-    const pinned = new Set(snapshot.cids)
     // A file other than the one this collector wrote (planted, damaged, removed) is rewritten.
     let changed = fileDigest !== snapshot.digest || written === null || identity() !== written
-    for (const cid of known.keys()) {
-      if (!pinned.has(cid)) {
+    // Nothing to do since the last run (the same listing, no retry due, the file ours): the
+    // whole pinset is not walked again (at a million pins that walk is most of an idle cycle).
+    if (!changed && idle?.digest === snapshot.digest && now < idle.until) return idle.outcome
+    const pinned = new Set(snapshot.cids)
+    for (const [cid, row] of known) {
+      // A row examined after the listing began is of a pin added since (through ipfs-kit): kept.
+      if (!pinned.has(cid) && row.examined_at.getTime() < snapshot.listedAt) {
         known.delete(cid)
         changed = true
       }
@@ -258,10 +266,19 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       await write(ctx, known, snapshot.digest)
       fileDigest = snapshot.digest
     }
-    return {
+    const outcome = {
       wrote: changed,
       rows: known.size,
       detail: `${known.size} of ${snapshot.cids.length} pins examined (${examined} this cycle, ${incomplete} incomplete)`,
     }
+    // All done for this listing: the next run that finds it again has nothing to do until the
+    // first incomplete DAG is due for another look.
+    if (left === 0 && todo.length === examined) {
+      let until = Number.POSITIVE_INFINITY
+      for (const r of known.values())
+        if (r.complete !== true) until = Math.min(until, r.examined_at.getTime() + retryAfterMs)
+      idle = { digest: snapshot.digest, until, outcome: { ...outcome, wrote: false } }
+    } else idle = null
+    return outcome
   }
 }

@@ -47,7 +47,13 @@ export interface PinCollectorOptions {
   /** Called with the counts per type and the cycle's number once Kubo has listed every pin (for the storage state). */
   onCounts?: (counts: { recursive: number; direct: number }, cycle: number) => void
   /** Called with the pinset in CID order once Kubo has listed it (for the content collector). */
-  onPinset?: (pinset: { cycle: number; cids: string[]; direct: Set<string>; digest: string }) => void
+  onPinset?: (pinset: {
+    cycle: number
+    listedAt: number
+    cids: string[]
+    direct: Set<string>
+    digest: string
+  }) => void
   /** The pin changes recorded since the last file; folded in once the new file is in place. */
   deltaLog?: PinDeltaLog
   /** The interval this manager indexes at now (stretched when cycles are long), for readers that judge how stale the index is. */
@@ -223,6 +229,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       const sortedCids = Array.from(order, (i) => cids[i] as string)
       options.onPinset?.({
         cycle: ctx.cycle,
+        listedAt: startedAt,
         cids: sortedCids,
         direct: new Set(cids.filter((_, i) => !recursiveFlags[i])),
         digest,
