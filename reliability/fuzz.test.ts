@@ -207,7 +207,7 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
       kind: i % 3 === 0 ? 'file' : 'raw',
       file_size_bytes: i % 3 === 0 ? 900 + i : null,
       mime: i % 2 === 0 ? 'text/plain' : null,
-      complete: i % 7 === 0 ? false : true,
+      complete: i % 7 !== 0,
       examined_at: new Date(1_700_000_000_000 + i),
       problem: i % 7 === 0 ? 'block was not found locally (offline)' : null,
     }))

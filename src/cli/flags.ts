@@ -49,3 +49,14 @@ export function parseFlags<T extends FlagSpec>(
   }
   return parsed
 }
+
+/** `--limit <n>`: a whole number, 0 for all; 100 when not given. */
+export function parseLimit(text: string | undefined, command = 'pin list'): number {
+  if (text === undefined) return 100
+  if (!/^\d+$/.test(text)) {
+    throw new UsageError(
+      `${command}: --limit must be a whole number (0 = all), got ${JSON.stringify(text.slice(0, 40))}`,
+    )
+  }
+  return Number(text)
+}

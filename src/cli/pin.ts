@@ -5,19 +5,9 @@ import { PinSourceUnavailableError, UsageError } from '../errors.js'
 import type { ContentFilter, SizedPin } from '../pins/content-view.js'
 import type { PinListing } from '../pins/list.js'
 import type { PinRow } from '../store/pins.js'
-import { JSON_FLAG, parseFlags } from './flags.js'
+import { JSON_FLAG, parseFlags, parseLimit } from './flags.js'
 import { humanBytes, timeAgo, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
-
-function parseLimit(text: string | undefined, command = 'pin list'): number {
-  if (text === undefined) return 100
-  if (!/^\d+$/.test(text)) {
-    throw new UsageError(
-      `${command}: --limit must be a whole number (0 = all), got ${JSON.stringify(text.slice(0, 40))}`,
-    )
-  }
-  return Number(text)
-}
 
 function ageText(iso: string | null): string {
   return iso ? timeAgo(iso) : 'unknown'

@@ -71,7 +71,7 @@ function npmKuboPath(): string | null {
   }
 }
 
-async function onPath(env: Env, name = 'ipfs'): Promise<string | null> {
+export async function onPath(env: Env, name = 'ipfs'): Promise<string | null> {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
     const candidate = join(dir, name)

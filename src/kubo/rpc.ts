@@ -12,7 +12,10 @@ import {
   KuboTimeoutError,
   KuboUnreachableError,
 } from '../errors.js'
+import { ndjsonValues } from '../net/ndjson.js'
 import { type ApiAddress, describeAddress } from './address.js'
+
+export { MAX_NDJSON_LINE_BYTES } from '../net/ndjson.js'
 
 export interface CallOptions {
   signal?: AbortSignal
@@ -122,23 +125,17 @@ export interface PinAddProgress {
 const DEFAULT_TIMEOUT_MS = 30_000
 /** A unary answer larger than this is not an answer Kubo gives: refuse instead of buffering it. */
 const MAX_UNARY_BYTES = 64 * 1024 * 1024
-/**
- * The longest line a stream may send. Kubo's lines are a pin, a progress count or an event: a few
- * hundred bytes (a pin name is at most 255). A longer one is not Kubo speaking, and without a cap
- * it would grow in memory until the process dies.
- */
-export const MAX_NDJSON_LINE_BYTES = 1024 * 1024
 /** Kubo refuses blocks over 2 MiB by default (4 MiB with a setting): a larger answer is not a block. */
 const MAX_BLOCK_BYTES = 8 * 1024 * 1024
 
-function authorizationHeader(auth: string): string {
+export function authorizationHeader(auth: string, key = 'kubo.auth'): string {
   const colon = auth.indexOf(':')
   const scheme = colon > 0 ? auth.slice(0, colon).toLowerCase() : ''
   const secret = auth.slice(colon + 1)
   if (scheme === 'bearer') return `Bearer ${secret}`
   if (scheme === 'basic') return `Basic ${Buffer.from(secret).toString('base64')}`
   // Same format as Kubo's API.Authorizations AuthSecret; never echo the secret itself.
-  throw new ConfigError("kubo.auth must look like 'bearer:<token>' or 'basic:<user>:<password>'")
+  throw new ConfigError(`${key} must look like 'bearer:<token>' or 'basic:<user>:<password>'`)
 }
 
 function queryString(params: Params): string {
@@ -510,47 +507,15 @@ export class KuboRpc {
     const timeoutMs = options?.timeoutMs ?? this.#timeoutMs
     const { res, done, stoppedBy } = await this.#post(command, params, options?.signal, timeoutMs, 'idle')
     try {
-      res.setEncoding('utf8')
-      let pending = ''
-      let lineNo = 0
-      const parse = (line: string) => {
-        lineNo++
-        try {
-          return JSON.parse(line)
-        } catch {
-          throw new KuboResponseError(
-            `Kubo's stream ${command} has a line that is not JSON (line ${lineNo}): ${JSON.stringify(line.slice(0, 120))}`,
-          )
-        }
-      }
-      const tooLong = () =>
-        new KuboResponseError(
-          `Kubo's stream ${command} at ${this.where} sent a line longer than ${MAX_NDJSON_LINE_BYTES} bytes (line ${lineNo + 1}); no Kubo answer has lines that long`,
-        )
-      for await (const chunk of res as AsyncIterable<string>) {
-        pending += chunk
-        let nl = pending.indexOf('\n')
-        if (nl === -1) {
-          // Characters, not bytes: a UTF-8 character is at most 4 bytes, so this bounds memory too.
-          if (pending.length > MAX_NDJSON_LINE_BYTES) throw tooLong()
-          continue
-        }
-        let start = 0
-        while (nl !== -1) {
-          if (nl - start > MAX_NDJSON_LINE_BYTES) throw tooLong()
-          const line = pending.slice(start, nl)
-          if (line.trim() !== '') yield parse(line)
-          start = nl + 1
-          nl = pending.indexOf('\n', start)
-        }
-        pending = pending.slice(start)
-        if (pending.length > MAX_NDJSON_LINE_BYTES) throw tooLong()
-      }
-      if (!res.complete) {
-        throw new KuboStreamError(`Kubo's stream ${command} at ${this.where} was cut before it ended`)
-      }
-      this.#checkTrailer(command, res)
-      if (pending.trim() !== '') yield parse(pending)
+      yield* ndjsonValues(
+        res,
+        (message) => new KuboResponseError(`Kubo's stream ${command} at ${this.where} ${message}`),
+        () => {
+          if (!res.complete)
+            throw new KuboStreamError(`Kubo's stream ${command} at ${this.where} was cut before it ended`)
+          this.#checkTrailer(command, res)
+        },
+      )
     } catch (err) {
       throw stoppedBy() ?? this.#translate(err, command, options?.signal)
     } finally {

@@ -15,6 +15,7 @@ import { writeJsonAtomic } from '../store/atomic.js'
 import { type KuboRecord, readKuboRecord } from './kubo-record.js'
 import { type Logger, type LogRotation, rotateInPlace } from './log.js'
 import { isProcessAlive, processStartTime } from './process-info.js'
+import { RestartPolicy } from './restart-policy.js'
 
 export type KuboMode = 'started' | 'attached'
 
@@ -62,12 +63,6 @@ export interface SupervisorOptions {
   kuboLogRotation?: LogRotation | null
 }
 
-/** A run shorter than this counts as a fast failure for the give-up rule. */
-const FAST_FAILURE_MS = 30_000
-const MAX_FAST_FAILURES = 5
-const BACKOFF_START_MS = 1_000
-const BACKOFF_MAX_MS = 60_000
-
 export class KuboSupervisor {
   readonly #o: Required<SupervisorOptions>
   #rpc: KuboRpc | null = null
@@ -79,7 +74,7 @@ export class KuboSupervisor {
   #healthTimer: NodeJS.Timeout | null = null
   #restartTimer: NodeJS.Timeout | null = null
   #failedChecks = 0
-  #fastFailures = 0
+  readonly #restarts = new RestartPolicy()
   #restarting = false
   readonly #status: KuboStatus = {
     mode: null,
@@ -334,17 +329,16 @@ export class KuboSupervisor {
 
   #scheduleRestart(ranForMs: number): void {
     if (this.#stopping || this.#restarting || this.#restartTimer) return
-    this.#fastFailures = ranForMs < FAST_FAILURE_MS ? this.#fastFailures + 1 : 0
-    if (this.#fastFailures > MAX_FAST_FAILURES) {
+    const delay = this.#restarts.next(ranForMs)
+    if (delay === null) {
       this.#status.gave_up = true
       const last =
         this.#status.last_start_error?.split('\n').slice(-1)[0] ?? this.#status.last_exit?.reason ?? 'unknown'
-      this.#status.gave_up_reason = `Kubo failed ${MAX_FAST_FAILURES + 1} times in a row within ${FAST_FAILURE_MS / 1000} s of starting; last: ${last}`
+      this.#status.gave_up_reason = this.#restarts.giveUpReason('Kubo', last)
       this.#o.log.error('giving up restarting Kubo', { reason: this.#status.gave_up_reason })
       return
     }
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.max(0, this.#fastFailures - 1))
-    this.#o.log.info('restarting Kubo', { in_ms: delay, fast_failures: this.#fastFailures })
+    this.#o.log.info('restarting Kubo', { in_ms: delay, fast_failures: this.#restarts.fastFailures })
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null
       this.#restarting = true
@@ -448,7 +442,7 @@ export function exitReason(code: number | null, signal: NodeJS.Signals | null): 
   return code === null ? 'exited' : `exited with code ${code}`
 }
 
-function signalProcess(pid: number, signal: NodeJS.Signals): void {
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal)
   } catch {
@@ -456,12 +450,12 @@ function signalProcess(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))
 }
 
 /** The last lines a log file got since `fromOffset`. */
-async function tail(path: string, fromOffset: number, lines = 20): Promise<string> {
+export async function tail(path: string, fromOffset: number, lines = 20): Promise<string> {
   try {
     const fh = await open(path, 'r')
     try {
