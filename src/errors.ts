@@ -197,3 +197,27 @@ export class PinningApiError extends IpfsKitError {
     super(details)
   }
 }
+
+/** No usable IPFS Cluster binary (ipfs-cluster-service) was found. */
+export class ClusterBinaryNotFoundError extends IpfsKitError {
+  override name = 'ClusterBinaryNotFoundError'
+  readonly exitCode = 1
+}
+
+/** Running the Cluster peer itself failed (no configuration, exited during start-up, did not answer). */
+export class ClusterProcessError extends IpfsKitError {
+  override name = 'ClusterProcessError'
+  readonly exitCode = 1
+}
+
+/** Cluster's REST API does not accept connections, or did not answer in time. */
+export class ClusterUnreachableError extends IpfsKitError {
+  override name = 'ClusterUnreachableError'
+  readonly exitCode = 1
+}
+
+/** Cluster's REST API answered with an error (`{"code","message"}`), was cut mid-stream, or sent garbage. */
+export class ClusterApiError extends IpfsKitError {
+  override name = 'ClusterApiError'
+  readonly exitCode = 1
+}

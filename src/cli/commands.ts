@@ -44,6 +44,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: "open the manager's web dashboard in a browser, logged in (or print the login link)",
     load: () => import('./dashboard.js'),
   },
+  cluster: {
+    summary: 'the IPFS Cluster pinset and peers, from the index the manager keeps beside a Cluster peer',
+    load: () => import('./cluster.js'),
+  },
   doctor: {
     summary: 'check the Kubo binary, the repository, the RPC API and the index files',
     load: () => import('./doctor.js'),

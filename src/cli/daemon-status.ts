@@ -41,6 +41,14 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
     lines.push(
       `  Proxy:    ${r.proxy.api} (ipfs --api ${r.proxy.api} ...: pin changes show at once; ${r.proxy.requests} calls so far)`,
     )
+  const c = r.cluster
+  if (c) {
+    lines.push(
+      `  Cluster:  ${c.version ?? 'unknown version'}, peer ${c.peer_id ?? 'unknown'}${c.peername ? ` (${c.peername})` : ''}`,
+      `            ${c.mode === 'attached' ? 'attached (not managed)' : c.mode === 'started' ? `started by ipfs-kit (pid ${c.pid})` : 'not running'}, ${c.healthy ? 'healthy' : 'NOT HEALTHY'}, API ${c.api}, restarts: ${c.restarts}`,
+      `            ${c.pins === null ? 'pinset not indexed yet' : `${c.pins} cluster pins indexed`}${c.status_at ? `, peer statuses read ${timeAgo(c.status_at)}` : ''} (\`ipfs-kit cluster status\`)`,
+    )
+  }
   if (r.source === 'index') lines.push(`  (Kubo, network and storage as indexed ${age(r.state_as_of)})`)
   if (r.source === 'api') lines.push(`  (live figures from Kubo's RPC API)`)
   for (const p of r.problems) lines.push(`  ! ${p}`)

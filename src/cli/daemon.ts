@@ -46,6 +46,10 @@ async function checkHttpListen(): Promise<void> {
     key: 'proxy.listen',
     allowRemote: config.settings['proxy.allow_remote'].value === true,
   })
+  if (config.settings['cluster.enabled'].value === true) {
+    const { clusterApiAddress } = await import('../cluster/config.js')
+    clusterApiAddress(config)
+  }
 }
 
 async function startBackground(args: string[]): Promise<number> {

@@ -1,4 +1,6 @@
 // `ipfs-kit doctor [--json]`: prints the doctor's report; exit 0 when everything is usable.
+
+import { CLUSTER_GET_HINT } from '../cluster/binary.js'
 import type { CheckStatus, DoctorReport } from '../doctor/doctor.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
@@ -74,6 +76,25 @@ function render(r: DoctorReport): string {
       }),
     ],
     r.index,
+  )
+  const c = r.cluster
+  section(
+    c.status,
+    'IPFS Cluster',
+    [
+      c.enabled ? 'enabled (cluster.enabled)' : 'not enabled (cluster.enabled: false)',
+      c.binary
+        ? `ipfs-cluster-service ${c.binary_version} at ${c.binary}`
+        : `ipfs-cluster-service: ${c.binary_problem}`,
+      ...(!c.binary ? [`  ${CLUSTER_GET_HINT}`] : []),
+      ...(c.enabled
+        ? [
+            `REST API ${c.api ?? 'unknown'}: ${c.answers ? `answers: peer ${c.peer_id}, pins on Kubo ${c.ipfs_peer_id ?? 'unknown'}` : 'does not answer'}`,
+            `cluster_pins.parquet: ${c.index.status}${c.index.rows !== null ? `, ${c.index.rows} rows` : ''}${c.index.reason ? ` (${c.index.reason})` : ''}`,
+          ]
+        : []),
+    ],
+    c,
   )
   out.push('', r.ok ? 'ipfs-kit is usable.' : 'ipfs-kit is not usable yet: see the FAIL lines above.')
   return `${out.join('\n')}\n`

@@ -38,6 +38,9 @@ export const DEFAULT_HTTP_LISTEN = '127.0.0.1:5080'
 /** Where the Kubo RPC proxy listens by default: loopback only. */
 export const DEFAULT_PROXY_LISTEN = '127.0.0.1:5095'
 
+/** IPFS Cluster's REST API by default (its own default listen address). */
+export const DEFAULT_CLUSTER_API = '/ip4/127.0.0.1/tcp/9094'
+
 /** Default timeout of one unary Kubo RPC call, in milliseconds. */
 export const DEFAULT_KUBO_TIMEOUT_MS = 30_000
 
@@ -183,6 +186,41 @@ export const CONFIG_KEYS = {
     default: 4,
     env: 'IPFS_KIT_PINNING_CONCURRENCY',
     describe: 'how many pin requests of the Pinning Service API Kubo works on at once; the rest are queued',
+  },
+  'cluster.enabled': {
+    kind: 'boolean',
+    default: false,
+    env: 'IPFS_KIT_CLUSTER_ENABLED',
+    describe:
+      'run beside an IPFS Cluster peer: daemon start starts it after Kubo (or attaches to the one at cluster.api), supervises it, and indexes the cluster pinset each cycle',
+  },
+  'cluster.binary': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_CLUSTER_BIN',
+    describe: 'the ipfs-cluster-service binary to run (else: the first on PATH)',
+  },
+  'cluster.api': {
+    kind: 'string',
+    default: DEFAULT_CLUSTER_API,
+    env: 'IPFS_KIT_CLUSTER_API',
+    describe:
+      "the Cluster peer's REST API as a multiaddr (its service.json api.restapi.http_listen_multiaddress)",
+  },
+  'cluster.auth': {
+    kind: 'string',
+    default: null,
+    env: 'IPFS_KIT_CLUSTER_AUTH',
+    secret: true,
+    describe:
+      "credentials for Cluster's REST API, as 'basic:<user>:<password>' (its basic_auth_credentials) or 'bearer:<token>'",
+  },
+  'cluster.status_timeout_s': {
+    kind: 'positive-number',
+    default: 60,
+    env: 'IPFS_KIT_CLUSTER_STATUS_TIMEOUT_S',
+    describe:
+      "the longest silence allowed in Cluster's /pins stream (it asks every peer for the status of every pin); past it, each pin keeps the status last seen, dated",
   },
   'log.level': {
     kind: 'log-level',

@@ -19,6 +19,11 @@ export function ipfsRepoPath(env: Env = process.env): string {
   return resolve(nonEmpty(env.IPFS_PATH) ?? join(homedir(), '.ipfs'))
 }
 
+/** `IPFS_CLUSTER_PATH`, default `~/.ipfs-cluster` (IPFS Cluster's own convention). */
+export function clusterPath(env: Env = process.env): string {
+  return resolve(nonEmpty(env.IPFS_CLUSTER_PATH) ?? join(homedir(), '.ipfs-cluster'))
+}
+
 /** The per-machine cache for things built once, such as Kubo itself (shared with scripts/build-kubo.sh). */
 export function machineCachePath(env: Env = process.env): string {
   const explicit = nonEmpty(env.IPFS_KIT_CACHE)

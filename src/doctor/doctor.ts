@@ -10,6 +10,7 @@ import { rpcFor } from '../kubo/connect.js'
 import { findKuboEndpoint } from '../kubo/endpoint.js'
 import { readApiFile, readRepoConfig, readRepoVersion, repoLockHolder } from '../kubo/repo.js'
 import {
+  clusterPinsPath,
   contentPath,
   type FileKind,
   INDEX_FILES,
@@ -58,6 +59,22 @@ export interface DoctorReport {
     answers: boolean
     peer_id: string | null
     version: string | null
+  }
+  /** IPFS Cluster (cluster.enabled): its binary, its REST API, its index. A fail only when enabled. */
+  cluster: Check & {
+    enabled: boolean
+    binary: string | null
+    binary_version: string | null
+    binary_problem: string | null
+    api: string | null
+    answers: boolean
+    peer_id: string | null
+    ipfs_peer_id: string | null
+    index: {
+      status: 'missing' | 'valid' | 'invalid' | 'unchecked'
+      reason: string | null
+      rows: number | null
+    }
   }
   index: Check & {
     path: string
@@ -297,6 +314,7 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
           }
         : { status: 'ok', path: kitPath, files }
 
+  const cluster = await checkCluster(config, env, kitPath, repo.peer_id, timeoutMs)
   const report: DoctorReport = {
     ok: false,
     ipfs_kit_path: kitPath,
@@ -306,7 +324,92 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
     repo,
     api,
     index,
+    cluster,
   }
-  report.ok = [binary, configCheck, repo, api, index].every((c) => c.status !== 'fail')
+  report.ok = [binary, configCheck, repo, api, index, cluster].every((c) => c.status !== 'fail')
   return report
+}
+
+async function checkCluster(
+  config: IpfsKitConfig | null,
+  env: Env,
+  kitPath: string,
+  kuboPeerId: string | null,
+  timeoutMs: number,
+): Promise<DoctorReport['cluster']> {
+  const enabled = config?.settings['cluster.enabled'].value === true
+  const out: DoctorReport['cluster'] = {
+    status: 'ok',
+    enabled,
+    binary: null,
+    binary_version: null,
+    binary_problem: null,
+    api: null,
+    answers: false,
+    peer_id: null,
+    ipfs_peer_id: null,
+    index: { status: 'missing', reason: null, rows: null },
+  }
+  const problems: string[] = []
+  const fixes: string[] = []
+  const [
+    { resolveClusterBinary },
+    { clusterRestOf },
+    { clusterPeerIdentity },
+    { clusterPath },
+    { managerFiles },
+  ] = await Promise.all([
+    import('../cluster/binary.js'),
+    import('../cluster/config.js'),
+    import('../store/cluster-pins.js'),
+    import('../config/paths.js'),
+    import('../manager/files.js'),
+  ])
+  try {
+    const configured = config?.settings['cluster.binary']
+    const found = await resolveClusterBinary({ env, ...(configured ? { configured } : {}) })
+    out.binary = found.path
+    out.binary_version = found.version
+  } catch (err) {
+    const f = failure(err)
+    out.binary_problem = f.problem
+    // Needed only to start a peer: attaching to one that answers works without it.
+    if (enabled) fixes.push(f.fix ?? '')
+  }
+  if (!enabled || !config) return out
+  try {
+    const rest = clusterRestOf(config, timeoutMs)
+    out.api = rest.address.multiaddr
+    const id = await rest.id()
+    out.answers = true
+    out.peer_id = id.id
+    out.ipfs_peer_id = id.ipfs_id
+    if (kuboPeerId && id.ipfs_id && id.ipfs_id !== kuboPeerId)
+      problems.push(`the Cluster peer pins on Kubo ${id.ipfs_id}, not on this node (${kuboPeerId})`)
+  } catch (err) {
+    const f = failure(err)
+    if (out.binary === null) problems.push(`${f.problem}; and ${out.binary_problem}`)
+    else if (!out.answers) {
+      // Not a failure by itself: `daemon start` starts it.
+      out.status = 'warn'
+      out.problem = f.problem
+      out.fix = '`ipfs-kit daemon start` starts the Cluster peer (cluster.enabled)'
+    }
+  }
+  const identity = clusterPeerIdentity(clusterPath(env), managerFiles(kitPath).runDir)
+  if (identity) {
+    const check = await checkIndexFile(clusterPinsPath(kitPath), 'cluster_pins', identity)
+    out.index = {
+      status: check.status,
+      reason: check.status === 'invalid' ? check.reason : null,
+      rows: check.status === 'valid' ? check.header.rowCount : null,
+    }
+    if (check.status === 'invalid') problems.push(`cluster_pins.parquet rejected: ${check.reason}`)
+  } else out.index = { status: 'unchecked', reason: 'the Cluster peer is not known yet', rows: null }
+  if (problems.length > 0) {
+    out.status = 'fail'
+    out.problem = problems.join('; ')
+    out.fix = fixes.filter(Boolean).join('; ') || 'see `ipfs-kit daemon status` and logs/cluster.log'
+  }
+  return out
 }

@@ -19,9 +19,12 @@ export interface ManagerFiles {
   shortSocketDir: string | null
   /** The Kubo this manager started, so that a new manager can adopt it after a crash. */
   kuboRecord: string
+  /** The Cluster peer this manager started (cluster.enabled), for adoption after a crash. */
+  clusterRecord: string
   logDir: string
   managerLog: string
   kuboLog: string
+  clusterLog: string
   /** stdout/stderr of a detached manager: where a crash before logging starts ends up. */
   managerOut: string
 }
@@ -46,9 +49,11 @@ export function managerFiles(kitPath: string): ManagerFiles {
     socket,
     shortSocketDir,
     kuboRecord: join(runDir, 'kubo.json'),
+    clusterRecord: join(runDir, 'cluster.json'),
     logDir,
     managerLog: join(logDir, 'manager.log'),
     kuboLog: join(logDir, 'kubo.log'),
+    clusterLog: join(logDir, 'cluster.log'),
     managerOut: join(logDir, 'manager.out'),
   }
 }

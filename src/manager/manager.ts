@@ -4,12 +4,14 @@
 // and removes its lock and socket.
 import { readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import type { ClusterStatus, ClusterSupervisor } from '../cluster/supervisor.js'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
 import { HttpListenError, IndexRefreshError, IpfsKitError, KuboNotRunningError } from '../errors.js'
 import { LOGIN_CODE_TTL_MS } from '../http/auth.js'
 import type { HttpSurface } from '../http/index.js'
 import { parseListen } from '../http/listen.js'
+import type { ClusterCollector } from '../indexer/cluster-pins.js'
 import { type ContentProgress, contentCollector, type PinsetSnapshot } from '../indexer/content.js'
 import { DayLogWriter } from '../indexer/day-log.js'
 import { IndexLoop } from '../indexer/loop.js'
@@ -77,6 +79,8 @@ export interface ManagerStatus {
   http: ReturnType<HttpSurface['status']> | null
   /** The Kubo RPC proxy; null when proxy.listen is 'off'. */
   proxy: ProxyStatus | null
+  /** The IPFS Cluster peer beside this node and its index; null unless cluster.enabled. */
+  cluster: (ClusterStatus & { index: ReturnType<ClusterCollector['summary']> }) | null
 }
 
 /** Removes the temporary files a killed manager may have left mid-write (we hold the lock: no writer runs). */
@@ -149,6 +153,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   let server: Awaited<ReturnType<typeof serveControl>> | null = null
   let http: HttpSurface | null = null
   let proxy: KuboRpcProxy | null = null
+  let cluster: ClusterSupervisor | null = null
   let kuboBinary = ''
 
   const shutdown = async (why: string, code: number) => {
@@ -159,6 +164,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       await proxy?.stop()
       await http?.stop()
       await loop?.close()
+      // The Cluster peer pins on Kubo: it stops first.
+      await cluster?.stop()
       await supervisor?.stop()
     } catch (err) {
       log.error('error while stopping', { error: err })
@@ -284,6 +291,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       idleShare: () => Math.min(1, setting('index.idle_share')),
       kuboPid: () => sup.status().pid,
     })
+    const clusterIndex = await clusterParts(config, files, log)
+    cluster = clusterIndex?.supervisor ?? null
     loop = new IndexLoop({
       // Pins first: the storage collector reports the counts it took, without a second pin/ls.
       // Content last: examining pins never holds up the other files.
@@ -301,6 +310,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           sessions: dayLog('peer_sessions'),
         }),
         content,
+        ...(clusterIndex ? [clusterIndex.collector] : []),
       ],
       intervalS,
       log: log.child('index'),
@@ -339,6 +349,9 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       content: content.progress(),
       http: http?.status() ?? null,
       proxy: proxy?.status() ?? null,
+      cluster: clusterIndex
+        ? { ...clusterIndex.supervisor.status(), index: clusterIndex.collector.summary() }
+        : null,
     })
     const refreshOrThrow = async () => {
       const result = await idx.refresh()
@@ -457,6 +470,10 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
 
     await supervisor.start()
     if (stopping) return await stopped
+    // After Kubo, which it pins on. A Cluster that cannot start fails the start, as Kubo does:
+    // the user asked for it (cluster.enabled).
+    await cluster?.start()
+    if (stopping) return await stopped
     const peerId = sup.status().peer_id
     if (http && peerId) {
       // The pins of the last index answer the HTTP listener until the first cycle is done.
@@ -490,6 +507,53 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   process.off('SIGTERM', onSignal)
   process.off('SIGINT', onSignal)
   return code
+}
+
+/** With cluster.enabled: the Cluster peer's supervisor and the collector of its pinset. */
+async function clusterParts(
+  config: IpfsKitConfig,
+  files: ReturnType<typeof managerFiles>,
+  log: ReturnType<typeof createLogger>,
+): Promise<{ supervisor: ClusterSupervisor; collector: ClusterCollector } | null> {
+  if (config.settings['cluster.enabled'].value !== true) return null
+  const [
+    { clusterRestOf },
+    { ClusterSupervisor },
+    { clusterCollector },
+    { resolveClusterBinary },
+    { clusterPath },
+  ] = await Promise.all([
+    import('../cluster/config.js'),
+    import('../cluster/supervisor.js'),
+    import('../indexer/cluster-pins.js'),
+    import('../cluster/binary.js'),
+    import('../config/paths.js'),
+  ])
+  const rest = clusterRestOf(config)
+  const supervisor = new ClusterSupervisor({
+    rest,
+    clusterPath: clusterPath(),
+    binary: async () => (await resolveClusterBinary({ configured: config.settings['cluster.binary'] })).path,
+    recordPath: files.clusterRecord,
+    clusterLog: files.clusterLog,
+    log: log.child('cluster'),
+  })
+  const collector = clusterCollector({
+    kitPath: config.path,
+    runDir: files.runDir,
+    writer: writerName(),
+    cluster: () => {
+      const r = supervisor.rest
+      if (r) return { rest: r }
+      const st = supervisor.status()
+      return {
+        unavailable: st.gave_up_reason ?? st.last_health_error ?? st.last_start_error ?? 'it does not answer',
+      }
+    },
+    statusTimeoutMs: () => Number(config.settings['cluster.status_timeout_s'].value) * 1000,
+    log: log.child('cluster-index'),
+  })
+  return { supervisor, collector }
 }
 
 /** What the dashboard draws from: the same gathering functions and readers as the CLI. */

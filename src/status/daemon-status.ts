@@ -79,6 +79,24 @@ export interface DaemonStatusReport {
     requests: number | null
     pin_changes_recorded: number | null
   }
+  /** The IPFS Cluster peer beside this node (cluster.enabled); null when not enabled or no manager answers. */
+  cluster: {
+    mode: 'started' | 'attached' | null
+    pid: number | null
+    api: string
+    peer_id: string | null
+    peername: string | null
+    version: string | null
+    ipfs_peer_id: string | null
+    healthy: boolean
+    last_health_error: string | null
+    restarts: number
+    last_exit: { at: string; reason: string } | null
+    gave_up_reason: string | null
+    pins: number | null
+    status_at: string | null
+    status_error: string | null
+  } | null
   problems: string[]
 }
 
@@ -165,8 +183,40 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
       requests: st?.proxy?.requests ?? null,
       pin_changes_recorded: st?.proxy?.pin_changes_recorded ?? null,
     },
+    cluster: st?.cluster
+      ? {
+          mode: st.cluster.mode,
+          pid: st.cluster.pid,
+          api: st.cluster.api_address,
+          peer_id: st.cluster.peer_id,
+          peername: st.cluster.peername,
+          version: st.cluster.version,
+          ipfs_peer_id: st.cluster.ipfs_peer_id,
+          healthy: st.cluster.healthy,
+          last_health_error: st.cluster.last_health_error,
+          restarts: st.cluster.restarts,
+          last_exit: st.cluster.last_exit,
+          gave_up_reason: st.cluster.gave_up_reason,
+          pins: st.cluster.index.pins,
+          status_at: st.cluster.index.status_at,
+          status_error: st.cluster.index.status_error,
+        }
+      : null,
     problems,
   }
+  if (st?.cluster?.gave_up)
+    problems.push(`the manager gave up restarting the Cluster peer: ${st.cluster.gave_up_reason}`)
+  else if (st?.cluster && !st.cluster.healthy)
+    problems.push(`the Cluster peer is not healthy: ${st.cluster.last_health_error ?? 'not answering'}`)
+  if (
+    st?.cluster &&
+    st.kubo.peer_id &&
+    st.cluster.ipfs_peer_id &&
+    st.cluster.ipfs_peer_id !== st.kubo.peer_id
+  )
+    problems.push(
+      `the Cluster peer pins on Kubo ${st.cluster.ipfs_peer_id}, not on this node (${st.kubo.peer_id}): check ipfshttp.node_multiaddress in its service.json`,
+    )
   if (st?.proxy?.error) problems.push(`the Kubo RPC proxy is not serving: ${st.proxy.error}`)
   if (st?.http?.error) problems.push(`the HTTP listener is not serving: ${st.http.error}`)
   if (st?.kubo.gave_up) problems.push(`the manager gave up restarting Kubo: ${st.kubo.gave_up_reason}`)

@@ -1,6 +1,7 @@
 // The index files of DESIGN.md: where each lives under IPFS_KIT_PATH, the key-value metadata
 // every file carries, and the schema versions a reader knows. Shared by the writer and reader.
 import { join } from 'node:path'
+import { CLUSTER_PIN_FILE_COLUMNS, CLUSTER_PINS_SCHEMA_VERSION } from './cluster-pins-format.js'
 import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
 import { PIN_REQUEST_FILE_COLUMNS, PIN_REQUESTS_SCHEMA_VERSION } from './pin-requests-format.js'
 import { PIN_FILE_COLUMNS, PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION } from './pins-format.js'
@@ -14,7 +15,14 @@ export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' 
 export type PinSubsetKind = 'pins_named' | 'pins_direct'
 export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
 /** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
-export type FileKind = IndexFileKind | 'pins_delta' | PinSubsetKind | 'content' | 'pin_requests' | DayLogKind
+export type FileKind =
+  | IndexFileKind
+  | 'pins_delta'
+  | PinSubsetKind
+  | 'content'
+  | 'pin_requests'
+  | 'cluster_pins'
+  | DayLogKind
 
 /**
  * Files kept per day, appended to each cycle: the history of each state kind, and the pin events.
@@ -121,6 +129,14 @@ export function pinRequestsPath(kitPath: string): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', 'pin_requests.parquet')
 }
 
+/**
+ * The IPFS Cluster pinset (cluster-pins-format.ts), written by the cluster collector when
+ * cluster.enabled; its peer ID is the Cluster peer's.
+ */
+export function clusterPinsPath(kitPath: string): string {
+  return join(kitPath, 'pin_metadata', 'parquet_storage', 'cluster_pins.parquet')
+}
+
 /** Key-value metadata of pins.parquet beyond the common ones. */
 export const PINS_META = {
   pinsetSha256: 'ipfs_kit.pinset_sha256',
@@ -158,6 +174,7 @@ export const SCHEMA_VERSIONS = {
   pins_direct: PINS_SUBSET_SCHEMA_VERSION,
   content: CONTENT_SCHEMA_VERSION,
   pin_requests: PIN_REQUESTS_SCHEMA_VERSION,
+  cluster_pins: CLUSTER_PINS_SCHEMA_VERSION,
   system: 2,
   network: 2,
   storage: 2,
@@ -328,6 +345,7 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
   pins_direct: PIN_FILE_COLUMNS,
   content: CONTENT_FILE_COLUMNS,
   pin_requests: PIN_REQUEST_FILE_COLUMNS,
+  cluster_pins: CLUSTER_PIN_FILE_COLUMNS,
   pins_delta: [
     { name: 'seq', type: 'INT64' },
     { name: 'op', type: 'BYTE_ARRAY' },
@@ -360,6 +378,7 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins_direct: ['cid'],
   content: ['cid'],
   pin_requests: ['cid'],
+  cluster_pins: ['cid'],
   system: [],
   network: [],
   storage: [],
