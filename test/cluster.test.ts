@@ -190,6 +190,14 @@ describe(bins
     )
     assert.equal((await pinsOf(['--status', 'pinned'])).pins.length, 30)
     assert.equal((await pinsOf(['--status', 'pin_error'])).pins.length, 0)
+    // The same file in SQL, checked against the Cluster peer's identity like any reader does.
+    const sql = await d.cli([
+      'sql',
+      '--json',
+      'select count(*) as n, count(distinct name) as names from cluster_pins',
+    ])
+    assert.equal(sql.code, 0, sql.stderr)
+    assert.deepEqual(JSON.parse(sql.stdout).rows, [{ n: '30', names: '30' }])
     const limited = JSON.parse((await d.cli(['cluster', 'pin', 'list', '--limit', '5', '--json'])).stdout)
     assert.equal(limited.pins.length, 5)
     assert.equal(limited.total, 30)

@@ -51,7 +51,7 @@ const group: CommandGroup = {
       summary:
         'runs a query in DuckDB over views of the index files, each checked first like for any reader (needs the optional package @duckdb/node-api)',
       options: [
-        'views:  pins, content, pin_requests, system_state, network_state, storage_state, files_state, peers',
+        'views:  pins, content, pin_requests, system_state, network_state, storage_state, files_state, peers, cluster_pins (cluster.enabled)',
         '        (one file each; pin_requests: the requests of the Pinning Service API);',
         '        history_system, history_network, history_storage, history_files, pin_events, peer_sessions',
         '        (the day logs, with a `day` column from their folders)',
@@ -107,10 +107,11 @@ const group: CommandGroup = {
           to: string,
           view: string,
           more?: (file: import('../store/reader.js').OpenIndexFile) => Promise<unknown>,
+          peerId = repo.peerId,
         ) => {
           let file: Awaited<ReturnType<typeof reader.openIndexFile>> | null = null
           try {
-            file = await reader.openIndexFile(path, kind, repo.peerId)
+            file = await reader.openIndexFile(path, kind, peerId)
             await integrity.verifyAllGroups(file.buffer, file.metadata)
             await file.buffer.verifyPageIndexes()
             await reader.verifyCidColumns(file, kind)
@@ -142,6 +143,26 @@ const group: CommandGroup = {
               statements.push(`CREATE VIEW ${view} AS SELECT * FROM read_parquet(${quote(to)})`)
               views.push(view)
             }
+          }
+          // The cluster pinset is checked against the Cluster peer's identity, not Kubo's.
+          const { clusterPeerIdentity } = await import('../store/cluster-pins.js')
+          const { clusterPath } = await import('../config/paths.js')
+          const { managerFiles } = await import('../manager/files.js')
+          const clusterPeer = clusterPeerIdentity(clusterPath(), managerFiles(kitPath).runDir)
+          const clusterTo = join(dir, 'cluster_pins.parquet')
+          if (
+            clusterPeer &&
+            (await take(
+              layout.clusterPinsPath(kitPath),
+              'cluster_pins',
+              clusterTo,
+              'cluster_pins',
+              undefined,
+              clusterPeer,
+            ))
+          ) {
+            statements.push(`CREATE VIEW cluster_pins AS SELECT * FROM read_parquet(${quote(clusterTo)})`)
+            views.push('cluster_pins')
           }
           for (const kind of layout.DAY_LOG_KINDS) {
             let copied = 0
