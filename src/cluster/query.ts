@@ -10,9 +10,15 @@ import {
   clusterPeerIdentity,
   clusterPeersOf,
   clusterPinsOf,
+  clusterSummaryOf,
   openClusterPins,
 } from '../store/cluster-pins.js'
-import { CLUSTER_META, type ClusterPeerRow, type ClusterPinRow } from '../store/cluster-pins-format.js'
+import {
+  CLUSTER_META,
+  type ClusterPeerRow,
+  type ClusterPinRow,
+  summarizeClusterPins,
+} from '../store/cluster-pins-format.js'
 import type { OpenIndexFile } from '../store/reader.js'
 import type { ClusterPin, ClusterPinStatus, ClusterRest } from './rest.js'
 
@@ -211,43 +217,15 @@ export interface ClusterStatusAnswer {
   status_error: string | null
 }
 
-function tally(rows: Iterable<ClusterPinRow>, peers: ClusterPeerRow[]) {
-  const byPeer = new Map(peers.map((p) => [p.id, {} as Record<string, number>]))
-  const pins = { total: 0, by_status: {} as Record<string, number>, fully_pinned: 0, status_unknown: 0 }
-  for (const r of rows) {
-    pins.total++
-    if (r.peer_status === null) {
-      pins.status_unknown++
-      continue
-    }
-    const entries = Object.entries(r.peer_status)
-    for (const status of new Set(entries.map(([, s]) => s.status)))
-      pins.by_status[status] = (pins.by_status[status] ?? 0) + 1
-    for (const [peer, s] of entries) {
-      let counts = byPeer.get(peer)
-      if (!counts) {
-        counts = {}
-        byPeer.set(peer, counts)
-      }
-      counts[s.status] = (counts[s.status] ?? 0) + 1
-    }
-    const holders = r.allocations.length > 0 ? r.allocations : entries.map(([peer]) => peer)
-    if (holders.length > 0 && holders.every((p) => r.peer_status?.[p]?.status === 'pinned'))
-      pins.fully_pinned++
-  }
-  return { pins, byPeer }
-}
-
 export async function clusterStatus(): Promise<ClusterStatusAnswer> {
   const { kitPath, rest } = await sources()
   const file = await openIndex(kitPath)
   let reason: string
   if (!('reason' in file)) {
     try {
+      // The footer only: the writer counted the statuses (a million pins are not read for a summary).
       const peers = clusterPeersOf(file)
-      const rows: ClusterPinRow[] = []
-      for await (const r of allClusterPins(file)) rows.push(r)
-      const { pins, byPeer } = tally(rows, peers)
+      const { by_peer, ...pins } = clusterSummaryOf(file)
       const kv = file.header.kv
       return {
         source: 'index',
@@ -256,7 +234,7 @@ export async function clusterStatus(): Promise<ClusterStatusAnswer> {
         peername: kv[CLUSTER_META.peername] || null,
         version: kv[CLUSTER_META.clusterVersion] || null,
         ipfs_peer_id: kv[CLUSTER_META.ipfsPeerId] || null,
-        peers: peers.map((p) => ({ ...p, pins_by_status: byPeer.get(p.id) ?? {} })),
+        peers: peers.map((p) => ({ ...p, pins_by_status: by_peer[p.id] ?? {} })),
         pins,
         status_at: kv[CLUSTER_META.statusAt] || null,
         status_error: kv[CLUSTER_META.statusError] || null,
@@ -291,7 +269,7 @@ export async function clusterStatus(): Promise<ClusterStatusAnswer> {
       timestamp: null,
       expire_at: null,
     })) as ClusterPinRow[]
-    const { pins, byPeer } = tally(rows, peers)
+    const { by_peer, ...pins } = summarizeClusterPins(rows)
     return {
       source: 'cluster-api',
       generated_at: listing.generated_at,
@@ -300,7 +278,7 @@ export async function clusterStatus(): Promise<ClusterStatusAnswer> {
       peername: id.peername || null,
       version: id.version || null,
       ipfs_peer_id: id.ipfs_id,
-      peers: peers.map((p) => ({ ...p, pins_by_status: byPeer.get(p.id) ?? {} })),
+      peers: peers.map((p) => ({ ...p, pins_by_status: by_peer[p.id] ?? {} })),
       pins,
       status_at: listing.generated_at,
       status_error: null,

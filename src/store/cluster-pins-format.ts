@@ -65,7 +65,46 @@ export const CLUSTER_META = {
   statusAt: 'ipfs_kit.cluster.status_at',
   /** Why the last read of the peer statuses failed, or ''. */
   statusError: 'ipfs_kit.cluster.status_error',
+  /** JSON ClusterSummary: the counts `cluster status` shows, so that it reads the footer only. */
+  summary: 'ipfs_kit.cluster.summary',
 } as const
+
+/** What `cluster status` counts over the pinset. */
+export interface ClusterSummary {
+  total: number
+  /** Each pin counted once per status some peer reports for it. */
+  by_status: Record<string, number>
+  /** Pins every peer they are allocated to (every peer, for replication -1) reports pinned. */
+  fully_pinned: number
+  /** Pins whose statuses have not been read yet. */
+  status_unknown: number
+  /** Per Cluster peer: its pins by status. */
+  by_peer: Record<string, Record<string, number>>
+}
+
+/** Counts the rows' statuses (one pass; the writer stores the result in the footer). */
+export function summarizeClusterPins(rows: Iterable<ClusterPinRow>): ClusterSummary {
+  const out: ClusterSummary = { total: 0, by_status: {}, fully_pinned: 0, status_unknown: 0, by_peer: {} }
+  for (const r of rows) {
+    out.total++
+    if (r.peer_status === null) {
+      out.status_unknown++
+      continue
+    }
+    const entries = Object.entries(r.peer_status)
+    for (const status of new Set(entries.map(([, s]) => s.status)))
+      out.by_status[status] = (out.by_status[status] ?? 0) + 1
+    for (const [peer, s] of entries) {
+      const counts = out.by_peer[peer] ?? {}
+      counts[s.status] = (counts[s.status] ?? 0) + 1
+      out.by_peer[peer] = counts
+    }
+    const holders = r.allocations.length > 0 ? r.allocations : entries.map(([peer]) => peer)
+    if (holders.length > 0 && holders.every((p) => r.peer_status?.[p]?.status === 'pinned'))
+      out.fully_pinned++
+  }
+  return out
+}
 
 export interface ClusterPeerRow {
   id: string

@@ -6,6 +6,7 @@ import {
   type ClusterPeerRow,
   type ClusterPinRow,
   clusterPinColumns,
+  summarizeClusterPins,
 } from './cluster-pins-format.js'
 import { clusterPinsPath } from './layout.js'
 import { type IndexFileHeader, writeIndexFileAtomic } from './writer.js'
@@ -42,6 +43,7 @@ export async function writeClusterPinsFile(
         [CLUSTER_META.peers]: JSON.stringify(facts.peers),
         [CLUSTER_META.statusAt]: facts.statusAt?.toISOString() ?? '',
         [CLUSTER_META.statusError]: facts.statusError ?? '',
+        [CLUSTER_META.summary]: JSON.stringify(summarizeClusterPins(rows)),
       },
     },
     { rowCount: rows.length, slice: (start, end) => clusterPinColumns(rows.slice(start, end)) },

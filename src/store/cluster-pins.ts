@@ -10,6 +10,7 @@ import {
   type ClusterPeerPinStatus,
   type ClusterPeerRow,
   type ClusterPinRow,
+  type ClusterSummary,
 } from './cluster-pins-format.js'
 import { clusterPinsPath, MAX_TEXT_CELL_BYTES } from './layout.js'
 import {
@@ -69,6 +70,34 @@ export function clusterPeersOf(file: OpenIndexFile): ClusterPeerRow[] {
       error: typeof o.error === 'string' ? o.error : null,
     }
   })
+}
+
+/** The counts the writer stored in the footer, checked against the row count. */
+export function clusterSummaryOf(file: OpenIndexFile): ClusterSummary {
+  const bad = (why: string) => new IndexRejectedError(file.path, `its cluster summary ${why}`)
+  let v: ClusterSummary
+  try {
+    v = JSON.parse(file.header.kv[CLUSTER_META.summary] ?? '') as ClusterSummary
+  } catch {
+    throw bad('is not JSON')
+  }
+  const count = (n: unknown) =>
+    Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= file.header.rowCount
+  const counts = (o: unknown) =>
+    typeof o === 'object' && o !== null && !Array.isArray(o) && Object.values(o).every(count)
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    v.total !== file.header.rowCount ||
+    !count(v.fully_pinned) ||
+    !count(v.status_unknown) ||
+    !counts(v.by_status) ||
+    typeof v.by_peer !== 'object' ||
+    v.by_peer === null ||
+    !Object.values(v.by_peer).every(counts)
+  )
+    throw bad('does not add up to its rows')
+  return v
 }
 
 type CidParse = (text: string) => unknown
