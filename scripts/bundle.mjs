@@ -7,9 +7,24 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-await build({
-  entryPoints: [`${root}src/cli/main.ts`],
-  outfile: `${root}dist/src/ipfs-kit.cjs`,
+/**
+ * Libraries loaded only on some paths, each its own file beside the bundles: the YAML parser
+ * (only when a config.yaml exists; a quarter of the CLI), and what examines content (MIME
+ * detection, DAG-PB and UnixFS decoding: `du` of a CID the index does not know, and the manager).
+ */
+const LAZY = {
+  yaml: 'ipfs-kit-yaml',
+  'file-type': 'ipfs-kit-file-type',
+  '@ipld/dag-pb': 'ipfs-kit-dag-pb',
+  'ipfs-unixfs': 'ipfs-kit-unixfs',
+}
+function lazyLibraries(b) {
+  for (const [pkg, file] of Object.entries(LAZY)) {
+    const filter = new RegExp(`^${pkg.replace(/[/.@-]/g, (c) => `\\${c}`)}$`)
+    b.onResolve({ filter }, () => ({ path: `./${file}.cjs`, external: true }))
+  }
+}
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -20,6 +35,42 @@ await build({
   define: { 'import.meta.url': '__ipfsKitImportMetaUrl' },
   banner: { js: "var __ipfsKitImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+  // import() of a file outside the bundle becomes require(): a real import() from the launcher's
+  // vm.Script needs an experimental loader hook that prints a warning.
+  supported: { 'dynamic-import': false },
+}
+// Three files. The manager (indexer, HTTP server, metrics, proxy, content examination, the Parquet
+// writer: about half of all the code) is its own bundle, required only by the process that runs
+// the manager: every CLI query reads, parses and loads the CLI bundle, and each byte of it costs
+// start-up time (docs/BENCHMARKS.md, "The CLI bundle").
+await build({
+  ...common,
+  entryPoints: [`${root}src/cli/main.ts`],
+  outfile: `${root}dist/src/ipfs-kit.cjs`,
+  plugins: [
+    {
+      name: 'manager-bundle',
+      setup(b) {
+        b.onResolve({ filter: /\/manager\/manager\.js$/ }, () => ({
+          path: './ipfs-kit-manager.cjs',
+          external: true,
+        }))
+        lazyLibraries(b)
+      },
+    },
+  ],
+})
+await build({
+  ...common,
+  entryPoints: [`${root}src/manager/manager.ts`],
+  outfile: `${root}dist/src/ipfs-kit-manager.cjs`,
+  plugins: [{ name: 'lazy-libraries', setup: lazyLibraries }],
+})
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(LAZY).map(([pkg, file]) => [file, pkg])),
+  outdir: `${root}dist/src`,
+  outExtension: { '.js': '.cjs' },
 })
 
 // The dashboard (web/): one script, its stylesheet and uPlot's, and the page, in dist/web. The

@@ -52,8 +52,18 @@ async function main(argv: string[]): Promise<number> {
   return runGroup(group, rest)
 }
 
+/**
+ * An error of ours, also from the manager's bundle (daemon start --foreground runs it in this
+ * process, with its own copy of the error classes): same name, exit code and hint.
+ */
+function isOurs(err: unknown): err is IpfsKitError {
+  if (err instanceof IpfsKitError) return true
+  const e = err as Partial<IpfsKitError> | null
+  return err instanceof Error && (e?.exitCode === 1 || e?.exitCode === 2) && 'hint' in err
+}
+
 function report(err: unknown): number {
-  if (err instanceof IpfsKitError) {
+  if (isOurs(err)) {
     process.stderr.write(`ipfs-kit: ${err.message}\n`)
     if (err.hint) process.stderr.write(`  ${err.hint}\n`)
     if (process.env.IPFS_KIT_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)

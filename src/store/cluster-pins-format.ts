@@ -124,25 +124,69 @@ export const CLUSTER_WRITE_OPTIONS = {
 
 const json = (v: unknown) => JSON.stringify(v)
 
-/** The columns of cluster_pins.parquet for rows in CID order. */
+/**
+ * The columns of cluster_pins.parquet for rows in CID order. Every column has a page index: a
+ * lookup finds its row by the `cid` pages, then decodes one page of each column for that row.
+ */
 export function clusterPinColumns(rows: readonly ClusterPinRow[]): IndexColumn[] {
   return [
     { name: 'cid', data: rows.map((r) => r.cid), type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
-    { name: 'name', data: rows.map((r) => r.name), type: 'STRING', statistics: false },
-    { name: 'type', data: rows.map((r) => r.type), type: 'STRING', statistics: false },
-    { name: 'replication_min', data: rows.map((r) => BigInt(r.replication_min)), type: 'INT64' },
-    { name: 'replication_max', data: rows.map((r) => BigInt(r.replication_max)), type: 'INT64' },
-    { name: 'allocations', data: rows.map((r) => json(r.allocations)), type: 'STRING', statistics: false },
+    { name: 'name', data: rows.map((r) => r.name), type: 'STRING', statistics: false, pageIndex: true },
+    { name: 'type', data: rows.map((r) => r.type), type: 'STRING', statistics: false, pageIndex: true },
+    {
+      name: 'replication_min',
+      data: rows.map((r) => BigInt(r.replication_min)),
+      type: 'INT64',
+      pageIndex: true,
+    },
+    {
+      name: 'replication_max',
+      data: rows.map((r) => BigInt(r.replication_max)),
+      type: 'INT64',
+      pageIndex: true,
+    },
+    {
+      name: 'allocations',
+      data: rows.map((r) => json(r.allocations)),
+      type: 'STRING',
+      statistics: false,
+      pageIndex: true,
+    },
     {
       name: 'peer_status',
       data: rows.map((r) => (r.peer_status === null ? null : json(r.peer_status))),
       type: 'STRING',
       nullable: true,
       statistics: false,
+      pageIndex: true,
     },
-    { name: 'status_at', data: rows.map((r) => r.status_at), type: 'TIMESTAMP', nullable: true },
-    { name: 'metadata', data: rows.map((r) => json(r.metadata)), type: 'STRING', statistics: false },
-    { name: 'timestamp', data: rows.map((r) => r.timestamp), type: 'TIMESTAMP', nullable: true },
-    { name: 'expire_at', data: rows.map((r) => r.expire_at), type: 'TIMESTAMP', nullable: true },
+    {
+      name: 'status_at',
+      data: rows.map((r) => r.status_at),
+      type: 'TIMESTAMP',
+      nullable: true,
+      pageIndex: true,
+    },
+    {
+      name: 'metadata',
+      data: rows.map((r) => json(r.metadata)),
+      type: 'STRING',
+      statistics: false,
+      pageIndex: true,
+    },
+    {
+      name: 'timestamp',
+      data: rows.map((r) => r.timestamp),
+      type: 'TIMESTAMP',
+      nullable: true,
+      pageIndex: true,
+    },
+    {
+      name: 'expire_at',
+      data: rows.map((r) => r.expire_at),
+      type: 'TIMESTAMP',
+      nullable: true,
+      pageIndex: true,
+    },
   ]
 }

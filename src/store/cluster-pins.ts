@@ -171,7 +171,11 @@ function rowsOf(file: OpenIndexFile, columns: Record<string, unknown[]>, firstRo
   return out
 }
 
-/** The rows for these CIDs that the file has (reads only the pages that may hold them). */
+/**
+ * The rows for these CIDs that the file has: the `cid` pages that may hold them are read first,
+ * then every column of the matching rows only (each column has a page index, so one page each).
+ * Only the rows handed out are parsed and checked.
+ */
 export async function clusterPinsOf(file: OpenIndexFile, cids: readonly string[]): Promise<ClusterPinRow[]> {
   if (cids.length === 0 || file.header.rowCount === 0) return []
   const wanted = [...new Set(cids)].sort()
@@ -180,8 +184,14 @@ export async function clusterPinsOf(file: OpenIndexFile, cids: readonly string[]
   const parse = await cidParser()
   const out: ClusterPinRow[] = []
   for (const range of await cidRanges(file, wanted)) {
-    const columns = await readColumns(file, CLUSTER_PIN_COLUMNS, range.start, range.end)
-    for (const row of rowsOf(file, columns, range.start, parse)) if (set.has(row.cid)) out.push(row)
+    const found = (await readColumns(file, ['cid'], range.start, range.end, { useOffsetIndex: true }))
+      .cid as unknown[]
+    for (const [i, cid] of found.entries()) {
+      if (typeof cid !== 'string' || !set.has(cid)) continue
+      const row = range.start + i
+      const columns = await readColumns(file, CLUSTER_PIN_COLUMNS, row, row + 1, { useOffsetIndex: true })
+      out.push(...rowsOf(file, columns, row, parse))
+    }
   }
   return out
 }

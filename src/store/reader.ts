@@ -307,6 +307,7 @@ export async function readColumns(
   columns: readonly string[],
   rowStart: number,
   rowEnd: number,
+  options: { useOffsetIndex?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
   await file.buffer.verifyRows(rowStart, rowEnd, columns)
   const out: Record<string, unknown[]> = {}
@@ -318,6 +319,8 @@ export async function readColumns(
       columns: [...columns],
       rowStart,
       rowEnd,
+      // With a page index on each column: decode only the pages that hold the rows.
+      ...(options.useOffsetIndex ? { useOffsetIndex: true } : {}),
       onChunk: (chunk) => {
         const values = out[chunk.columnName]
         if (!values) return
