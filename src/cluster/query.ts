@@ -101,10 +101,10 @@ interface Sources {
 }
 
 async function sources(): Promise<Sources> {
-  const config = await loadConfig()
   return {
     kitPath: ipfsKitPath(),
-    rest: async () => (await import('./config.js')).clusterRestOf(config),
+    // The configuration (and the YAML parser, when there is a config.yaml) only for the fallback.
+    rest: async () => (await import('./config.js')).clusterRestOf(await loadConfig()),
   }
 }
 

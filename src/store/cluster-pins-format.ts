@@ -116,6 +116,12 @@ export interface ClusterPeerRow {
   error: string | null
 }
 
+/**
+ * Row groups of 25,000, as pins.parquet: a lookup checks and decodes one group's chunks of eleven
+ * columns, and smaller groups cost a larger footer, which every query parses (`cluster status`
+ * reads nothing else). Measured at 100,000 pins, lookup and status against `node -e 0`: 25,000
+ * rows 1.98x and 1.35x, 10,000 rows 1.77-1.81x and 1.41-1.49x, 4,000 rows 1.81x and 1.53x.
+ */
 export const CLUSTER_WRITE_OPTIONS = {
   rowGroupSize: 25_000,
   firstRowGroupSize: 1_000,
