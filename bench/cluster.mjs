@@ -69,13 +69,19 @@ const work = mkdtempSync('/tmp/ipfs-kit-bench-cluster-')
 const ipfsPath = join(work, 'ipfs')
 const clusterPath = join(work, 'cluster')
 cpSync(repo, ipfsPath, { recursive: true })
-const ipfs = (args) => execFileSync(kubo.path, args, { env: { ...process.env, IPFS_PATH: ipfsPath }, maxBuffer: 1 << 30 }).toString()
+const ipfs = (args) =>
+  execFileSync(kubo.path, args, {
+    env: { ...process.env, IPFS_PATH: ipfsPath },
+    maxBuffer: 1 << 30,
+  }).toString()
 const kuboPort = await freePort()
 ipfs(['config', 'Addresses.API', `/ip4/127.0.0.1/tcp/${kuboPort}`])
 const cids = ipfs(['pin', 'ls', '-q']).trim().split('\n').sort()
 log(`${cids.length} pins in the Kubo repository`)
 
-execFileSync(service, ['init', '--consensus', 'crdt'], { env: { ...process.env, IPFS_CLUSTER_PATH: clusterPath } })
+execFileSync(service, ['init', '--consensus', 'crdt'], {
+  env: { ...process.env, IPFS_CLUSTER_PATH: clusterPath },
+})
 const restPort = await freePort()
 const restApi = `/ip4/127.0.0.1/tcp/${restPort}`
 const c = JSON.parse(readFileSync(join(clusterPath, 'service.json'), 'utf8'))
@@ -117,10 +123,18 @@ try {
   const post = (cid, i) =>
     new Promise((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: restPort, method: 'POST', path: `/pins/${cid}?name=bench-cluster-${i}`, agent },
+        {
+          host: '127.0.0.1',
+          port: restPort,
+          method: 'POST',
+          path: `/pins/${cid}?name=bench-cluster-${i}`,
+          agent,
+        },
         (res) => {
           res.resume()
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`pin ${cid}: HTTP ${res.statusCode}`))))
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`pin ${cid}: HTTP ${res.statusCode}`)),
+          )
         },
       )
       req.on('error', reject)
@@ -152,10 +166,14 @@ try {
   const cycleMs = performance.now() - t0
   log(`index refresh: ${refresh.out.trim()}`)
   const middle = cids[Math.floor(cids.length / 2)]
-  const answer = JSON.parse(timeRun(process.execPath, [CLI, 'cluster', 'pin', 'list', '--cid', middle, '--json'], env).out)
-  if (answer.source !== 'index' || answer.pins.length !== 1) throw new Error(`cluster pin list --cid: ${JSON.stringify(answer)}`)
+  const answer = JSON.parse(
+    timeRun(process.execPath, [CLI, 'cluster', 'pin', 'list', '--cid', middle, '--json'], env).out,
+  )
+  if (answer.source !== 'index' || answer.pins.length !== 1)
+    throw new Error(`cluster pin list --cid: ${JSON.stringify(answer)}`)
   const status = JSON.parse(timeRun(process.execPath, [CLI, 'cluster', 'status', '--json'], env).out)
-  if (status.source !== 'index' || status.pins.total !== cids.length) throw new Error(`cluster status: ${JSON.stringify(status.pins)}`)
+  if (status.source !== 'index' || status.pins.total !== cids.length)
+    throw new Error(`cluster status: ${JSON.stringify(status.pins)}`)
 
   const cases = {
     node: [process.execPath, ['-e', '0']],
@@ -165,7 +183,8 @@ try {
     ctlStatusOne: ctl(['status', middle]),
   }
   const times = Object.fromEntries(Object.keys(cases).map((k) => [k, []]))
-  for (let r = 0; r < runs; r++) for (const [k, [cmd, args]] of Object.entries(cases)) times[k].push(timeRun(cmd, args, env).ms)
+  for (let r = 0; r < runs; r++)
+    for (const [k, [cmd, args]] of Object.entries(cases)) times[k].push(timeRun(cmd, args, env).ms)
   const full = []
   for (let r = 0; r < Number(values['status-runs']); r++) full.push(timeRun(...ctl(['status']), env).ms)
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
@@ -185,8 +204,18 @@ try {
       `\`ipfs-cluster-ctl status\` (every pin) ${median(full).toFixed(0)} ms; \`status <cid>\` ${m.ctlStatusOne.toFixed(0)} ms`,
       `≤ 1.5x: ${verdict(m.status)}`,
     ],
-    ['one cluster index cycle (`index refresh`)', `${(cycleMs / 1000).toFixed(1)} s`, '/allocations and /pins streamed, file written', ''],
-    ['pinning every pin through Cluster (setup)', `${pinSeconds.toFixed(0)} s`, `${values.concurrency} REST requests at a time`, ''],
+    [
+      'one cluster index cycle (`index refresh`)',
+      `${(cycleMs / 1000).toFixed(1)} s`,
+      '/allocations and /pins streamed, file written',
+      '',
+    ],
+    [
+      'pinning every pin through Cluster (setup)',
+      `${pinSeconds.toFixed(0)} s`,
+      `${values.concurrency} REST requests at a time`,
+      '',
+    ],
   ]
   process.stdout.write(
     `${cids.length.toLocaleString('en')} cluster pins; medians of ${runs} interleaved runs (\`ipfs-cluster-ctl status\`: ${full.length})\n\n| measure | ipfs-kit | Cluster's own, same run | target |\n| --- | --- | --- | --- |\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`,
