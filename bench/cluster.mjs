@@ -165,6 +165,10 @@ try {
   const refresh = timeRun(process.execPath, [CLI, 'index', 'refresh'], env)
   const cycleMs = performance.now() - t0
   log(`index refresh: ${refresh.out.trim()}`)
+  const collectors = JSON.parse(
+    timeRun(process.execPath, [CLI, 'index', 'status', '--json'], env).out,
+  ).collectors
+  const clusterMs = collectors.cluster?.last_duration_ms
   const middle = cids[Math.floor(cids.length / 2)]
   const answer = JSON.parse(
     timeRun(process.execPath, [CLI, 'cluster', 'pin', 'list', '--cid', middle, '--json'], env).out,

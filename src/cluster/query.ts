@@ -249,19 +249,7 @@ export async function clusterStatus(): Promise<ClusterStatusAnswer> {
   const api = await rest()
   try {
     const [id, listing] = await Promise.all([api.id(), fromApi(api, { limit: 0 }, reason)])
-    const free = new Map<string, number>()
-    for (const m of await api.freeSpace().catch(() => []))
-      if (m.valid && /^\d+$/.test(m.value)) free.set(m.peer, Number(m.value))
-    const peers: ClusterPeerRow[] = []
-    for await (const p of api.peers())
-      peers.push({
-        id: p.id,
-        peername: p.peername,
-        ipfs_peer_id: p.ipfs_id,
-        free_space_bytes: free.get(p.id) ?? null,
-        error: p.error ?? p.ipfs_error,
-      })
-    peers.sort((a, b) => (a.id < b.id ? -1 : 1))
+    const peers = await api.peerRows()
     const rows = listing.pins.map((p) => ({
       ...p,
       name: p.name ?? '',

@@ -7,6 +7,7 @@ import { AbortedError, ClusterApiError, ClusterUnreachableError, IpfsKitError } 
 import { type ApiAddress, describeAddress } from '../kubo/address.js'
 import { authorizationHeader } from '../kubo/rpc.js'
 import { ndjsonValues } from '../net/ndjson.js'
+import type { ClusterPeerRow } from '../store/cluster-pins-format.js'
 
 export interface ClusterCallOptions {
   signal?: AbortSignal
@@ -115,38 +116,37 @@ export class ClusterRest {
   }
 
   async id(options?: ClusterCallOptions): Promise<ClusterId> {
-    const v = await this.json('/id', options)
-    if (!isObj(v) || typeof v.id !== 'string' || v.id === '')
-      throw this.#garbage('/id', 'it names no peer ID')
-    const ipfs = isObj(v.ipfs) ? v.ipfs : {}
-    return {
-      id: v.id,
-      peername: strOr(v.peername, ''),
-      version: strOr(v.version, ''),
-      cluster_peers: strList(v.cluster_peers),
-      addresses: strList(v.addresses),
-      ipfs_id: typeof ipfs.id === 'string' && ipfs.id !== '' ? ipfs.id : null,
-      ipfs_error: typeof ipfs.error === 'string' && ipfs.error !== '' ? ipfs.error : null,
-      error: typeof v.error === 'string' && v.error !== '' ? v.error : null,
-    }
+    return this.#peer('/id', await this.json('/id', options))
   }
 
   /** `GET /peers`: every peer of the cluster as this peer knows it (one that cannot be reached carries an error). */
   async *peers(options?: ClusterCallOptions): AsyncGenerator<ClusterId> {
-    for await (const v of this.ndjson('/peers', options)) {
-      if (!isObj(v) || typeof v.id !== 'string') throw this.#garbage('/peers', 'a peer has no ID')
-      const ipfs = isObj(v.ipfs) ? v.ipfs : {}
-      yield {
-        id: v.id,
-        peername: strOr(v.peername, ''),
-        version: strOr(v.version, ''),
-        cluster_peers: strList(v.cluster_peers),
-        addresses: strList(v.addresses),
-        ipfs_id: typeof ipfs.id === 'string' && ipfs.id !== '' ? ipfs.id : null,
-        ipfs_error: typeof ipfs.error === 'string' && ipfs.error !== '' ? ipfs.error : null,
-        error: typeof v.error === 'string' && v.error !== '' ? v.error : null,
-      }
+    for await (const v of this.ndjson('/peers', options)) yield this.#peer('/peers', v)
+  }
+
+  /**
+   * Every peer with its Kubo, its last free-space metric (Cluster's disk informer; null when it
+   * sent none or the metrics cannot be read) and why it cannot be reached, sorted by ID.
+   */
+  async peerRows(options?: ClusterCallOptions): Promise<ClusterPeerRow[]> {
+    const free = new Map<string, number>()
+    try {
+      for (const m of await this.freeSpace(options))
+        if (m.valid && /^\d+$/.test(m.value)) free.set(m.peer, Number(m.value))
+    } catch (err) {
+      if (options?.signal?.aborted) throw err
     }
+    const peers: ClusterPeerRow[] = []
+    for await (const p of this.peers(options)) {
+      peers.push({
+        id: p.id,
+        peername: p.peername,
+        ipfs_peer_id: p.ipfs_id,
+        free_space_bytes: free.get(p.id) ?? null,
+        error: p.error ?? p.ipfs_error,
+      })
+    }
+    return peers.sort((a, b) => (a.id < b.id ? -1 : 1))
   }
 
   /** `GET /allocations?filter=all`: the shared pinset from this peer's copy of the state (no fan-out). */
@@ -170,6 +170,22 @@ export class ClusterRest {
       valid: m.valid === true,
       expire: typeof m.expire === 'number' ? m.expire : 0,
     }))
+  }
+
+  #peer(path: string, v: unknown): ClusterId {
+    if (!isObj(v) || typeof v.id !== 'string' || v.id === '') throw this.#garbage(path, 'a peer has no ID')
+    const ipfs = isObj(v.ipfs) ? v.ipfs : {}
+    const text = (x: unknown) => (typeof x === 'string' && x !== '' ? x : null)
+    return {
+      id: v.id,
+      peername: strOr(v.peername, ''),
+      version: strOr(v.version, ''),
+      cluster_peers: strList(v.cluster_peers),
+      addresses: strList(v.addresses),
+      ipfs_id: text(ipfs.id),
+      ipfs_error: text(ipfs.error),
+      error: text(v.error),
+    }
   }
 
   #pin(v: unknown): ClusterPin {

@@ -12,7 +12,7 @@ import { ClusterUnreachableError, IndexMissingError, IndexRejectedError } from '
 import type { Logger } from '../manager/log.js'
 import { writeJsonAtomic } from '../store/atomic.js'
 import { allClusterPins, openClusterPins } from '../store/cluster-pins.js'
-import type { ClusterPeerPinStatus, ClusterPeerRow, ClusterPinRow } from '../store/cluster-pins-format.js'
+import type { ClusterPeerPinStatus, ClusterPinRow } from '../store/cluster-pins-format.js'
 import { writeClusterPinsFile } from '../store/cluster-pins-writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 
@@ -166,25 +166,7 @@ export function clusterCollector(options: ClusterCollectorOptions): ClusterColle
       if (newest === null || k.at > newest) newest = k.at
     }
 
-    const peers: ClusterPeerRow[] = []
-    const free = new Map<string, number>()
-    try {
-      for (const m of await rest.freeSpace({ signal: ctx.signal }))
-        if (m.valid && /^\d+$/.test(m.value)) free.set(m.peer, Number(m.value))
-    } catch (err) {
-      if (ctx.signal.aborted) throw err
-      options.log.debug('no free-space metrics from Cluster', { error: (err as Error).message })
-    }
-    for await (const p of rest.peers({ signal: ctx.signal })) {
-      peers.push({
-        id: p.id,
-        peername: p.peername,
-        ipfs_peer_id: p.ipfs_id,
-        free_space_bytes: free.get(p.id) ?? null,
-        error: p.error ?? p.ipfs_error,
-      })
-    }
-    peers.sort((a, b) => (a.id < b.id ? -1 : 1))
+    const peers = await rest.peerRows({ signal: ctx.signal })
 
     summary.pins = rows.length
     summary.status_at = newest?.toISOString() ?? null
