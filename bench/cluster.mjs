@@ -169,6 +169,10 @@ try {
     timeRun(process.execPath, [CLI, 'index', 'status', '--json'], env).out,
   ).collectors
   const clusterMs = collectors.cluster?.last_duration_ms
+  const collectors = JSON.parse(
+    timeRun(process.execPath, [CLI, 'index', 'status', '--json'], env).out,
+  ).collectors
+  const clusterMs = collectors.cluster?.last_duration_ms
   const middle = cids[Math.floor(cids.length / 2)]
   const answer = JSON.parse(
     timeRun(process.execPath, [CLI, 'cluster', 'pin', 'list', '--cid', middle, '--json'], env).out,
@@ -209,9 +213,9 @@ try {
       `≤ 1.5x: ${verdict(m.status)}`,
     ],
     [
-      'one cluster index cycle (`index refresh`)',
-      `${(cycleMs / 1000).toFixed(1)} s`,
-      '/allocations and /pins streamed, file written',
+      'the cluster collector in one cycle',
+      `${(clusterMs / 1000).toFixed(1)} s`,
+      `/allocations and /pins streamed, file written (the whole \`index refresh\`, every collector: ${(cycleMs / 1000).toFixed(1)} s)`,
       '',
     ],
     [
