@@ -169,10 +169,6 @@ try {
     timeRun(process.execPath, [CLI, 'index', 'status', '--json'], env).out,
   ).collectors
   const clusterMs = collectors.cluster?.last_duration_ms
-  const collectors = JSON.parse(
-    timeRun(process.execPath, [CLI, 'index', 'status', '--json'], env).out,
-  ).collectors
-  const clusterMs = collectors.cluster?.last_duration_ms
   const middle = cids[Math.floor(cids.length / 2)]
   const answer = JSON.parse(
     timeRun(process.execPath, [CLI, 'cluster', 'pin', 'list', '--cid', middle, '--json'], env).out,
