@@ -2,11 +2,12 @@
 // only (ipfs-kit reads the cluster, it never pins through it), a timeout and an AbortSignal on
 // every call, streams (`/allocations`, `/pins`, `/peers`) read line by line with their
 // X-Stream-Error trailer checked, and every answer checked for shape before it is used.
-import { type IncomingMessage, request } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import { AbortedError, ClusterApiError, ClusterUnreachableError, IpfsKitError } from '../errors.js'
 import { type ApiAddress, describeAddress } from '../kubo/address.js'
 import { authorizationHeader } from '../kubo/rpc.js'
 import { ndjsonValues } from '../net/ndjson.js'
+import { type OpenedResponse, openRequest } from '../net/request.js'
 import type { ClusterPeerRow } from '../store/cluster-pins-format.js'
 
 export interface ClusterCallOptions {
@@ -289,60 +290,28 @@ export class ClusterRest {
     signal: AbortSignal | undefined,
     timeoutMs: number,
     timeoutKind: 'total' | 'idle',
-  ): Promise<{ res: IncomingMessage; done: () => void; stoppedBy: () => Error | undefined }> {
-    if (signal?.aborted) return Promise.reject(new AbortedError(`Cluster API ${path} aborted`))
+  ): Promise<OpenedResponse> {
     const headers: Record<string, string> = {}
     if (this.#auth) headers.authorization = this.#auth
-    const where = this.where
-    return new Promise((resolve, reject) => {
-      const target =
-        this.address.kind === 'unix'
-          ? { socketPath: this.address.socketPath }
-          : { host: this.address.host, port: this.address.port }
-      const req = request({ ...target, path, method: 'GET', headers, agent: false })
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      let stopReason: Error | undefined
-      const fail = (err: Error) => {
-        stopReason ??= err
-        req.destroy(err)
-        if (!settled) {
-          settled = true
-          reject(err)
-        }
-      }
-      const onAbort = () => fail(new AbortedError(`Cluster API ${path} aborted`))
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const timeoutError = () =>
+    return openRequest({
+      address: this.address,
+      method: 'GET',
+      path,
+      headers,
+      agent: false,
+      signal,
+      timeoutMs,
+      timeoutKind,
+      aborted: () => new AbortedError(`Cluster API ${path} aborted`),
+      timedOut: () =>
         new ClusterUnreachableError(
-          `IPFS Cluster's REST API at ${where} did not answer ${path} within ${timeoutMs} ms`,
+          `IPFS Cluster's REST API at ${this.where} did not answer ${path} within ${timeoutMs} ms`,
           {
             hint: 'the Cluster peer may be overloaded, or asking peers that do not answer; see `ipfs-kit daemon status`',
           },
-        )
-      if (timeoutKind === 'total') timer = setTimeout(() => fail(timeoutError()), timeoutMs)
-      else req.setTimeout(timeoutMs, () => fail(timeoutError()))
-      const done = () => {
-        if (timer) clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        req.destroy()
-      }
-      req.on('error', (err) => {
-        if (settled) return
-        settled = true
-        done()
-        reject(this.#translate(err, path, signal))
-      })
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0
-        if (status >= 200 && status < 300) {
-          settled = true
-          resolve({ res, done, stoppedBy: () => stopReason })
-          return
-        }
-        errorFromBody(path, status, res, where).then(fail, (err: Error) => fail(err))
-      })
-      req.end()
+        ),
+      translate: (err) => this.#translate(err, path, signal),
+      errorFromBody: (status, res) => errorFromBody(path, status, res, this.where),
     })
   }
 

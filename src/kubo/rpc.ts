@@ -1,7 +1,7 @@
 // A thin, typed client for Kubo's RPC API on node:http: POST only, a timeout and an AbortSignal on
 // every call, NDJSON streams read line by line (a million pins are never one document), and
 // Kubo's error bodies and X-Stream-Error trailers turned into typed errors.
-import { Agent, type IncomingMessage, request } from 'node:http'
+import { Agent, type IncomingMessage } from 'node:http'
 import {
   AbortedError,
   ConfigError,
@@ -13,6 +13,7 @@ import {
   KuboUnreachableError,
 } from '../errors.js'
 import { ndjsonValues } from '../net/ndjson.js'
+import { type OpenedResponse, openRequest } from '../net/request.js'
 import { type ApiAddress, describeAddress } from './address.js'
 
 export { MAX_NDJSON_LINE_BYTES } from '../net/ndjson.js'
@@ -534,68 +535,26 @@ export class KuboRpc {
     signal: AbortSignal | undefined,
     timeoutMs: number,
     timeoutKind: 'total' | 'idle',
-  ): Promise<{ res: IncomingMessage; done: () => void; stoppedBy: () => Error | undefined }> {
-    if (signal?.aborted) return Promise.reject(new AbortedError(`Kubo RPC ${command} aborted`))
-    const path = `/api/v0/${command}${queryString(params)}`
+  ): Promise<OpenedResponse> {
     const headers: Record<string, string> = { 'content-length': '0' }
     if (this.#authHeader) headers.authorization = this.#authHeader
-    const where = this.where
-    return new Promise((resolve, reject) => {
-      const target =
-        this.address.kind === 'unix'
-          ? { socketPath: this.address.socketPath }
-          : { host: this.address.host, port: this.address.port }
+    return openRequest({
+      address: this.address,
+      method: 'POST',
+      path: `/api/v0/${command}${queryString(params)}`,
+      headers,
       // A CLI's calls each get their own connection (keepAlive off): no pooled socket keeps it alive.
-      const req = request({ ...target, path, method: 'POST', headers, agent: this.#agent })
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      // Why we cut the request ourselves (timeout, abort): the body stream then only reports a
-      // reset, and the caller must see the real reason.
-      let stopReason: Error | undefined
-      const fail = (err: Error) => {
-        stopReason ??= err
-        req.destroy(err)
-        if (!settled) {
-          settled = true
-          reject(err)
-        }
-      }
-      const onAbort = () => fail(new AbortedError(`Kubo RPC ${command} aborted`))
-      signal?.addEventListener('abort', onAbort, { once: true })
-      const timeoutError = () =>
-        new KuboTimeoutError(`Kubo RPC ${command} at ${where} did not answer within ${timeoutMs} ms`, {
+      agent: this.#agent,
+      signal,
+      timeoutMs,
+      timeoutKind,
+      aborted: () => new AbortedError(`Kubo RPC ${command} aborted`),
+      timedOut: () =>
+        new KuboTimeoutError(`Kubo RPC ${command} at ${this.where} did not answer within ${timeoutMs} ms`, {
           hint: 'the daemon may be overloaded or frozen; check it with `ipfs-kit doctor`',
-        })
-      if (timeoutKind === 'total') {
-        timer = setTimeout(() => fail(timeoutError()), timeoutMs)
-      } else {
-        // For a stream, the timeout is the longest silence: a million pins may take minutes in all.
-        req.setTimeout(timeoutMs, () => fail(timeoutError()))
-      }
-      const done = () => {
-        if (timer) clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        req.destroy()
-      }
-      req.on('error', (err) => {
-        if (settled) return
-        settled = true
-        done()
-        reject(this.#translate(err, command, signal))
-      })
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0
-        if (status >= 200 && status < 300) {
-          settled = true
-          resolve({ res, done, stoppedBy: () => stopReason })
-          return
-        }
-        this.#errorFromBody(command, status, res).then(
-          (err) => fail(err),
-          (err) => fail(err instanceof IpfsKitError ? err : this.#translate(err, command, signal)),
-        )
-      })
-      req.end()
+        }),
+      translate: (err) => this.#translate(err, command, signal),
+      errorFromBody: (status, res) => this.#errorFromBody(command, status, res),
     })
   }
 
