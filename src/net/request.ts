@@ -37,7 +37,13 @@ export function openRequest(spec: RequestSpec): Promise<OpenedResponse> {
       spec.address.kind === 'unix'
         ? { socketPath: spec.address.socketPath }
         : { host: spec.address.host, port: spec.address.port }
-    const req = request({ ...target, path: spec.path, method: spec.method, headers: spec.headers, agent: spec.agent })
+    const req = request({
+      ...target,
+      path: spec.path,
+      method: spec.method,
+      headers: spec.headers,
+      agent: spec.agent,
+    })
     let settled = false
     let timer: NodeJS.Timeout | undefined
     let stopReason: Error | undefined
