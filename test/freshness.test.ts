@@ -6,11 +6,12 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { pinCollector } from '../src/indexer/pins.js'
 import { watchedFolders } from '../src/kubo/datastore-watch.js'
 import { runIpfs } from '../src/kubo/process.js'
 import { pinsCheckedPath } from '../src/store/layout.js'
 import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
-import { makeTempDir } from './helpers/kubo.js'
+import { makeTempDir, startKubo } from './helpers/kubo.js'
 
 const started: DaemonEnv[] = []
 after(async () => {
@@ -98,6 +99,54 @@ describe('freshness', () => {
     const cid = await newCid('b')
     await ipfs(['pin', 'add', cid])
     await waitFor('the pin in the index', async () => (await listed(cid)) === 1, 15_000)
+  })
+
+  it('a change through ipfs-kit does not hide a change the watch saw before it and has not listed yet', async () => {
+    // The pin collector on a real Kubo, its datastore fingerprint set by the test: what the loop's
+    // watch and a change through ipfs-kit (accountFor) see, in the order that once lost a change.
+    const kubo = await startKubo()
+    try {
+      let fp = 'listed'
+      const pins = pinCollector({
+        kitPath: await makeTempDir('kit'),
+        writer: 'ipfs-kit test',
+        watch: { fingerprint: () => fp, describe: () => 'set by the test' },
+        maxStalenessMs: () => 3_600_000,
+      })
+      const ctx = (cycle: number) => ({
+        rpc: kubo.rpc,
+        peerId: kubo.peerId,
+        kuboVersion: null,
+        signal: new AbortController().signal,
+        cycle,
+      })
+      assert.equal((await pins.run(ctx(1))).wrote, true)
+      assert.equal(pins.changed(), null, 'as listed')
+      // A change through ipfs-kit alone: known, no reason to list.
+      fp = 'listed + kit change'
+      pins.accountFor()
+      assert.equal(pins.changed(), null)
+      assert.match((await pins.run(ctx(2))).detail ?? '', /^not listed/)
+      // A plain `ipfs pin add`: the watch sees it (the loop waits out busy_share before listing).
+      fp = 'listed + kit change + plain pin add'
+      assert.equal(pins.changed(), "a change in Kubo's datastore")
+      // A change through ipfs-kit now must not make that one known.
+      fp = 'listed + kit change + plain pin add + kit change'
+      pins.accountFor()
+      assert.equal(
+        pins.changed(),
+        "a change in Kubo's datastore",
+        'the plain pin add still asks for a listing',
+      )
+      assert.match((await pins.run(ctx(3))).detail ?? '', /^listed/)
+      assert.equal(pins.changed(), null, 'listed now')
+      // And after that listing, changes through ipfs-kit are known again.
+      fp = 'after the listing + kit change'
+      pins.accountFor()
+      assert.equal(pins.changed(), null)
+    } finally {
+      await kubo.stop()
+    }
   })
 
   it('lists at least every index.max_staleness_s even when nothing changes', async () => {

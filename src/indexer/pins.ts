@@ -111,6 +111,13 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
   } | null = null
   /** The datastore's fingerprint after the last change through ipfs-kit (the listing plus the delta), if any since the listing. */
   let accounted: string | null = null
+  /**
+   * The last look at the datastore found a change no listing or change through ipfs-kit accounts
+   * for (a plain `ipfs pin add`, say, waiting out index.busy_share): a change through ipfs-kit
+   * now must not take the datastore as it then is for known, or that other change would go
+   * unlisted until index.max_staleness_s (far longer at a million pins, under index.idle_share).
+   */
+  let foreignPending = false
   const known = (fp: string | null) =>
     fp !== null && last !== null && (fp === last.fingerprint || fp === accounted)
   const writeChecked = (ctx: CollectContext, digest: string, by: 'listing' | 'datastore') =>
@@ -126,10 +133,11 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
     changed() {
       if (!last || !options.watch) return null
       const fp = options.watch.fingerprint()
-      return fp !== null && !known(fp) ? "a change in Kubo's datastore" : null
+      foreignPending = fp !== null && !known(fp)
+      return foreignPending ? "a change in Kubo's datastore" : null
     },
     accountFor() {
-      if (last && options.watch) accounted = options.watch.fingerprint()
+      if (last && options.watch && !foreignPending) accounted = options.watch.fingerprint()
     },
     lastListingMs: () => last?.ms ?? null,
     async run(ctx: CollectContext): Promise<CollectorOutcome> {
@@ -269,6 +277,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
           rows: order.length,
         }
         accounted = null
+        // What the last look saw is in this listing (its fingerprint was taken before it began).
+        foreignPending = false
       }
       const fold = () => options.deltaLog?.fold(ctx, deltaSeq)
       // The rows at these positions of the stream (in CID order), one row group's columns at a time.
