@@ -167,22 +167,18 @@ const group: CommandGroup = {
         }
         const streaming = (values.ndjson ?? false) && !everyPin
         // --since: the CIDs of the pin events since then, when they say it (since.ts).
-        let candidates: string[] | undefined
         let config: import('../config/config.js').IpfsKitConfig | undefined
+        let sinceEvents: { since: Date; retentionMs: number } | undefined
         if (since && !cid && repo) {
-          const [{ addedSince }, { loadConfig }] = await Promise.all([
-            import('../pins/since.js'),
-            import('../config/config.js'),
-          ])
+          const { loadConfig } = await import('../config/config.js')
           config = await loadConfig()
           const days = Number(config.settings['history.retention_days'].value)
-          const fast = await addedSince(ipfsKitPath(), repo.peerId, since, days * 86_400_000)
-          if ('cids' in fast) candidates = fast.cids.sort()
+          sinceEvents = { since, retentionMs: days * 86_400_000 }
         }
         const listing = await listPins({
           query: {
             ...(values.type ? { type: values.type } : {}),
-            ...(cid ? { cids: cid.spellings } : candidates ? { cids: candidates } : {}),
+            ...(cid ? { cids: cid.spellings } : {}),
             ...(nameText !== undefined
               ? { name: nameText, nameExact: values['name-exact'] !== undefined }
               : {}),
@@ -191,6 +187,7 @@ const group: CommandGroup = {
           stream: streaming,
           // Loaded once: the listing uses the same configuration.
           ...(config ? { config } : {}),
+          ...(sinceEvents ? { sinceEvents } : {}),
           onPin: (p) => {
             if (!streaming) {
               rows.push(p)

@@ -55,6 +55,12 @@ export interface ListOptions {
   /** Called once when the index is not used, with the reason. */
   onIndexRejected?: (reason: string) => void
   config?: IpfsKitConfig
+  /**
+   * `--since`: when the pin events can say which pins were first seen since then (since.ts),
+   * only those CIDs are looked up (in the pins.parquet this query opened, read once); otherwise
+   * every pin is read and the caller filters on first_seen.
+   */
+  sinceEvents?: { since: Date; retentionMs: number }
 }
 
 /**
@@ -166,7 +172,8 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
   const config = options.config ?? (await loadConfig())
   const kitPath = ipfsKitPath()
   const ipfsPath = ipfsRepoPath()
-  const { query, limit } = options
+  const { limit } = options
+  let query = options.query
   const intervalS = Number(config.settings['index.interval_s'].value)
 
   let rejected: string
@@ -186,6 +193,12 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       const delta = await readPinDelta(kitPath, repo.peerId)
       file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
       const pending = pendingOf(file, delta)
+      if (options.sinceEvents && query.cids === undefined) {
+        const { since, retentionMs } = options.sinceEvents
+        const { addedSince } = await import('./since.js')
+        const fast = await addedSince(file, kitPath, repo.peerId, since, retentionMs)
+        if ('cids' in fast) query = { ...query, cids: fast.cids.sort() }
+      }
       // A name or a direct-pin query reads the small file of those pins, when there is one of
       // this pinset (a CID lookup is cheaper in pins.parquet, by its page index).
       const subsetKind: PinSubsetKind | null =

@@ -4,27 +4,20 @@
 // --cid query, and then filtered on their own first_seen. When that cannot be said (t is at or
 // before the baseline, older than the events kept, a part of them refused, a file without the
 // baseline's time), the caller reads every pin instead.
-import { IndexRejectedError } from '../errors.js'
 import { readDayLog } from '../store/day-log.js'
-import { indexFilePath, PINS_META } from '../store/layout.js'
-import { openIndexFile } from '../store/reader.js'
+import { PINS_META } from '../store/layout.js'
+import type { OpenIndexFile } from '../store/reader.js'
 
+/** `pins` is the pins.parquet the query opened (its baseline time is in its footer). */
 export async function addedSince(
+  pins: OpenIndexFile,
   kitPath: string,
   peerId: string,
   since: Date,
   retentionMs: number,
   now = Date.now(),
 ): Promise<{ cids: string[] } | { reason: string }> {
-  let baselineAt: number
-  try {
-    const file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', peerId)
-    baselineAt = Date.parse(file.header.kv[PINS_META.baselineAt] ?? '')
-    await file.close()
-  } catch (err) {
-    if (!(err instanceof IndexRejectedError)) throw err
-    return { reason: err.reason }
-  }
+  const baselineAt = Date.parse(pins.header.kv[PINS_META.baselineAt] ?? '')
   if (Number.isNaN(baselineAt)) return { reason: 'pins.parquet does not say when its baseline was taken' }
   if (since.getTime() <= baselineAt) return { reason: 'the time is at or before the first index' }
   if (since.getTime() < now - retentionMs) return { reason: 'the time is older than the pin events kept' }
