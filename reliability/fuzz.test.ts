@@ -11,11 +11,20 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { IndexRejectedError } from '../src/errors.js'
 import { DayLogWriter } from '../src/indexer/day-log.js'
+import {
+  allClusterPins,
+  clusterPeersOf,
+  clusterPinsOf,
+  clusterSummaryOf,
+  openClusterPins,
+} from '../src/store/cluster-pins.js'
+import { type ClusterPinRow, summarizeClusterPins } from '../src/store/cluster-pins-format.js'
+import { writeClusterPinsFile } from '../src/store/cluster-pins-writer.js'
 import { allContent, contentOf, openContent } from '../src/store/content.js'
 import type { ContentRow } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
 import { readDayLogPart } from '../src/store/day-log.js'
-import { contentPath, dayLogPartPath, dayOf, indexFilePath } from '../src/store/layout.js'
+import { clusterPinsPath, contentPath, dayLogPartPath, dayOf, indexFilePath } from '../src/store/layout.js'
 import { type PinRow, queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
@@ -220,6 +229,44 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
     const validContent = await readFile(contentPath(contentDir))
     const contentMutantDir = join(dir, 'cm')
     await mkdir(join(contentMutantDir, 'pin_metadata', 'parquet_storage'), { recursive: true })
+    // cluster_pins.parquet, as the cluster collector writes it (page index on every column, the
+    // status counts and the peers in its footer), for a Cluster peer's identity.
+    const clusterDir = join(dir, 'cl')
+    const clusterRows: ClusterPinRow[] = pins.map((p, i) => ({
+      cid: p.cid,
+      name: p.name ?? '',
+      type: 'pin',
+      replication_min: i % 5 === 0 ? -1 : 1,
+      replication_max: i % 5 === 0 ? -1 : 2,
+      allocations: i % 5 === 0 ? [] : [PEER],
+      peer_status:
+        i % 9 === 0 ? null : { [PEER]: { status: i % 4 === 0 ? 'pinning' : 'pinned', timestamp: null } },
+      status_at: i % 9 === 0 ? null : new Date(1_700_000_000_000 + i),
+      metadata: (i % 2 === 0 ? { owner: `o${i}` } : {}) as Record<string, string>,
+      timestamp: new Date(1_690_000_000_000 + i),
+      expire_at: null,
+    }))
+    await writeClusterPinsFile(
+      clusterDir,
+      { writer: 'ipfs-kit 0.1.0', peerId: PEER, kuboVersion: '0.43.1', generatedAt: new Date() },
+      clusterRows,
+      {
+        pinsetSha256: 'digest',
+        ipfsPeerId: PEER,
+        peername: 'p0',
+        clusterVersion: '1.1.6',
+        peers: [{ id: PEER, peername: 'p0', ipfs_peer_id: PEER, free_space_bytes: 1_000_000, error: null }],
+        statusAt: new Date(),
+        statusError: null,
+      },
+    )
+    const validCluster = await readFile(clusterPinsPath(clusterDir))
+    const clusterMutantDir = join(dir, 'clm')
+    await mkdir(join(clusterMutantDir, 'pin_metadata', 'parquet_storage'), { recursive: true })
+    const clusterSummary = (() => {
+      const { by_peer, ...rest } = summarizeClusterPins(clusterRows)
+      return { ...rest, by_peer }
+    })()
     // A pin-events part (a day log), as the manager's DayLogWriter writes it.
     const eventsDir = join(dir, 'e')
     const day = dayOf(Date.now())
@@ -297,6 +344,32 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
             contentRows.find((r) => r.cid === lookup.cid),
             `a content mutant (${name}) answered the lookup wrongly`,
           )
+        } finally {
+          await file.close()
+        }
+      } catch (err) {
+        if (!(err instanceof IndexRejectedError)) throw err
+      }
+      // cluster_pins.parquet: a full scan, a lookup, its peers and counts, each all or nothing.
+      await writeFile(clusterPinsPath(clusterMutantDir), mutate(validCluster))
+      try {
+        const file = await withTimeout('opening a cluster mutant', openClusterPins(clusterMutantDir, PEER))
+        try {
+          const all: ClusterPinRow[] = []
+          for await (const r of allClusterPins(file)) all.push(r)
+          const one = await clusterPinsOf(file, [lookup.cid])
+          assert.deepEqual(all, clusterRows, `a cluster mutant (${name}) read back other rows`)
+          assert.deepEqual(
+            one,
+            clusterRows.filter((r) => r.cid === lookup.cid),
+            `a cluster mutant (${name}) answered the lookup wrongly`,
+          )
+          assert.deepEqual(
+            clusterSummaryOf(file),
+            clusterSummary,
+            `a cluster mutant (${name}) counted otherwise`,
+          )
+          assert.equal(clusterPeersOf(file).length, 1)
         } finally {
           await file.close()
         }

@@ -82,6 +82,27 @@ const cases: Array<[string, string[], RegExp]> = [
     /--since and --until need --history/,
   ],
   ['an empty query', ['sql', '  '], /sql: the query is empty/],
+  [
+    'an unknown cluster status',
+    ['cluster', 'pin', 'list', '--status', 'fine'],
+    /cluster pin list: unknown status "fine"; Cluster's statuses are/,
+  ],
+  [
+    'a cluster lookup of an invalid CID',
+    ['cluster', 'pin', 'list', '--cid', 'notacid'],
+    /invalid CID "notacid"/,
+  ],
+  [
+    'a negative cluster limit',
+    ['cluster', 'pin', 'list', '--limit', '-1'],
+    /cluster pin list: --limit must be a whole number .*got "-1"/,
+  ],
+  ['an unknown cluster subcommand', ['cluster', 'pin', 'frob'], /unknown subcommand 'cluster pin frob'/],
+  [
+    'cluster status with an argument',
+    ['cluster', 'status', 'extra'],
+    /cluster status: unexpected argument "extra"/,
+  ],
 ]
 
 let api: Server

@@ -19,14 +19,18 @@ const TRACE = fileURLToPath(new URL('./helpers/import-trace.js', import.meta.url
  * CID the index does not hold).
  */
 const WRITING =
-  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer|pin-requests-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs|\/http\/|\/hono\/|@hono|prom-client/
+  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer|pin-requests-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs|\/http\/|\/hono\/|@hono|prom-client|\/store\/cluster-pins-writer\.js$|\/cluster\/supervisor\.js$/
 
-async function trace(d: DaemonEnv, args: string[]): Promise<{ code: number | null; loaded: string[] }> {
+async function trace(
+  d: DaemonEnv,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<{ code: number | null; loaded: string[] }> {
   const log = join(await makeTempDir('trace'), 'imports.log')
   const r = await runCli(args, {
     nodeArgs: ['--import', TRACE],
     modules: true,
-    env: { ...d.env, IPFS_KIT_TEST_IMPORT_LOG: log },
+    env: { ...d.env, ...extra, IPFS_KIT_TEST_IMPORT_LOG: log },
   })
   const loaded = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean)
   return { code: r.code, loaded }
@@ -82,6 +86,26 @@ describe('rooms: what each command loads', () => {
         loaded.some((u) => u.endsWith('/cli/main.js')),
         'the trace saw the CLI',
       )
+      assert.deepEqual(
+        loaded.filter((u) => WRITING.test(u)),
+        [],
+      )
+    })
+  }
+
+  // Without a Cluster beside this node they cannot answer (exit 1), and still load no writing code.
+  for (const args of [
+    ['cluster', 'status', '--json'],
+    ['cluster', 'pin', 'list', '--json'],
+  ]) {
+    it(`${args.join(' ')} loads no writing code`, async () => {
+      const { freePort } = await import('./helpers/cluster.js')
+      const { code, loaded } = await trace(d, args, {
+        IPFS_CLUSTER_PATH: await makeTempDir('no-cluster'),
+        IPFS_KIT_CLUSTER_API: `/ip4/127.0.0.1/tcp/${await freePort()}`,
+      })
+      assert.equal(code, 1)
+      assert.ok(loaded.some((u) => u.endsWith('/cluster/query.js')))
       assert.deepEqual(
         loaded.filter((u) => WRITING.test(u)),
         [],

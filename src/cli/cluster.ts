@@ -110,8 +110,9 @@ const group: CommandGroup = {
           status: { type: 'string' },
           limit: { type: 'string' },
         })
+        // Every flag checked before anything that reads the index is loaded (bad input: exit 2, nothing read).
         const limit = parseLimit(values.limit, 'cluster pin list')
-        const { clusterPinList, CLUSTER_STATUSES } = await import('../cluster/query.js')
+        const { CLUSTER_STATUSES } = await import('../cluster/statuses.js')
         if (values.status !== undefined && !(CLUSTER_STATUSES as readonly string[]).includes(values.status))
           throw new UsageError(
             `cluster pin list: unknown status ${JSON.stringify(values.status.slice(0, 40))}; Cluster's statuses are ${CLUSTER_STATUSES.join(', ')}`,
@@ -121,6 +122,7 @@ const group: CommandGroup = {
           const { parseUserCid } = await import('../pins/cid.js')
           cid = (await parseUserCid(values.cid)).spellings
         }
+        const { clusterPinList } = await import('../cluster/query.js')
         const listing = await clusterPinList({
           limit,
           ...(cid ? { cid } : {}),

@@ -22,25 +22,6 @@ import {
 import type { OpenIndexFile } from '../store/reader.js'
 import type { ClusterPin, ClusterPinStatus, ClusterRest } from './rest.js'
 
-/** The statuses Cluster's trackers report (api.TrackerStatus), for --status. */
-export const CLUSTER_STATUSES = [
-  'undefined',
-  'cluster_error',
-  'pin_error',
-  'unpin_error',
-  'error',
-  'pinned',
-  'pinning',
-  'unpinning',
-  'unpinned',
-  'remote',
-  'pin_queued',
-  'unpin_queued',
-  'queued',
-  'sharded',
-  'unexpectedly_unpinned',
-] as const
-
 export interface ClusterPinOut {
   cid: string
   name: string | null
