@@ -220,4 +220,10 @@ export class ClusterUnreachableError extends IpfsKitError {
 export class ClusterApiError extends IpfsKitError {
   override name = 'ClusterApiError'
   readonly exitCode = 1
+  /** The HTTP status of an error answer; null for a cut stream or garbage. */
+  readonly status: number | null
+  constructor(message: string, options: { hint?: string; cause?: unknown; status?: number } = {}) {
+    super(message, options)
+    this.status = options.status ?? null
+  }
 }

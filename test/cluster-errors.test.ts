@@ -132,15 +132,17 @@ describe('cluster commands: bad input', () => {
   })
 
   it('doctor says where to get Cluster when it is not found', async () => {
+    // No Cluster anywhere (also when the tests that need one were given IPFS_KIT_CLUSTER_BIN).
+    const none = { PATH: '/nonexistent', IPFS_KIT_CLUSTER_BIN: '' }
     const r = await runCli(['doctor', '--json'], {
-      env: { IPFS_KIT_PATH: join(await makeTempDir('doctor'), 'kit'), PATH: '/nonexistent' },
+      env: { IPFS_KIT_PATH: join(await makeTempDir('doctor'), 'kit'), ...none },
     })
     const report = JSON.parse(r.stdout)
     assert.equal(report.cluster.enabled, false)
     assert.equal(report.cluster.status, 'ok', 'not enabled: nothing to fail')
     assert.match(report.cluster.binary_problem, /no ipfs-cluster-service found/)
     const text = await runCli(['doctor'], {
-      env: { IPFS_KIT_PATH: report.ipfs_kit_path, PATH: '/nonexistent' },
+      env: { IPFS_KIT_PATH: report.ipfs_kit_path, ...none },
     })
     assert.match(text.stdout, /build it from github\.com\/ipfs-cluster\/ipfs-cluster/)
   })

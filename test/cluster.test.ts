@@ -271,6 +271,16 @@ describe(bins
       (await ctlPins()).map((p) => [p.cid, p.name]),
     )
     assert.equal(fallback.pins.length, 31)
+    // One CID from the API asks for that CID alone; one the cluster does not have is none.
+    const one = fallback.pins[3] as ListedPin
+    const looked = await pinsOf(['--cid', one.cid])
+    assert.equal(looked.source, 'cluster-api')
+    assert.deepEqual(
+      looked.pins.map((p) => [p.cid, p.name, p.allocations]),
+      [[one.cid, one.name, one.allocations]],
+    )
+    const absent = (await (kubos[0] as TestKubo).ipfs(['add', '-Q', '--only-hash', '/etc/passwd'])).trim()
+    assert.deepEqual((await pinsOf(['--cid', absent])).pins, [])
   })
 
   it('restarts a Cluster peer it started that is killed with SIGKILL', async () => {

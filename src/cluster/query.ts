@@ -20,7 +20,7 @@ import {
   summarizeClusterPins,
 } from '../store/cluster-pins-format.js'
 import type { OpenIndexFile } from '../store/reader.js'
-import type { ClusterPin, ClusterPinStatus, ClusterRest } from './rest.js'
+import { type ClusterPin, type ClusterPinStatus, type ClusterRest, peerStatusOf } from './rest.js'
 
 export interface ClusterPinOut {
   cid: string
@@ -131,27 +131,29 @@ export async function clusterPinList(q: ClusterPinQuery): Promise<ClusterPinList
 /** The same answer from Cluster's REST API (slow at scale: `/pins` asks every peer). */
 async function fromApi(rest: ClusterRest, q: ClusterPinQuery, reason: string): Promise<ClusterPinListing> {
   try {
-    const wanted = q.cid ? new Set(q.cid) : null
     const pins: ClusterPin[] = []
-    for await (const p of rest.allocations()) if (!wanted || wanted.has(p.cid)) pins.push(p)
-    pins.sort((a, b) => (a.cid < b.cid ? -1 : 1))
     const status = new Map<string, ClusterPinStatus>()
     const at = new Date()
-    if (pins.length > 0)
-      for await (const s of rest.statusAll()) if (!wanted || wanted.has(s.cid)) status.set(s.cid, s)
+    if (q.cid) {
+      // One CID: asked of it alone (the first spelling the cluster has), not the whole pinset.
+      for (const cid of q.cid) {
+        const pin = await rest.allocation(cid)
+        if (!pin) continue
+        pins.push(pin)
+        status.set(pin.cid, await rest.status(pin.cid))
+        break
+      }
+    } else {
+      for await (const p of rest.allocations()) pins.push(p)
+      pins.sort((a, b) => (a.cid < b.cid ? -1 : 1))
+      if (pins.length > 0) for await (const s of rest.statusAll()) status.set(s.cid, s)
+    }
     const rows: ClusterPinRow[] = pins.map((p) => {
       const s = status.get(p.cid)
       return {
         ...p,
         allocations: [...p.allocations].sort(),
-        peer_status: s
-          ? Object.fromEntries(
-              Object.entries(s.peer_map).map(([peer, v]) => [
-                peer,
-                { status: v.status, timestamp: v.timestamp, ...(v.error ? { error: v.error } : {}) },
-              ]),
-            )
-          : null,
+        peer_status: s ? peerStatusOf(s) : null,
         status_at: s ? at : null,
       }
     })

@@ -64,6 +64,18 @@ export interface ClusterPinStatus {
   peer_map: Record<string, ClusterPeerStatus>
 }
 
+/** Each peer's status of one pin, as the index keeps it: status, its time, the error if any. */
+export function peerStatusOf(
+  s: ClusterPinStatus,
+): Record<string, { status: string; timestamp: string | null; error?: string }> {
+  const out: Record<string, { status: string; timestamp: string | null; error?: string }> = {}
+  for (const peer of Object.keys(s.peer_map).sort()) {
+    const p = s.peer_map[peer] as ClusterPeerStatus
+    out[peer] = { status: p.status, timestamp: p.timestamp, ...(p.error ? { error: p.error } : {}) }
+  }
+  return out
+}
+
 /** `GET /monitor/metrics/freespace`: a peer's last free-space figure. */
 export interface ClusterMetric {
   peer: string
@@ -153,6 +165,22 @@ export class ClusterRest {
   /** `GET /allocations?filter=all`: the shared pinset from this peer's copy of the state (no fan-out). */
   async *allocations(options?: ClusterCallOptions): AsyncGenerator<ClusterPin> {
     for await (const v of this.ndjson('/allocations?filter=all', options)) yield this.#pin(v)
+  }
+
+  /** `GET /allocations/<cid>`: one pin of the shared pinset, or null when the cluster has none. */
+  async allocation(cid: string, options?: ClusterCallOptions): Promise<ClusterPin | null> {
+    const path = `/allocations/${encodeURIComponent(cid)}`
+    try {
+      return this.#pin(await this.json(path, options))
+    } catch (err) {
+      if (err instanceof ClusterApiError && err.status === 404) return null
+      throw err
+    }
+  }
+
+  /** `GET /pins/<cid>`: one pin with the status of every peer. */
+  async status(cid: string, options?: ClusterCallOptions): Promise<ClusterPinStatus> {
+    return this.#status(await this.json(`/pins/${encodeURIComponent(cid)}`, options))
   }
 
   /** `GET /pins`: every pin with the status of every peer (asks every peer: the costly call). */
@@ -367,8 +395,8 @@ async function errorFromBody(
     status === 401 || status === 403
       ? "Cluster's REST API requires credentials: set cluster.auth in config.yaml (as in its basic_auth_credentials)"
       : undefined
-  return new ClusterApiError(
-    `Cluster API ${path} at ${where} failed (HTTP ${status}): ${message}`,
-    hint ? { hint } : {},
-  )
+  return new ClusterApiError(`Cluster API ${path} at ${where} failed (HTTP ${status}): ${message}`, {
+    status,
+    ...(hint ? { hint } : {}),
+  })
 }

@@ -7,7 +7,7 @@
 // status_at. An unchanged cluster (same pins, statuses and peers) is not rewritten.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import type { ClusterRest } from '../cluster/rest.js'
+import { type ClusterRest, peerStatusOf } from '../cluster/rest.js'
 import { ClusterUnreachableError, IndexMissingError, IndexRejectedError } from '../errors.js'
 import type { Logger } from '../manager/log.js'
 import { writeJsonAtomic } from '../store/atomic.js'
@@ -134,16 +134,7 @@ export function clusterCollector(options: ClusterCollectorOptions): ClusterColle
       try {
         const at = new Date()
         for await (const s of rest.statusAll({ signal: ctx.signal, timeoutMs: options.statusTimeoutMs() })) {
-          const status: Record<string, ClusterPeerPinStatus> = {}
-          for (const peer of Object.keys(s.peer_map).sort()) {
-            const p = s.peer_map[peer] as (typeof s.peer_map)[string]
-            status[peer] = {
-              status: p.status,
-              timestamp: p.timestamp,
-              ...(p.error ? { error: p.error } : {}),
-            }
-          }
-          known.set(s.cid, { status, at })
+          known.set(s.cid, { status: peerStatusOf(s), at })
         }
         lastStatusRead = { at: t0, ms: Date.now() - t0 }
       } catch (err) {
