@@ -39,14 +39,29 @@ const common = {
   // vm.Script needs an experimental loader hook that prints a warning.
   supported: { 'dynamic-import': false },
 }
-// Three files. The manager (indexer, HTTP server, metrics, proxy, content examination, the Parquet
-// writer: about half of all the code) is its own bundle, required only by the process that runs
-// the manager: every CLI query reads, parses and loads the CLI bundle, and each byte of it costs
+// Three files, and the lazy libraries. The front door (main.ts: handing a query to the running
+// manager, src/cli/warm.ts) is a file of its own, a few kilobytes: a query the manager answers
+// loads nothing else. The commands are the second (ipfs-kit-cli.cjs). The manager (indexer, HTTP
+// server, metrics, proxy, content examination, the Parquet writer: about half of all the code)
+// is the third, required only by the process that runs the manager: every byte a CLI loads costs
 // start-up time (docs/BENCHMARKS.md, "The CLI bundle").
 await build({
   ...common,
   entryPoints: [`${root}src/cli/main.ts`],
   outfile: `${root}dist/src/ipfs-kit.cjs`,
+  plugins: [
+    {
+      name: 'cli-bundle',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/full\.js$/ }, () => ({ path: './ipfs-kit-cli.cjs', external: true }))
+      },
+    },
+  ],
+})
+await build({
+  ...common,
+  entryPoints: [`${root}src/cli/full.ts`],
+  outfile: `${root}dist/src/ipfs-kit-cli.cjs`,
   plugins: [
     {
       name: 'manager-bundle',

@@ -1,10 +1,12 @@
 // `ipfs-kit cluster ...`: the IPFS Cluster pinset and peers, from the index the manager keeps when
 // cluster.enabled (cluster/query.ts), falling back to Cluster's REST API with the reason on stderr.
+
 import type { ClusterPinListing, ClusterPinOut, ClusterStatusAnswer } from '../cluster/query.js'
 import { UsageError } from '../errors.js'
 import { JSON_FLAG, parseFlags, parseLimit } from './flags.js'
 import { humanBytes, timeAgo } from './format.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 /** "pinned 2/2" when every holder reports one status, else each status with its count. */
 function statusText(p: ClusterPinOut): string {
@@ -65,7 +67,7 @@ function statusTextOf(s: ClusterStatusAnswer): string {
 
 function reportFallback(a: { source: string; fallback_reason?: string }): void {
   if (a.source !== 'index' && a.fallback_reason)
-    process.stderr.write(`ipfs-kit: answered from Cluster's REST API: ${a.fallback_reason}\n`)
+    io().err(`ipfs-kit: answered from Cluster's REST API: ${a.fallback_reason}\n`)
 }
 
 const group: CommandGroup = {
@@ -84,7 +86,7 @@ const group: CommandGroup = {
         const { clusterStatus } = await import('../cluster/query.js')
         const s = await clusterStatus()
         reportFallback(s)
-        process.stdout.write(values.json ? `${JSON.stringify(s, null, 2)}\n` : statusTextOf(s))
+        io().out(values.json ? `${JSON.stringify(s, null, 2)}\n` : statusTextOf(s))
         return 0
       },
     },
@@ -130,7 +132,7 @@ const group: CommandGroup = {
           ...(values.status !== undefined ? { status: values.status } : {}),
         })
         reportFallback(listing)
-        process.stdout.write(values.json ? `${JSON.stringify(listing)}\n` : pinTable(listing))
+        io().out(values.json ? `${JSON.stringify(listing)}\n` : pinTable(listing))
         return 0
       },
     },

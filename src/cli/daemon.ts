@@ -1,7 +1,9 @@
 // `ipfs-kit daemon ...`: the manager's life (start, attach, stop), its status and its logs.
+
 import { UsageError } from '../errors.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 async function context() {
   const { ipfsKitPath } = await import('../config/paths.js')
@@ -55,9 +57,9 @@ async function checkHttpListen(): Promise<void> {
 async function startBackground(args: string[]): Promise<number> {
   const files = await context()
   const { startDetached } = await import('../manager/client.js')
-  const st = await startDetached(files, { args, onProgress: (m) => process.stderr.write(`${m}...\n`) })
+  const st = await startDetached(files, { args, onProgress: (m) => io().err(`${m}...\n`) })
   const pins = st.index.collectors.pins
-  process.stdout.write(
+  io().out(
     [
       `ipfs-kit daemon ready (manager pid ${st.manager.pid})`,
       `  peer ID:   ${st.kubo.peer_id}`,
@@ -74,9 +76,9 @@ async function stop(): Promise<number> {
   const files = await context()
   const { stopManager } = await import('../manager/client.js')
   const r = await stopManager(files)
-  for (const line of r.cleaned) process.stderr.write(`${line}\n`)
-  if (r.stoppedPid !== null) process.stdout.write(`ipfs-kit daemon stopped (pid ${r.stoppedPid})\n`)
-  else process.stdout.write('ipfs-kit daemon was not running\n')
+  for (const line of r.cleaned) io().err(`${line}\n`)
+  if (r.stoppedPid !== null) io().out(`ipfs-kit daemon stopped (pid ${r.stoppedPid})\n`)
+  else io().out('ipfs-kit daemon was not running\n')
   return 0
 }
 
@@ -183,9 +185,7 @@ const group: CommandGroup = {
           import('./daemon-status.js'),
         ])
         const report = await daemonStatus()
-        process.stdout.write(
-          values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDaemonStatus(report),
-        )
+        io().out(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDaemonStatus(report))
         return report.manager.running ? 0 : 1
       },
     },
@@ -234,14 +234,14 @@ const group: CommandGroup = {
           },
         })
         for (const key of leftOut)
-          process.stderr.write(
+          io().err(
             `ipfs-kit: ${key} is not written into the unit (others may read it); put kubo.auth in ${paths.ipfsKitPath()}/config.yaml\n`,
           )
         if (values.json) {
-          process.stdout.write(`${JSON.stringify({ ...result, left_out: leftOut }, null, 2)}\n`)
+          io().out(`${JSON.stringify({ ...result, left_out: leftOut }, null, 2)}\n`)
           return 0
         }
-        process.stdout.write(
+        io().out(
           [
             `${result.replaced ? 'replaced' : 'wrote'} ${result.path}`,
             ...(values.enable
@@ -268,14 +268,14 @@ const group: CommandGroup = {
         const { uninstallService } = await import('../manager/service-unit.js')
         const result = await uninstallService(options)
         if (values.json) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+          io().out(`${JSON.stringify(result, null, 2)}\n`)
           return 0
         }
-        if (!result.removed) process.stdout.write(`no unit at ${result.path}; nothing to remove\n`)
+        if (!result.removed) io().out(`no unit at ${result.path}; nothing to remove\n`)
         else {
           for (const c of result.systemctl.filter((c) => !c.ok))
-            process.stderr.write(`ipfs-kit: \`${c.args.join(' ')}\` failed: ${c.output.split('\n')[0]}\n`)
-          process.stdout.write(`removed ${result.path}\n`)
+            io().err(`ipfs-kit: \`${c.args.join(' ')}\` failed: ${c.output.split('\n')[0]}\n`)
+          io().out(`removed ${result.path}\n`)
         }
         return 0
       },

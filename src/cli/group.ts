@@ -1,5 +1,7 @@
 // A command group (`daemon`, `pin`, ...): its subcommands, their help, and dispatch.
+
 import { UsageError } from '../errors.js'
+import { io } from './io.js'
 
 export interface Subcommand {
   /** `pin list [--limit <n>] ...`: the usage line without `ipfs-kit `. */
@@ -42,7 +44,7 @@ export async function runGroup(group: CommandGroup, args: string[]): Promise<num
   } else {
     const name = args[0]
     if (name === undefined || isHelpFlag(name)) {
-      process.stdout.write(groupHelp(group))
+      io().out(groupHelp(group))
       return name === undefined ? 2 : 0
     }
     sub = group.subcommands[name]
@@ -55,7 +57,7 @@ export async function runGroup(group: CommandGroup, args: string[]): Promise<num
     rest = args.slice(1)
   }
   if (rest.some((a) => a === '--help' || a === '-h')) {
-    process.stdout.write(
+    io().out(
       `Usage: ipfs-kit ${sub.usage}\n  ${sub.summary}\n${(sub.options ?? []).map((o) => `  ${o}\n`).join('')}`,
     )
     return 0

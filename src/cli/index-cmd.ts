@@ -1,6 +1,8 @@
 // `ipfs-kit index ...`: pause, resume and refresh the manager's background indexing.
+
 import { JSON_FLAG, parseFlags } from './flags.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 async function call(cmd: 'status' | 'index.pause' | 'index.resume' | 'index.refresh', timeoutMs = 10_000) {
   const { ipfsKitPath } = await import('../config/paths.js')
@@ -58,7 +60,7 @@ const group: CommandGroup = {
       async run(args) {
         parseFlags('index start', args, {})
         await call('index.resume')
-        process.stdout.write('background indexing resumed\n')
+        io().out('background indexing resumed\n')
         return 0
       },
     },
@@ -68,7 +70,7 @@ const group: CommandGroup = {
       async run(args) {
         parseFlags('index stop', args, {})
         await call('index.pause')
-        process.stdout.write('background indexing paused\n')
+        io().out('background indexing paused\n')
         return 0
       },
     },
@@ -80,7 +82,7 @@ const group: CommandGroup = {
         const { values } = parseFlags('index refresh', args, JSON_FLAG)
         const result = (await call('index.refresh', 30 * 60_000)) as CycleResult
         if (values.json) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+          io().out(`${JSON.stringify(result, null, 2)}\n`)
           return 0
         }
         const parts = Object.entries(result.outcomes).map(([name, o]) =>
@@ -88,7 +90,7 @@ const group: CommandGroup = {
             ? `${name}: ${o.rows ?? '-'} rows ${o.wrote ? 'written' : 'unchanged'}`
             : `${name}: ${o.error}`,
         )
-        process.stdout.write(`index refreshed in ${result.duration_ms} ms (${parts.join('; ')})\n`)
+        io().out(`index refreshed in ${result.duration_ms} ms (${parts.join('; ')})\n`)
         return 0
       },
     },
@@ -100,7 +102,7 @@ const group: CommandGroup = {
         const { values } = parseFlags('index status', args, JSON_FLAG)
         const s = (await call('status')) as { index: IndexStatus; content?: ContentProgress | null }
         const content = s.content ?? null
-        process.stdout.write(
+        io().out(
           values.json
             ? `${JSON.stringify({ ...s.index, content }, null, 2)}\n`
             : renderIndexStatus(s.index, content),

@@ -1,78 +1,31 @@
 #!/usr/bin/env node
-// The `ipfs-kit` command: picks the command group, loads only its module, and turns errors into
-// a message on stderr and DESIGN.md's exit codes (0 done, 1 could not be done, 2 bad usage).
-import { IpfsKitError, UsageError } from '../errors.js'
+// The `ipfs-kit` command. A query the running manager can answer (warm-shape.ts) is handed to it
+// first (warm.ts): the same command, run by its query worker on the same files, already warm.
+// Everything else, and every query it does not answer, runs here (dispatch.ts, loaded from
+// full.ts only then). The manager's query worker starts from this same file, with
+// IPFS_KIT_QUERY_WORKER=1.
 import { packageVersion } from '../version.js'
-import { COMMANDS } from './commands.js'
-import { isHelpFlag } from './group.js'
-
-function help(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length))
-  const groups = Object.entries(COMMANDS)
-    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
-    .join('\n')
-  return `ipfs-kit: runs a Kubo (IPFS) node and keeps a fast, truthful index of what it holds.
-
-Usage: ipfs-kit <command> [<subcommand>] [flags]
-
-Commands:
-${groups}
-
-Run \`ipfs-kit <command> --help\` for a command's subcommands and flags.
-
-Environment:
-  IPFS_KIT_PATH      ipfs-kit's folder: index, config.yaml, logs (default ~/.ipfs_kit)
-  IPFS_PATH          the Kubo repository (default ~/.ipfs)
-  IPFS_KIT_IPFS_BIN  the Kubo binary to use
-
-Exit codes: 0 done, 1 could not be done, 2 bad usage or bad input.
-`
-}
+import { isWarmQuery } from './warm-shape.js'
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
-  if (name === undefined || isHelpFlag(name)) {
-    process.stdout.write(help())
-    return name === undefined ? 2 : 0
-  }
-  if (name === '--version' || name === '-V') {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`ipfs-kit ${packageVersion()}\n`)
     return 0
   }
-  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
-  if (!entry) {
-    throw new UsageError(
-      `unknown command ${JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}...` : name)}`,
-      {
-        hint: `expected one of: ${Object.keys(COMMANDS).join(', ')}; see \`ipfs-kit --help\``,
-      },
-    )
+  if (isWarmQuery(argv) && !process.env.IPFS_KIT_NO_WARM) {
+    const { askManager } = await import('./warm.js')
+    const answer = await askManager(argv)
+    if (answer.answered) {
+      if (process.env.IPFS_KIT_DEBUG)
+        process.stderr.write('ipfs-kit: debug: answered by the running manager\n')
+      process.stdout.write(answer.out)
+      process.stderr.write(answer.err)
+      return answer.code
+    }
+    if (process.env.IPFS_KIT_DEBUG) process.stderr.write(`ipfs-kit: debug: answering here: ${answer.why}\n`)
   }
-  const [{ default: group }, { runGroup }] = await Promise.all([entry.load(), import('./group.js')])
-  return runGroup(group, rest)
-}
-
-/**
- * An error of ours, also from the manager's bundle (daemon start --foreground runs it in this
- * process, with its own copy of the error classes): same name, exit code and hint.
- */
-function isOurs(err: unknown): err is IpfsKitError {
-  if (err instanceof IpfsKitError) return true
-  const e = err as Partial<IpfsKitError> | null
-  return err instanceof Error && (e?.exitCode === 1 || e?.exitCode === 2) && 'hint' in err
-}
-
-function report(err: unknown): number {
-  if (isOurs(err)) {
-    process.stderr.write(`ipfs-kit: ${err.message}\n`)
-    if (err.hint) process.stderr.write(`  ${err.hint}\n`)
-    if (process.env.IPFS_KIT_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`)
-    return err.exitCode
-  }
-  process.stderr.write(
-    `ipfs-kit: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  )
-  return 1
+  const { runCommand } = await import('./full.js')
+  return runCommand(argv)
 }
 
 /**
@@ -86,4 +39,13 @@ function finish(code: number): void {
   if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code)
 }
 
-main(process.argv.slice(2)).then(finish, (err) => finish(report(err)))
+const run = () =>
+  main(process.argv.slice(2)).then(finish, (err) =>
+    import('./full.js').then(({ report }) => finish(report(err))),
+  )
+if (process.env.IPFS_KIT_QUERY_WORKER === '1') {
+  // Outside a worker thread (the variable set by hand), this is a plain CLI run.
+  import('./full.js').then((w) => w.serveQueries()).catch(run)
+} else {
+  run()
+}

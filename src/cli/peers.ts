@@ -1,9 +1,11 @@
 // `ipfs-kit state peers [--history]`: the connected peers as the last cycle saw them
 // (peers.parquet), or, with --history, every peer this node was connected to in a time range,
 // from the ended sessions (the peer_sessions day log) and the current ones.
+
 import { UsageError } from '../errors.js'
 import type { JsonRow } from '../store/state.js'
 import { humanBytes } from './format.js'
+import { io } from './io.js'
 
 /** A peers.parquet row as the CLI gives it: protocols as a list. */
 function shown(row: JsonRow): Record<string, unknown> {
@@ -54,9 +56,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
   const { IndexMissingError, IndexRejectedError } = await import('../errors.js')
   const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
   if (!repo) {
-    process.stderr.write(
-      `ipfs-kit: state peers: no Kubo repository at ${ipfsRepoPath()} to check the peers against\n`,
-    )
+    io().err(`ipfs-kit: state peers: no Kubo repository at ${ipfsRepoPath()} to check the peers against\n`)
     return 1
   }
   let current: Awaited<ReturnType<typeof readStateFile>> | null = null
@@ -69,12 +69,12 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
       err instanceof IndexMissingError
         ? 'peers.parquet is not written yet (start the daemon: `ipfs-kit daemon start`)'
         : `peers.parquet ${err.reason}`
-    process.stderr.write(`ipfs-kit: state peers: ${problem}\n`)
+    io().err(`ipfs-kit: state peers: ${problem}\n`)
   }
   if (!values.history) {
     if (!current) return 1
     if (values.json) {
-      process.stdout.write(
+      io().out(
         `${JSON.stringify(
           {
             source: 'index',
@@ -87,7 +87,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
         )}\n`,
       )
     } else {
-      process.stdout.write(
+      io().out(
         table(
           ['PEER', 'DIRECTION', 'LATENCY', 'AGENT', 'IN', 'OUT', 'BW_AT', 'CONNECTED_SINCE'],
           current.rows.map((r) => [
@@ -102,9 +102,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
           ]),
         ),
       )
-      process.stderr.write(
-        `${current.rows.length} peers · indexed ${current.header.generatedAt.toISOString()}\n`,
-      )
+      io().err(`${current.rows.length} peers · indexed ${current.header.generatedAt.toISOString()}\n`)
     }
     return 0
   }
@@ -119,8 +117,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
     repo.peerId,
     values.since ? { since: values.since } : {},
   )
-  for (const r of ended.refused)
-    process.stderr.write(`ipfs-kit: state peers: refused ${r.path}: ${r.reason}\n`)
+  for (const r of ended.refused) io().err(`ipfs-kit: state peers: refused ${r.path}: ${r.reason}\n`)
   const byPeer = new Map<string, PeerHistoryRow>()
   const add = (r: JsonRow, connectedNow: boolean) => {
     const start = Date.parse(String(r.connected_since))
@@ -157,7 +154,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
     a.last_seen === b.last_seen ? (a.peer_id < b.peer_id ? -1 : 1) : a.last_seen > b.last_seen ? -1 : 1,
   )
   if (values.json) {
-    process.stdout.write(
+    io().out(
       `${JSON.stringify(
         {
           source: 'index',
@@ -172,7 +169,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
       )}\n`,
     )
   } else {
-    process.stdout.write(
+    io().out(
       table(
         ['PEER', 'AGENT', 'SESSIONS', 'NOW', 'FIRST_SEEN', 'LAST_SEEN', 'IN', 'OUT'],
         peers.map((p) => [
@@ -187,7 +184,7 @@ export async function runPeers(values: { json?: boolean; history?: boolean; sinc
         ]),
       ),
     )
-    process.stderr.write(
+    io().err(
       `${peers.length} peers · IN/OUT: Kubo's latest count for each peer (since Kubo first saw it), not per session\n`,
     )
   }

@@ -8,6 +8,7 @@ import type { PinRow } from '../store/pins.js'
 import { JSON_FLAG, parseFlags, parseLimit } from './flags.js'
 import { humanBytes, timeAgo, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 function ageText(iso: string | null): string {
   return iso ? timeAgo(iso) : 'unknown'
@@ -163,7 +164,7 @@ const group: CommandGroup = {
           const batch = pending
           pending = []
           const found = await view.contentForPins(content, batch)
-          for (const p of batch) process.stdout.write(`${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`)
+          for (const p of batch) io().out(`${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`)
         }
         const streaming = (values.ndjson ?? false) && !everyPin
         // --since: the CIDs of the pin events since then, when they say it (since.ts).
@@ -198,7 +199,7 @@ const group: CommandGroup = {
             return pending.length >= 1_000 ? flush() : undefined
           },
           onIndexRejected: (reason) =>
-            process.stderr.write(`ipfs-kit: not using the index: ${reason}; answering from Kubo's RPC API\n`),
+            io().err(`ipfs-kit: not using the index: ${reason}; answering from Kubo's RPC API\n`),
         })
         let out: SizedPin[]
         try {
@@ -231,19 +232,17 @@ const group: CommandGroup = {
           await content.close()
         }
         if (content.problem && !everyPin && (rows.length > 0 || streaming))
-          process.stderr.write(`ipfs-kit: sizes and kinds not shown: ${content.problem}\n`)
+          io().err(`ipfs-kit: sizes and kinds not shown: ${content.problem}\n`)
         if (listing.stale) {
-          process.stderr.write(
-            `ipfs-kit: the index is stale: last confirmed ${ageText(listing.checked_at)}\n`,
-          )
+          io().err(`ipfs-kit: the index is stale: last confirmed ${ageText(listing.checked_at)}\n`)
         }
         if (values.json) {
-          process.stdout.write(`${JSON.stringify({ ...listing, pins: out })}\n`)
+          io().out(`${JSON.stringify({ ...listing, pins: out })}\n`)
         } else if (values.ndjson) {
-          for (const p of out) process.stdout.write(`${JSON.stringify(p)}\n`)
+          for (const p of out) io().out(`${JSON.stringify(p)}\n`)
         } else {
-          process.stdout.write(table(out))
-          process.stderr.write(`${footer(listing)}\n`)
+          io().out(table(out))
+          io().err(`${footer(listing)}\n`)
         }
         return 0
       },
@@ -283,7 +282,7 @@ const group: CommandGroup = {
         ])
         const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
         if (!repo) {
-          process.stderr.write(
+          io().err(
             `ipfs-kit: pin events: no Kubo repository at ${ipfsRepoPath()} to check the events against\n`,
           )
           return 1
@@ -292,13 +291,12 @@ const group: CommandGroup = {
           ...(since ? { since } : {}),
           ...(until ? { until } : {}),
         })
-        for (const r of read.refused)
-          process.stderr.write(`ipfs-kit: pin events: refused ${r.path}: ${r.reason}\n`)
+        for (const r of read.refused) io().err(`ipfs-kit: pin events: refused ${r.path}: ${r.reason}\n`)
         let events = cid ? read.rows.filter((r) => cid.spellings.includes(r.cid as string)) : read.rows
         const total = events.length
         if (limit > 0) events = events.slice(-limit)
         if (values.json) {
-          process.stdout.write(
+          io().out(
             `${JSON.stringify({
               source: 'index',
               since: since?.toISOString() ?? null,
@@ -322,13 +320,13 @@ const group: CommandGroup = {
           ]
           const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length))) ?? []
           for (const r of rows)
-            process.stdout.write(
+            io().out(
               `${r
                 .map((v, i) => v.padEnd(widths[i] as number))
                 .join('  ')
                 .trimEnd()}\n`,
             )
-          process.stderr.write(
+          io().err(
             `${events.length} of ${total} events shown${read.refused.length ? ` · ${read.refused.length} part(s) refused` : ''}\n`,
           )
         }
@@ -360,13 +358,13 @@ const group: CommandGroup = {
           recursive: !values.direct,
           ...(values.name !== undefined ? { name: values.name } : {}),
           onProgress: (n) => {
-            if (tty) process.stderr.write(`\rfetched ${n} blocks...`)
+            if (tty) io().err(`\rfetched ${n} blocks...`)
           },
         })
-        if (tty) process.stderr.write('\r\x1b[K')
-        if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`)
-        else process.stdout.write(`pinned ${r.pins.join(', ') || cid}${values.direct ? ' (direct)' : ''}\n`)
-        if (r.refreshProblem) process.stderr.write(`ipfs-kit: ${r.refreshProblem}\n`)
+        if (tty) io().err('\r\x1b[K')
+        if (values.json) io().out(`${JSON.stringify(r)}\n`)
+        else io().out(`pinned ${r.pins.join(', ') || cid}${values.direct ? ' (direct)' : ''}\n`)
+        if (r.refreshProblem) io().err(`ipfs-kit: ${r.refreshProblem}\n`)
         return 0
       },
     },
@@ -380,9 +378,9 @@ const group: CommandGroup = {
         const { cid } = await parseUserCid(positionals[0] as string)
         const { removePin } = await import('../pins/change.js')
         const r = await removePin(cid)
-        if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`)
-        else process.stdout.write(`unpinned ${r.pins.join(', ') || cid}\n`)
-        if (r.refreshProblem) process.stderr.write(`ipfs-kit: ${r.refreshProblem}\n`)
+        if (values.json) io().out(`${JSON.stringify(r)}\n`)
+        else io().out(`unpinned ${r.pins.join(', ') || cid}\n`)
+        if (r.refreshProblem) io().err(`ipfs-kit: ${r.refreshProblem}\n`)
         return 0
       },
     },

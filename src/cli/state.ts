@@ -1,11 +1,13 @@
 // `ipfs-kit state [area]`: the latest snapshot of the node's system, network, storage or files
 // state, as the manager indexed it. A value Kubo or the system did not report shows as null,
 // with the reason.
+
 import { UsageError } from '../errors.js'
 import type { StateSnapshot } from '../store/state.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
 import { humanBytes, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 const AREAS = ['system', 'network', 'storage', 'files'] as const
 type Area = (typeof AREAS)[number]
@@ -104,7 +106,7 @@ async function runHistory(
   const { readDayLog } = await import('../store/day-log.js')
   const repo = await readRepoConfig(ipfsRepoPath()).catch(() => null)
   if (!repo) {
-    process.stderr.write(
+    io().err(
       `ipfs-kit: state history: no Kubo repository at ${ipfsRepoPath()} to check the history against\n`,
     )
     return 1
@@ -113,14 +115,13 @@ async function runHistory(
     ...(since ? { since } : {}),
     ...(until ? { until } : {}),
   })
-  for (const r of read.refused)
-    process.stderr.write(`ipfs-kit: state history: refused ${r.path}: ${r.reason}\n`)
+  for (const r of read.refused) io().err(`ipfs-kit: state history: refused ${r.path}: ${r.reason}\n`)
   if (read.parts === 0 && read.refused.length === 0 && read.rows.length === 0)
-    process.stderr.write(
+    io().err(
       'ipfs-kit: state history: no history in this range (the daemon adds a row each index cycle: `ipfs-kit daemon start`)\n',
     )
   if (values.json) {
-    process.stdout.write(
+    io().out(
       `${JSON.stringify(
         {
           kind: area,
@@ -139,7 +140,7 @@ async function runHistory(
     const table = [columns, ...read.rows.map((r) => columns.map((c) => cell(c, r[c])))]
     const widths = columns.map((_, i) => Math.max(...table.map((row) => (row[i] as string).length)))
     for (const row of table)
-      process.stdout.write(
+      io().out(
         `${row
           .map((v, i) => v.padEnd(widths[i] as number))
           .join('  ')
@@ -243,8 +244,7 @@ const group: CommandGroup = {
             results.push({ area, snapshot: null, problem })
           }
         }
-        for (const r of results)
-          if (r.problem) process.stderr.write(`ipfs-kit: state ${r.area}: ${r.problem}\n`)
+        for (const r of results) if (r.problem) io().err(`ipfs-kit: state ${r.area}: ${r.problem}\n`)
         if (values.json) {
           const out = Object.fromEntries(
             results.map((r) => [
@@ -268,9 +268,9 @@ const group: CommandGroup = {
                 : { source: null, problem: r.problem },
             ]),
           )
-          process.stdout.write(`${JSON.stringify(asked ? out[asked] : out, null, 2)}\n`)
+          io().out(`${JSON.stringify(asked ? out[asked] : out, null, 2)}\n`)
         } else {
-          process.stdout.write(results.map(renderArea).join('\n'))
+          io().out(results.map(renderArea).join('\n'))
         }
         return results.every((r) => r.snapshot) ? 0 : 1
       },

@@ -1,8 +1,10 @@
 // `ipfs-kit storage report`: what uses the repository, from the index (status/storage-report.ts).
+
 import type { StorageReport } from '../status/storage-report.js'
 import { JSON_FLAG, parseFlags } from './flags.js'
 import { humanBytes } from './format.js'
 import type { CommandGroup } from './group.js'
+import { io } from './io.js'
 
 function render(s: StorageReport): string {
   const figure = (n: number | null, key: string) =>
@@ -58,7 +60,7 @@ const group: CommandGroup = {
           import('../config/paths.js'),
         ])
         const report = await storageReport(ipfsKitPath(), ipfsRepoPath())
-        process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report))
+        io().out(values.json ? `${JSON.stringify(report, null, 2)}\n` : render(report))
         return report.source === null ? 1 : 0
       },
     },

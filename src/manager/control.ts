@@ -14,6 +14,7 @@ export type ControlCommand =
   | 'pins.record'
   | 'daemon.stop'
   | 'http.login'
+  | 'query'
 
 export interface ControlRequest {
   cmd: ControlCommand
@@ -21,6 +22,11 @@ export interface ControlRequest {
   note?: 'pin.add' | 'pin.rm'
   /** With pins.record: the CIDs whose pins just changed through ipfs-kit. */
   cids?: string[]
+  /** With query: the command line, environment and folder of a CLI (src/cli/warm.ts). */
+  argv?: unknown
+  env?: unknown
+  cwd?: unknown
+  build?: unknown
 }
 
 type ControlResponse =

@@ -3,9 +3,9 @@
 // A Unix socket path holds at most 107 bytes: when run/control.sock would be longer, the socket
 // lives in a short private folder, /tmp/ipfs-kit-<uid>/, named by a hash of IPFS_KIT_PATH, so
 // that the manager and every CLI find it by the same rule, from the path alone.
-import { createHash } from 'node:crypto'
 import { lstatSync, mkdirSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { RuntimeDirError } from '../errors.js'
 
@@ -39,6 +39,9 @@ export function managerFiles(kitPath: string): ManagerFiles {
   let shortSocketDir: string | null = null
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
     shortSocketDir = `/tmp/ipfs-kit-${process.getuid?.() ?? 'user'}`
+    // Loaded here, not at the top: node:crypto costs a CLI several milliseconds to load, and only
+    // a long IPFS_KIT_PATH needs it on the way to the socket.
+    const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
     const id = createHash('sha256').update(kitPath).digest('hex').slice(0, 24)
     socket = join(shortSocketDir, `${id}.sock`)
   }

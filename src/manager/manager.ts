@@ -42,10 +42,12 @@ import {
 } from '../store/layout.js'
 import type { StateRow } from '../store/state.js'
 import { writerName } from '../version.js'
+import { cliMain } from './client.js'
 import { type ControlRequest, serveControl } from './control.js'
 import { ensurePrivateDirs, managerFiles } from './files.js'
 import { acquireLock } from './lock.js'
 import { createLogger, type LogLevel } from './log.js'
+import { QueryWorker } from './query-worker.js'
 import { KuboSupervisor } from './supervisor.js'
 
 export interface ManagerOptions {
@@ -155,6 +157,9 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   let proxy: KuboRpcProxy | null = null
   let cluster: ClusterSupervisor | null = null
   let kuboBinary = ''
+  // Warm queries (src/cli/warm.ts): the CLI's query commands, run in a worker thread of this
+  // process for CLIs that ask over the control socket.
+  const queries = new QueryWorker(cliMain(), (err) => log.warn('query worker failed', { error: err }))
 
   const shutdown = async (why: string, code: number) => {
     if (stopping) return
@@ -170,6 +175,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     } catch (err) {
       log.error('error while stopping', { error: err })
     }
+    await queries.close()
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
     await rm(files.socket, { force: true })
     await lock.release()
@@ -457,6 +463,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           if (req.note === 'pin.rm') pinChanges.removes++
           return refreshOrThrow()
         }
+        case 'query':
+          return queries.run({ argv: req.argv, env: req.env, cwd: req.cwd, build: req.build })
         case 'daemon.stop':
           setImmediate(() => void shutdown('asked by `ipfs-kit daemon stop`', 0))
           return { stopping: true, pid: process.pid }

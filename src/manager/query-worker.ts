@@ -1,0 +1,74 @@
+// The manager's side of warm queries (src/cli/warm.ts): one worker thread, started at the first
+// query and kept, that runs the CLI's query commands; a request it does not answer in time, or
+// one it was running when it died, is declined, and the CLI answers on its own.
+import { Worker } from 'node:worker_threads'
+
+export interface QueryRequest {
+  argv: unknown
+  env: unknown
+  cwd: unknown
+  build?: unknown
+}
+
+export type QueryReply =
+  | { answered: true; code: number; out: string; err: string }
+  | { answered: false; why: string }
+
+export class QueryWorker {
+  #worker: Worker | null = null
+  #pending = new Map<number, (reply: QueryReply) => void>()
+  #next = 1
+  #closed = false
+  readonly #script: string
+  readonly #onError: (err: Error) => void
+
+  /** script: the CLI's entry (its launcher or main.js), which serves queries in a worker thread. */
+  constructor(script: string, onError: (err: Error) => void) {
+    this.#script = script
+    this.#onError = onError
+  }
+
+  run(req: QueryRequest, timeoutMs = 10_000): Promise<QueryReply> {
+    if (this.#closed) return Promise.resolve({ answered: false, why: 'the manager is stopping' })
+    const worker = this.#start()
+    const id = this.#next++
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id)
+        resolve({ answered: false, why: `no answer within ${timeoutMs} ms` })
+      }, timeoutMs)
+      this.#pending.set(id, (reply) => {
+        clearTimeout(timer)
+        this.#pending.delete(id)
+        resolve(reply)
+      })
+      worker.postMessage({ id, argv: req.argv, env: req.env, cwd: req.cwd, build: req.build })
+    })
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker
+    const worker = new Worker(this.#script, {
+      argv: [],
+      env: { ...process.env, IPFS_KIT_QUERY_WORKER: '1' },
+    })
+    // Queries are what keeps it busy, never the manager alive.
+    worker.unref()
+    worker.on('message', (msg: { id: number; reply: QueryReply }) => this.#pending.get(msg.id)?.(msg.reply))
+    worker.on('error', (err) => this.#onError(err))
+    worker.on('exit', () => {
+      if (this.#worker === worker) this.#worker = null
+      for (const settle of [...this.#pending.values()])
+        settle({ answered: false, why: 'the query worker stopped' })
+    })
+    this.#worker = worker
+    return worker
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    const worker = this.#worker
+    this.#worker = null
+    await worker?.terminate()
+  }
+}
