@@ -7,7 +7,7 @@
 // environment is the CLI's in everything a query reads (IPFS_*, HOME, XDG_*, locale, TZ). When no
 // manager runs, or it declines, is busy past WARM_TIMEOUT_MS, or answers anything unexpected, the
 // CLI runs the query itself, as before. IPFS_KIT_NO_WARM=1 turns this off.
-import { createConnection } from 'node:net'
+import { existsSync } from 'node:fs'
 import { ipfsKitPath } from '../config/paths.js'
 import { checkShortSocketDir, managerFiles } from '../manager/files.js'
 
@@ -91,8 +91,17 @@ export function askManager(
   } catch (err) {
     return Promise.resolve({ answered: false, why: (err as Error).message })
   }
+  // No socket, no manager: nothing more to load (node:net costs a CLI milliseconds).
+  if (!existsSync(socketPath)) return Promise.resolve({ answered: false, why: 'no manager runs here' })
+  return import('node:net').then(({ createConnection }) => ask(createConnection(socketPath), argv, timeoutMs))
+}
+
+function ask(
+  socket: import('node:net').Socket,
+  argv: readonly string[],
+  timeoutMs: number,
+): Promise<WarmAnswer | { answered: false; why: string }> {
   return new Promise((resolve) => {
-    const socket = createConnection(socketPath)
     let data = ''
     let settled = false
     const done = (answer: WarmAnswer | { answered: false; why: string }) => {

@@ -1,0 +1,182 @@
+// Warm queries (src/cli/warm.ts) at scale, in one run: the manager running on a copy of the
+// N-pin repository of bench/make-repo.mjs (offline), then each query answered by the running
+// manager ("warm") and by the CLI on its own from the same files (IPFS_KIT_NO_WARM=1, "cold"),
+// interleaved with `node -e 0` and Kubo's own `ipfs pin ls <cid>`, medians of --runs. Each warm
+// query is first checked to be answered by the manager (IPFS_KIT_DEBUG=1), and its output to be
+// the cold one's.
+//
+// History: a day and a half of network history at a 30 s interval, written for this node's peer
+// ID before the manager starts (as bench/history.mjs writes it, with the manager's own writer),
+// and 50 pins added through ipfs-kit after the first index, so that `pin list --since <t>` (t
+// after the first index) takes the path `--since 1h` takes on a node indexed for over an hour:
+// the pin events say which pins, and only those are looked up.
+//
+// Usage: npm run build && node bench/warm.mjs [--pins 1000000] [--runs 11]
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { makeRepo } from './make-repo.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const CLI = join(root, 'bin/ipfs-kit.cjs')
+const { values } = parseArgs({
+  options: {
+    pins: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '11' },
+    dir: { type: 'string' },
+  },
+})
+const N = Number(values.pins)
+const RUNS = Number(values.runs)
+const log = (m) => process.stderr.write(`bench: ${m}\n`)
+const cacheDir =
+  values.dir ??
+  join(process.env.IPFS_KIT_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'ipfs-kit'), 'bench')
+
+const { resolveKuboBinary } = await import(join(root, 'dist/src/kubo/binary.js'))
+const { DayLogWriter } = await import(join(root, 'dist/src/indexer/day-log.js'))
+const { DAY_LOG_COLUMNS } = await import(join(root, 'dist/src/store/layout.js'))
+const kubo = await resolveKuboBinary()
+const repo = await makeRepo({ pins: N, dir: cacheDir, bin: kubo.path, log })
+const work = mkdtempSync('/tmp/ipfs-kit-bench-warm-')
+const ipfsPath = join(work, 'ipfs')
+const kitPath = join(work, 'kit')
+log(`copying the ${N}-pin repository`)
+cpSync(repo, ipfsPath, { recursive: true })
+const peerId = JSON.parse(readFileSync(join(ipfsPath, 'config'), 'utf8')).Identity.PeerID
+const env = {
+  ...process.env,
+  IPFS_PATH: ipfsPath,
+  IPFS_KIT_PATH: kitPath,
+  IPFS_KIT_IPFS_BIN: kubo.path,
+  IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
+  IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
+}
+delete env.IPFS_KIT_NO_WARM
+delete env.IPFS_KIT_DEBUG
+
+function run(cmd, args, extra = {}, input) {
+  const r = spawnSync(cmd, args, {
+    env: { ...env, ...extra },
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    ...(input !== undefined ? { input } : {}),
+  })
+  if (r.error) throw r.error
+  return r
+}
+const kit = (args, extra) => run(process.execPath, [CLI, ...args], extra)
+
+// A day and a half of network history, 2880 rows a day (the manager appends its own after).
+const DAY = 86_400_000
+const now = Date.now()
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet }
+const w = new DayLogWriter({
+  kitPath,
+  kind: 'history_network',
+  writer: 'ipfs-kit 0.1.0',
+  log: quiet,
+  retentionMs: () => 31 * DAY,
+})
+for (let day = 1; day >= 0; day--) {
+  const start = Math.floor((now - day * DAY) / DAY) * DAY
+  const rows = []
+  for (let t = start; t < Math.min(start + DAY, now - 60_000); t += 30_000) {
+    const row = Object.fromEntries(DAY_LOG_COLUMNS.history_network.map((c) => [c.name, null]))
+    for (const c of DAY_LOG_COLUMNS.history_network) {
+      if (c.type === 'INT64') row[c.name] = Math.floor(1e6 + (t % 1e6) + Math.random() * 1e5)
+      else if (c.type === 'DOUBLE') row[c.name] = Math.random() * 100
+      else if (c.type === 'BOOLEAN') row[c.name] = true
+      else if (c.type === 'STRING') row[c.name] = 'kubo 0.43.1'
+    }
+    row.collected_at = new Date(t)
+    rows.push(row)
+  }
+  await w.append({ peerId, kuboVersion: kubo.version }, rows)
+}
+
+try {
+  log('starting the manager (the first index of every pin)')
+  const t0 = performance.now()
+  const start = kit(['daemon', 'start', '--offline'])
+  if (start.status !== 0) throw new Error(`daemon start: ${start.stderr}`)
+  log(`manager ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  // 50 pins through ipfs-kit after the first index: the pin events since then name them.
+  const afterBaseline = new Date(Date.now() + 1000).toISOString()
+  await new Promise((r) => setTimeout(r, 1500))
+  for (let i = 0; i < 50; i++) {
+    const put = run(kubo.path, ['block', 'put', '--cid-codec=raw'], {}, `warm bench ${now} ${i}`)
+    const added = kit(['pin', 'add', put.stdout.trim()])
+    if (added.status !== 0) throw new Error(`pin add: ${added.stderr}`)
+  }
+  const middle = (() => {
+    const r = kit(['pin', 'list', '--limit', '0', '--ndjson'])
+    const lines = r.stdout.trim().split('\n')
+    return JSON.parse(lines[Math.floor(lines.length / 2)]).cid
+  })()
+
+  const queries = {
+    'pin list --cid <middle>': ['pin', 'list', '--cid', middle],
+    'pin list --limit 10': ['pin', 'list', '--limit', '10'],
+    'daemon status': ['daemon', 'status'],
+    'state history network --since 24h': ['state', 'history', 'network', '--since', '24h', '--json'],
+    'pin list --since <after the first index>': ['pin', 'list', '--since', afterBaseline, '--json'],
+    'storage report': ['storage', 'report'],
+  }
+  // Each warm answer is the manager's, and prints what the CLI prints on its own.
+  const shown = {}
+  for (const [name, args] of Object.entries(queries)) {
+    const dbg = kit(args, { IPFS_KIT_DEBUG: '1' })
+    if (!dbg.stderr.startsWith('ipfs-kit: debug: answered by the running manager'))
+      throw new Error(`${name}: not answered by the manager: ${dbg.stderr}`)
+    const warm = kit(args)
+    const cold = kit(args, { IPFS_KIT_NO_WARM: '1' })
+    const age = (s) => s.replace(/\d+ (s|min|h) ago/g, 'N ago').replace(/"since": "[^"]*"/, '')
+    if (warm.status !== cold.status || (!name.startsWith('daemon') && age(warm.stdout) !== age(cold.stdout)))
+      throw new Error(`${name}: the manager's answer differs from the CLI's`)
+    try {
+      const j = JSON.parse(warm.stdout)
+      shown[name] = `${(j.rows ?? j.pins).length} rows`
+    } catch {
+      shown[name] = `${warm.stdout.trim().split('\n').length} lines`
+    }
+  }
+  const cases = [
+    ['node -e 0', process.execPath, ['-e', '0'], {}],
+    ['ipfs pin ls <middle> (Kubo)', kubo.path, ['pin', 'ls', middle], {}],
+  ]
+  for (const [name, args] of Object.entries(queries)) {
+    cases.push([`${name} (warm)`, process.execPath, [CLI, ...args], {}])
+    cases.push([`${name} (cold)`, process.execPath, [CLI, ...args], { IPFS_KIT_NO_WARM: '1' }])
+  }
+  const times = cases.map(() => [])
+  for (let r = 0; r < RUNS; r++)
+    for (const [j, [, cmd, args, extra]] of cases.entries()) {
+      const t = performance.now()
+      run(cmd, args, extra)
+      times[j].push(performance.now() - t)
+    }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const base = median(times[0])
+  const kuboMs = median(times[1])
+  console.log(
+    `${N.toLocaleString('en')} pins (+50), medians of ${RUNS} interleaved runs; node -e 0: ${base.toFixed(0)} ms\n`,
+  )
+  console.log('| command | ms | ratio to `node -e 0` | answer |\n| --- | --: | --: | --- |')
+  for (const [j, [name]] of cases.entries()) {
+    if (j === 0) continue
+    const ms = median(times[j])
+    const q = name.replace(/ \((warm|cold|Kubo)\)$/, '')
+    const vsKubo = name.startsWith('pin list --cid')
+      ? `; Kubo's pin ls ${(kuboMs / ms).toFixed(2)}x this`
+      : ''
+    console.log(
+      `| \`${name}\` | ${ms.toFixed(0)} | ${(ms / base).toFixed(2)}x${vsKubo} | ${shown[q] ?? ''} |`,
+    )
+  }
+} finally {
+  kit(['daemon', 'stop'])
+  rmSync(work, { recursive: true, force: true })
+}
