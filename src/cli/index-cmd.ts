@@ -44,7 +44,7 @@ function renderIndexStatus(s: IndexStatus, content: ContentProgress | null): str
           ? 'time left unknown'
           : `about ${duration(content.eta_s)} left`
     lines.push(
-      `  content: ${content.examined} of ${content.total} pins examined${content.rate_per_s !== null ? `, ${content.rate_per_s}/s` : ''}, ${eta}${content.incomplete > 0 ? `; ${content.incomplete} not complete locally` : ''}`,
+      `  content: ${content.examined} of ${content.total} pins examined${content.rate_per_s !== null ? `, ${content.rate_per_s}/s while examining` : ''}, ${eta}${content.incomplete > 0 ? `; ${content.incomplete} not complete locally` : ''}`,
     )
   }
   return `${lines.join('\n')}\n`

@@ -52,7 +52,12 @@ export interface ContentProgress {
   total: number
   /** CIDs examined per second over the last runs that examined any; null before the first. */
   rate_per_s: number | null
-  /** Seconds until every pin is examined at that rate (counting only the time spent examining). */
+  /**
+   * Seconds until every pin is examined, at the pace of the last runs: the pins they examined
+   * over the wall time from the first of them to the last (a cycle examines for at most
+   * content.budget_ms, so this is far slower than rate_per_s). After a single run, from
+   * rate_per_s, as if examination never paused.
+   */
   eta_s: number | null
   incomplete: number
 }
@@ -88,7 +93,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   let version = 0
   /** The listing a run found nothing left to do for, until when, and what it said. */
   let idle: { digest: string; until: number; outcome: CollectorOutcome } | null = null
-  const rates: Array<{ n: number; ms: number }> = []
+  const rates: Array<{ n: number; ms: number; at: number }> = []
 
   async function load(peerId: string): Promise<Map<string, ContentRow>> {
     const known = new Map<string, ContentRow>()
@@ -243,11 +248,18 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
     const spent = performance.now() - t0
     if (examined > 0) {
-      rates.push({ n: examined, ms: spent })
+      rates.push({ n: examined, ms: spent, at: Date.now() - spent })
       if (rates.length > 20) rates.shift()
     }
     const sum = rates.reduce((a, r) => ({ n: a.n + r.n, ms: a.ms + r.ms }), { n: 0, ms: 0 })
     const rate = sum.ms > 0 ? (sum.n / sum.ms) * 1000 : null
+    // Per wall-clock second: what the runs before the last examined, over the time from the
+    // first run's start to the last one's.
+    const first = rates[0]
+    const last = rates[rates.length - 1]
+    const paceMs = first && last ? last.at - first.at : 0
+    const pace = rates.length >= 2 && paceMs > 0 ? ((sum.n - (last?.n ?? 0)) / paceMs) * 1000 : null
+    const speed = pace ?? rate
     const left = snapshot.cids.filter((c) => !known.has(c)).length
     let incomplete = 0
     for (const r of known.values()) if (r.complete !== true) incomplete++
@@ -255,7 +267,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       examined: known.size,
       total: snapshot.cids.length,
       rate_per_s: rate === null ? null : Math.round(rate * 10) / 10,
-      eta_s: left === 0 ? 0 : rate ? Math.round(left / rate) : null,
+      eta_s: left === 0 ? 0 : speed ? Math.round(left / speed) : null,
       incomplete,
     }
     if (left === 0 && union?.pinset !== snapshot.digest) {
