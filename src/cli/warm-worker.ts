@@ -5,6 +5,7 @@
 // one's output is found through an AsyncLocalStorage.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { parentPort } from 'node:worker_threads'
+import { rememberCheckedChunks } from '../store/integrity.js'
 import { report, runCommand } from './dispatch.js'
 import { type Io, setIoProvider } from './io.js'
 import { buildIdentity, envDifference, type WarmReply } from './warm.js'
@@ -55,6 +56,9 @@ export function serveQueries(): void {
   const port = parentPort
   if (!port) throw new Error('the query worker runs in a worker thread')
   setIoProvider(() => outputs.getStore())
+  // This thread reads the same index files query after query: a chunk checked once is not
+  // hashed again while its file is the same (store/integrity.ts says why that is sound).
+  rememberCheckedChunks()
   port.on('message', (msg: WarmRequest & { id: number }) => {
     answerQuery(msg).then(
       (reply) => port.postMessage({ id: msg.id, reply }),

@@ -291,16 +291,50 @@ interface Chunk extends ByteRange {
 }
 
 /**
+ * The column chunks a long-lived reader (the manager's query worker, src/cli/warm-worker.ts) has
+ * checked, by file identity: device, inode, size, modification and change time (nanoseconds).
+ * ipfs-kit never rewrites an index file in place (it writes a new one and renames it), and any
+ * write to a file moves its change time, which no user can set (to the kernel clock's granularity,
+ * a few milliseconds): a file of the same identity holds the bytes that were checked, and a lookup
+ * there reads only the pages it decodes, unhashed.
+ * Off (null) in a CLI process, which checks what it reads once anyway.
+ */
+let remembered: Map<string, Set<number>> | null = null
+const REMEMBERED_FILES = 64
+
+/** Turns on remembering checked chunks for this process (see above). */
+export function rememberCheckedChunks(): void {
+  remembered ??= new Map()
+}
+
+function rememberedFor(identity: string | undefined): Set<number> | null {
+  if (!remembered || !identity) return null
+  let set = remembered.get(identity)
+  if (set) remembered.delete(identity)
+  else set = new Set()
+  // Most recently used last; the oldest files (replaced long ago, most likely) go first.
+  remembered.set(identity, set)
+  for (const key of remembered.keys()) {
+    if (remembered.size <= REMEMBERED_FILES) break
+    remembered.delete(key)
+  }
+  return set
+}
+
+/**
  * A VerifiedBuffer over a file: a slice that touches a column chunk is served from that chunk's
  * checked bytes, one that touches the page indexes from their checked bytes. Other bytes (the
- * magic bytes, the footer, checked at open) come straight from the source.
+ * magic bytes, the footer, checked at open) come straight from the source. With an identity
+ * (where checked chunks are remembered), a chunk checked before is read from the source.
  */
 export function verifyingBuffer(
   source: AsyncBuffer,
   metadata: FileMetaData,
   record: CheckedRecord,
   onReject: (reason: string) => Error,
+  identity?: string,
 ): VerifiedBuffer {
+  const known = rememberedFor(identity)
   const columnNames = metadata.schema.slice(1).map((s) => s.name)
   // Every chunk, in file order (checkFooterIntegrity made sure they do not overlap).
   const chunks: Chunk[] = []
@@ -344,6 +378,7 @@ export function verifyingBuffer(
       const name = columnNames[c.column] ?? String(c.column)
       throw onReject(`row group ${c.group} column ${name} does not match its checksum (corrupt)`)
     }
+    known?.add(index)
     return bytes
   }
   async function loadPageIndex(index: number): Promise<Uint8Array> {
@@ -369,6 +404,8 @@ export function verifyingBuffer(
     // The decoder asks for whole column chunks: hand out the checked bytes themselves.
     const whole = find(start)
     const c = chunks[whole]
+    if (whole >= 0 && c && !c.pageIndex && !checked.has(whole) && known?.has(whole) && stop <= c.end)
+      return source.slice(start, stop)
     if (whole >= 0 && c && c.start === start && c.end === stop) {
       const bytes = checked.get(whole) ?? (await load(whole))
       checked.set(whole, bytes)
@@ -388,6 +425,12 @@ export function verifyingBuffer(
       }
       const c = chunks[index] as Chunk
       let bytes = checked.get(index)
+      if (!bytes && !c.pageIndex && known?.has(index)) {
+        const until = Math.min(c.end, stop)
+        out.set(new Uint8Array(await source.slice(at, until)), at - start)
+        at = until
+        continue
+      }
       if (!bytes) {
         bytes = await load(index)
         checked.set(index, bytes)
@@ -409,6 +452,8 @@ export function verifyingBuffer(
         const last = first + Number(metadata.row_groups[c.group]?.num_rows)
         if (last <= rowStart || first >= rowEnd || last === first) continue
         if (wanted && !wanted.has(columnNames[c.column] ?? '')) continue
+        // Checked before, in this very file: its pages are read as the decoder asks for them.
+        if (known?.has(index) && !checked.has(index)) continue
         next.set(index, checked.get(index) ?? (await load(index)))
       }
       checked = next

@@ -173,9 +173,11 @@ export async function openIndexFile(
     open = false
   }
   try {
-    const st = fstatSync(fd)
+    const st = fstatSync(fd, { bigint: true })
     if (!st.isFile()) throw reject('it is not a regular file')
-    const size = st.size
+    const size = Number(st.size)
+    // What a long-lived reader remembers checked chunks by (integrity.ts).
+    const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
     if (size < 12) throw reject(`it is ${size} bytes, too small to be a Parquet file`)
     const buffer = fileBuffer(fd, size)
     const head = new Uint8Array(await buffer.slice(0, 4))
@@ -202,7 +204,7 @@ export async function openIndexFile(
       size,
       header,
       metadata,
-      buffer: verifyingBuffer(buffer, metadata, record, reject),
+      buffer: verifyingBuffer(buffer, metadata, record, reject, identity),
       close,
     }
   } catch (err) {
