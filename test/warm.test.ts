@@ -217,6 +217,11 @@ describe('warm queries: a control socket that misbehaves', () => {
       () => `${JSON.stringify({ ok: true, result: { answered: true, code: 'zero' } })}\n`,
     ],
     ['a refusal', () => `${JSON.stringify({ ok: false, error: { name: 'X', message: 'no' } })}\n`],
+    [
+      'an answer of the wrong length',
+      () =>
+        `${JSON.stringify({ ok: true, result: { answered: true, code: 0, out_bytes: 10, err_bytes: 0 } })}\nabc`,
+    ],
   ] as const) {
     it(`one that answers ${what}: the CLI answers on its own`, async () => {
       await serve(reply)

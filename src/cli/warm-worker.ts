@@ -51,6 +51,8 @@ export async function answerQuery(req: WarmRequest): Promise<WarmReply> {
   return { answered: true, code, out: out.join(''), err: err.join('') }
 }
 
+const encoder = new TextEncoder()
+
 /** Serves the manager's requests: { id, argv, env, cwd } in, { id, reply } out. */
 export function serveQueries(): void {
   const port = parentPort
@@ -61,7 +63,16 @@ export function serveQueries(): void {
   rememberCheckedChunks()
   port.on('message', (msg: WarmRequest & { id: number }) => {
     answerQuery(msg).then(
-      (reply) => port.postMessage({ id: msg.id, reply }),
+      (reply) => {
+        if (!reply.answered) {
+          port.postMessage({ id: msg.id, reply })
+          return
+        }
+        // As bytes, handed over to the manager's thread (not copied): they go out as they are.
+        const out = encoder.encode(reply.out)
+        const err = encoder.encode(reply.err)
+        port.postMessage({ id: msg.id, reply: { ...reply, out, err } }, [out.buffer, err.buffer])
+      },
       (e: unknown) =>
         port.postMessage({
           id: msg.id,

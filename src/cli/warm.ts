@@ -64,15 +64,21 @@ export function buildIdentity(): string | null {
   return typeof b === 'string' ? b : null
 }
 
-/** What the manager's worker printed for a query, and its exit code. */
+/** What the manager's worker printed for a query, and its exit code (as the worker has it). */
+export type WarmReply =
+  | { answered: true; code: number; out: string; err: string }
+  | { answered: false; why: string }
+
+/**
+ * The same as the CLI receives it: a line of JSON, `{"ok":true,"result":{"answered":true,
+ * "code","out_bytes","err_bytes"}}`, then the output's bytes, stdout's then stderr's.
+ */
 export interface WarmAnswer {
   answered: true
   code: number
-  out: string
-  err: string
+  out: Uint8Array
+  err: Uint8Array
 }
-
-export type WarmReply = WarmAnswer | { answered: false; why: string }
 
 /**
  * Asks the running manager to answer argv. Declined (with why) when it cannot: none runs, it
@@ -102,7 +108,7 @@ function ask(
   timeoutMs: number,
 ): Promise<WarmAnswer | { answered: false; why: string }> {
   return new Promise((resolve) => {
-    let data = ''
+    const data: Buffer[] = []
     let settled = false
     const done = (answer: WarmAnswer | { answered: false; why: string }) => {
       if (settled) return
@@ -115,39 +121,56 @@ function ask(
       () => done({ answered: false, why: `the manager did not answer within ${timeoutMs} ms` }),
       timeoutMs,
     )
-    socket.setEncoding('utf8')
     socket.on('connect', () =>
       socket.write(
         `${JSON.stringify({ cmd: 'query', argv, env: queryEnv(process.env), cwd: process.cwd(), build: buildIdentity() })}\n`,
       ),
     )
-    socket.on('data', (chunk: string) => {
-      data += chunk
+    socket.on('data', (chunk: Buffer) => {
+      data.push(chunk)
     })
     socket.on('error', (err: NodeJS.ErrnoException) =>
       done({ answered: false, why: `no manager answers (${err.code ?? err.message})` }),
     )
     socket.on('end', () => {
-      let res: { ok?: boolean; result?: Partial<WarmReply> }
+      const all = Buffer.concat(data)
+      const nl = all.indexOf(10)
+      let res: { ok?: boolean; result?: Record<string, unknown> }
       try {
-        res = JSON.parse(data)
+        res = JSON.parse(all.subarray(0, nl === -1 ? all.length : nl).toString('utf8'))
       } catch {
         done({ answered: false, why: 'the manager sent no valid reply' })
         return
       }
-      const r = res.result as Partial<WarmAnswer> & { why?: unknown }
+      const r = res.result
+      const body = nl === -1 ? Buffer.alloc(0) : all.subarray(nl + 1)
+      const outBytes = r?.out_bytes
+      const errBytes = r?.err_bytes
       if (
         res.ok === true &&
         r?.answered === true &&
         Number.isInteger(r.code) &&
-        typeof r.out === 'string' &&
-        typeof r.err === 'string'
+        Number.isSafeInteger(outBytes) &&
+        Number.isSafeInteger(errBytes) &&
+        (outBytes as number) >= 0 &&
+        (errBytes as number) >= 0 &&
+        (outBytes as number) + (errBytes as number) === body.length
       )
-        done(r as WarmAnswer)
+        done({
+          answered: true,
+          code: r.code as number,
+          out: body.subarray(0, outBytes as number),
+          err: body.subarray(outBytes as number),
+        })
       else
         done({
           answered: false,
-          why: typeof r?.why === 'string' ? r.why : 'the manager does not answer queries',
+          why:
+            typeof r?.why === 'string'
+              ? r.why
+              : r?.answered === true
+                ? 'the manager sent an answer of the wrong length'
+                : 'the manager does not answer queries',
         })
     })
   })

@@ -35,6 +35,17 @@ type ControlResponse =
 
 const MAX_LINE = 1024 * 1024
 
+/**
+ * A result sent as its JSON line followed by raw bytes (a warm query's output, which may be
+ * megabytes: no JSON escaping on the way out, no parsing on the way in).
+ */
+export class RawReply {
+  constructor(
+    readonly head: unknown,
+    readonly body: Uint8Array,
+  ) {}
+}
+
 export async function serveControl(
   path: string,
   handle: (req: ControlRequest) => Promise<unknown>,
@@ -70,7 +81,15 @@ export async function serveControl(
         return
       }
       handle(req).then(
-        (result) => socket.end(`${JSON.stringify({ ok: true, result } satisfies ControlResponse)}\n`),
+        (result) =>
+          result instanceof RawReply
+            ? socket.end(
+                Buffer.concat([
+                  Buffer.from(`${JSON.stringify({ ok: true, result: result.head })}\n`),
+                  result.body,
+                ]),
+              )
+            : socket.end(`${JSON.stringify({ ok: true, result } satisfies ControlResponse)}\n`),
         (err: unknown) => {
           const e = err instanceof Error ? err : new Error(String(err))
           const hint = err instanceof IpfsKitError ? err.hint : undefined

@@ -43,7 +43,7 @@ import {
 import type { StateRow } from '../store/state.js'
 import { writerName } from '../version.js'
 import { cliMain } from './client.js'
-import { type ControlRequest, serveControl } from './control.js'
+import { type ControlRequest, RawReply, serveControl } from './control.js'
 import { ensurePrivateDirs, managerFiles } from './files.js'
 import { acquireLock } from './lock.js'
 import { createLogger, type LogLevel } from './log.js'
@@ -463,8 +463,16 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
           if (req.note === 'pin.rm') pinChanges.removes++
           return refreshOrThrow()
         }
-        case 'query':
-          return queries.run({ argv: req.argv, env: req.env, cwd: req.cwd, build: req.build })
+        case 'query': {
+          const reply = await queries.run({ argv: req.argv, env: req.env, cwd: req.cwd, build: req.build })
+          if (!reply.answered) return reply
+          // The output as raw bytes after the reply's line (src/cli/warm.ts reads it so).
+          const { out, err, code } = reply
+          return new RawReply(
+            { answered: true, code, out_bytes: out.byteLength, err_bytes: err.byteLength },
+            Buffer.concat([out, err]),
+          )
+        }
         case 'daemon.stop':
           setImmediate(() => void shutdown('asked by `ipfs-kit daemon stop`', 0))
           return { stopping: true, pid: process.pid }

@@ -11,7 +11,7 @@ export interface QueryRequest {
 }
 
 export type QueryReply =
-  | { answered: true; code: number; out: string; err: string }
+  | { answered: true; code: number; out: Uint8Array; err: Uint8Array }
   | { answered: false; why: string }
 
 export class QueryWorker {
