@@ -2,4 +2,9 @@
 // of its own in the build (dist/src/ipfs-kit-cli.cjs), so that a query the running manager
 // answers loads none of it.
 export { report, runCommand } from './dispatch.js'
-export { serveQueries } from './warm-worker.js'
+
+/** In the manager's query worker thread only: serve the manager's queries (warm-worker.ts). */
+export async function serveQueries(): Promise<void> {
+  const { serveQueries } = await import('./warm-worker.js')
+  serveQueries()
+}

@@ -73,19 +73,67 @@ export const CONTENT_WRITE_OPTIONS = {
 
 const big = (n: number | null) => (n === null ? null : BigInt(n))
 
-/** The columns of content.parquet for rows in CID order. */
+/**
+ * The columns of content.parquet for rows in CID order. Each has an offset index: `pin list`
+ * looks up the rows of the pins it shows, a page per column.
+ */
 export function contentColumns(rows: readonly ContentRow[]): IndexColumn[] {
   return [
     { name: 'cid', data: rows.map((r) => r.cid), type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
-    { name: 'dag_size_bytes', data: rows.map((r) => big(r.dag_size_bytes)), type: 'INT64', nullable: true },
-    { name: 'blocks', data: rows.map((r) => big(r.blocks)), type: 'INT64', nullable: true },
-    { name: 'codec', data: rows.map((r) => r.codec), type: 'STRING', statistics: false },
-    { name: 'kind', data: rows.map((r) => r.kind), type: 'STRING', nullable: true, statistics: false },
-    { name: 'file_size_bytes', data: rows.map((r) => big(r.file_size_bytes)), type: 'INT64', nullable: true },
-    { name: 'mime', data: rows.map((r) => r.mime), type: 'STRING', nullable: true, statistics: false },
-    { name: 'complete', data: rows.map((r) => r.complete), type: 'BOOLEAN', nullable: true },
-    { name: 'examined_at', data: rows.map((r) => r.examined_at), type: 'TIMESTAMP' },
-    { name: 'problem', data: rows.map((r) => r.problem), type: 'STRING', nullable: true, statistics: false },
+    {
+      name: 'dag_size_bytes',
+      data: rows.map((r) => big(r.dag_size_bytes)),
+      type: 'INT64',
+      nullable: true,
+      pageIndex: 'offset',
+    },
+    {
+      name: 'blocks',
+      data: rows.map((r) => big(r.blocks)),
+      type: 'INT64',
+      nullable: true,
+      pageIndex: 'offset',
+    },
+    { name: 'codec', data: rows.map((r) => r.codec), type: 'STRING', statistics: false, pageIndex: 'offset' },
+    {
+      name: 'kind',
+      data: rows.map((r) => r.kind),
+      type: 'STRING',
+      nullable: true,
+      statistics: false,
+      pageIndex: 'offset',
+    },
+    {
+      name: 'file_size_bytes',
+      data: rows.map((r) => big(r.file_size_bytes)),
+      type: 'INT64',
+      nullable: true,
+      pageIndex: 'offset',
+    },
+    {
+      name: 'mime',
+      data: rows.map((r) => r.mime),
+      type: 'STRING',
+      nullable: true,
+      statistics: false,
+      pageIndex: 'offset',
+    },
+    {
+      name: 'complete',
+      data: rows.map((r) => r.complete),
+      type: 'BOOLEAN',
+      nullable: true,
+      pageIndex: 'offset',
+    },
+    { name: 'examined_at', data: rows.map((r) => r.examined_at), type: 'TIMESTAMP', pageIndex: 'offset' },
+    {
+      name: 'problem',
+      data: rows.map((r) => r.problem),
+      type: 'STRING',
+      nullable: true,
+      statistics: false,
+      pageIndex: 'offset',
+    },
   ]
 }
 

@@ -30,6 +30,7 @@ function rowsOf(
   columns: Record<string, unknown[]>,
   firstRow: number,
   parse: CidParse,
+  wanted?: ReadonlySet<string>,
 ): ContentRow[] {
   const n = (columns.cid as unknown[]).length
   const out: ContentRow[] = []
@@ -37,6 +38,8 @@ function rowsOf(
     const rowNo = firstRow + i
     const bad = (why: string) => new IndexRejectedError(file.path, `row ${rowNo} ${why}`)
     const cid = columns.cid?.[i]
+    // A lookup hands out (and so checks) only the rows it asked for, not their page neighbours.
+    if (wanted && !(typeof cid === 'string' && wanted.has(cid))) continue
     if (typeof cid !== 'string' || cid.length > MAX_TEXT_CELL_BYTES) throw bad('has no CID')
     try {
       parse(cid)
@@ -99,7 +102,7 @@ export async function contentOf(
   const parse = await cidParser()
   for (const range of await cidRanges(file, wanted)) {
     const columns = await readColumns(file, CONTENT_COLUMNS, range.start, range.end)
-    for (const row of rowsOf(file, columns, range.start, parse)) if (set.has(row.cid)) found.set(row.cid, row)
+    for (const row of rowsOf(file, columns, range.start, parse, set)) found.set(row.cid, row)
   }
   return found
 }

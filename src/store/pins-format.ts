@@ -54,15 +54,24 @@ export function pinsColumns(
     // of reading a page. Its page index lets a lookup decode one page.
     { name: 'cid', data: cids, type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
     // The type's min/max let `--type direct` skip groups with no direct pin. The name has none:
-    // names can be long, and the footer is parsed by every query.
-    { name: 'type', data: types, type: 'STRING' },
+    // names can be long, and the footer is parsed by every query. Every column has an offset index
+    // (where each page starts): the rows of a lookup are read a page per column, not
+    // decoded from the start of their row group.
+    { name: 'type', data: types, type: 'STRING', pageIndex: 'offset' },
     // '' for no name (Kubo has no empty names), not null: a required column of dictionary
     // indexes is paged like the type column, where a nullable one with few names would be one
     // page per group, decoded whole to read one row.
-    { name: 'name', data: names.map((n) => n ?? ''), type: 'STRING', nullable: false, statistics: false },
+    {
+      name: 'name',
+      data: names.map((n) => n ?? ''),
+      type: 'STRING',
+      nullable: false,
+      statistics: false,
+      pageIndex: 'offset',
+    },
     // Most pins of a node share few times (the first index, a cycle's finds): dictionary pages.
-    { name: 'first_seen', data: firstSeen, type: 'TIMESTAMP', nullable: false },
-    { name: 'first_seen_exact', data: firstSeenExact, type: 'BOOLEAN', nullable: false },
+    { name: 'first_seen', data: firstSeen, type: 'TIMESTAMP', nullable: false, pageIndex: 'offset' },
+    { name: 'first_seen_exact', data: firstSeenExact, type: 'BOOLEAN', nullable: false, pageIndex: 'offset' },
   ]
 }
 

@@ -321,8 +321,8 @@ export async function readColumns(
       columns: [...columns],
       rowStart,
       rowEnd,
-      // With a page index on each column: decode only the pages that hold the rows.
-      ...(options.useOffsetIndex ? { useOffsetIndex: true } : {}),
+      // Where a column has a page index: decode only the pages that hold the rows.
+      useOffsetIndex: options.useOffsetIndex ?? true,
       onChunk: (chunk) => {
         const values = out[chunk.columnName]
         if (!values) return

@@ -43,9 +43,10 @@ export interface WriteIndexOptions {
 /**
  * One column of a row group. `pageIndex`: write Parquet's page index for it (each page's min and
  * max, and where each page starts), so that a reader can decode the one page that may hold a value
- * instead of the whole column chunk.
+ * instead of the whole column chunk; 'offset': only where each page starts (the offset index),
+ * for a column that is read by row, never searched by value.
  */
-export type IndexColumn = ColumnSource & { pageIndex?: boolean }
+export type IndexColumn = ColumnSource & { pageIndex?: boolean | 'offset' }
 
 /**
  * The rows of a file, handed out one row group at a time, so that a writer never needs a second
@@ -119,7 +120,7 @@ export async function writeIndexFileAtomic(
           name,
           data,
           columnIndex: pageIndex === true,
-          offsetIndex: pageIndex === true,
+          offsetIndex: pageIndex === true || pageIndex === 'offset',
           statistics: statistics ?? true,
           ...(codec ? { codec } : {}),
         })),
