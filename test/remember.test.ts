@@ -75,5 +75,20 @@ describe('remembered checked chunks (a long-lived reader)', () => {
     // Replaced (a new file, as the manager writes one): checked, and answered.
     await writePinsFile(path, { peerId: PEER, cids, rowGroupSize: 1000, pageSize: 1024, generatedAt })
     assert.deepEqual(await lookup(path, asked), first)
+    assert.deepEqual(await lookup(path, asked), first)
+    // The page index is remembered too, and a byte changed in it in place is refused the same way.
+    const chunk = (await openIndexFile(path, 'pins', PEER)).metadata.row_groups[1]?.columns[0]
+    assert.ok(chunk?.column_index_offset !== undefined)
+    const inIndex = Number(chunk.column_index_offset) + 3
+    const fh2 = await open(path, 'r+')
+    await fh2.read(byte, 0, 1, inIndex)
+    byte[0] = (byte[0] as number) ^ 0xff
+    await fh2.write(byte, 0, 1, inIndex)
+    await fh2.close()
+    await assert.rejects(lookup(path, [cids[1500] as string]), (err: unknown) => {
+      assert.ok(err instanceof IndexRejectedError)
+      assert.match(err.reason, /page index|checksum|cannot be read/)
+      return true
+    })
   })
 })

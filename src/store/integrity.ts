@@ -291,8 +291,8 @@ interface Chunk extends ByteRange {
 }
 
 /**
- * The column chunks a long-lived reader (the manager's query worker, src/cli/warm-worker.ts) has
- * checked, by file identity: device, inode, size, modification and change time (nanoseconds).
+ * The column chunks and page indexes a long-lived reader (the manager's query worker,
+ * src/cli/warm-worker.ts) has checked, by file identity: device, inode, size, modification and change time (nanoseconds).
  * ipfs-kit never rewrites an index file in place (it writes a new one and renames it), and any
  * write to a file moves its change time, which no user can set (to the kernel clock's granularity,
  * a few milliseconds): a file of the same identity holds the bytes that were checked, and a lookup
@@ -385,6 +385,12 @@ export function verifyingBuffer(
     const kept = indexBytes.get(index)
     if (kept) return kept
     const c = chunks[index] as Chunk
+    if (known?.has(index)) {
+      // Checked before, in this very file (see `remembered`).
+      const bytes = new Uint8Array(await source.slice(c.start, c.end))
+      indexBytes.set(index, bytes)
+      return bytes
+    }
     const parts: Array<{ index: number; bytes: Uint8Array; start: number }> = []
     for (let i = firstIndex; i < chunks.length; i++) {
       const p = chunks[i] as Chunk
@@ -397,7 +403,10 @@ export function verifyingBuffer(
         `row group ${c.group} column ${name}: its page indexes do not match their checksum (corrupt)`,
       )
     }
-    for (const p of parts) indexBytes.set(p.index, p.bytes)
+    for (const p of parts) {
+      indexBytes.set(p.index, p.bytes)
+      known?.add(p.index)
+    }
     return indexBytes.get(index) as Uint8Array
   }
   async function read(start: number, stop: number): Promise<ArrayBuffer> {
