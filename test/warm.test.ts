@@ -7,6 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { QueryWorker } from '../src/manager/query-worker.js'
 import { runCli } from './helpers/cli.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { makeTempDir } from './helpers/kubo.js'
@@ -233,4 +234,27 @@ describe('warm queries: a control socket that misbehaves', () => {
       assert.equal(r.stdout, want.stdout)
     })
   }
+})
+
+describe('warm queries: a query worker that cannot run', () => {
+  it('declines, and is not started again for every query', async () => {
+    const dir = await makeTempDir('warm-broken')
+    const script = join(dir, 'broken.mjs')
+    await writeFile(script, "throw new Error('this worker cannot start')\n")
+    const errors: Error[] = []
+    const q = new QueryWorker(script, (err) => errors.push(err))
+    try {
+      const first = await q.run({ argv: ['pin', 'list'], env: [], cwd: '/' }, 10_000)
+      assert.deepEqual(first, { answered: false, why: 'the query worker stopped' })
+      assert.match(String(errors[0]), /this worker cannot start/)
+      const t0 = Date.now()
+      const second = await q.run({ argv: ['pin', 'list'], env: [], cwd: '/' }, 10_000)
+      assert.equal(second.answered, false)
+      assert.match((second as { why: string }).why, /tried again within a minute/)
+      assert.ok(Date.now() - t0 < 100, 'declined at once')
+      assert.equal(errors.length, 1)
+    } finally {
+      await q.close()
+    }
+  })
 })

@@ -19,6 +19,8 @@ export class QueryWorker {
   #pending = new Map<number, (reply: QueryReply) => void>()
   #next = 1
   #closed = false
+  /** A worker that failed to start, or died soon after: none is tried again before then. */
+  #brokenUntil = 0
   readonly #script: string
   readonly #onError: (err: Error) => void
 
@@ -30,6 +32,11 @@ export class QueryWorker {
 
   run(req: QueryRequest, timeoutMs = 10_000): Promise<QueryReply> {
     if (this.#closed) return Promise.resolve({ answered: false, why: 'the manager is stopping' })
+    if (!this.#worker && Date.now() < this.#brokenUntil)
+      return Promise.resolve({
+        answered: false,
+        why: 'the query worker failed; it is tried again within a minute',
+      })
     const worker = this.#start()
     const id = this.#next++
     return new Promise((resolve) => {
@@ -55,9 +62,13 @@ export class QueryWorker {
     // Queries are what keeps it busy, never the manager alive.
     worker.unref()
     worker.on('message', (msg: { id: number; reply: QueryReply }) => this.#pending.get(msg.id)?.(msg.reply))
+    const startedAt = Date.now()
     worker.on('error', (err) => this.#onError(err))
     worker.on('exit', () => {
       if (this.#worker === worker) this.#worker = null
+      // One that could not start or died at once would fail every query the same way, each after
+      // the cost of starting it: wait a minute before the next.
+      if (!this.#closed && Date.now() - startedAt < 10_000) this.#brokenUntil = Date.now() + 60_000
       for (const settle of [...this.#pending.values()])
         settle({ answered: false, why: 'the query worker stopped' })
     })
