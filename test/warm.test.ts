@@ -112,6 +112,8 @@ describe('warm queries: the running manager answers for the CLI', () => {
     assert.equal(a.kubo.peer_id, b.kubo.peer_id)
     assert.deepEqual(a.storage, b.storage)
     assert.equal(a.index.last_updated, b.index.last_updated)
+    // The manager counts what it answered (every query of the test before, at least).
+    assert.ok(a.queries.answered >= 16, JSON.stringify(a.queries))
     const idx = await both(['index', 'status', '--json'])
     assert.equal(idx.warm.code, idx.cold.code)
     assert.equal(JSON.parse(idx.warm.stdout).interval_s, JSON.parse(idx.cold.stdout).interval_s)
@@ -152,6 +154,14 @@ describe('warm queries: the running manager answers for the CLI', () => {
     }
     const all = await warmDebug(['pin', 'list', '--limit', '0', '--json'])
     assert.deepEqual(pinsOf(all.stdout), pinsOf(other.stdout))
+    // daemon status says what the manager declined last, and why.
+    const st = JSON.parse((await d.cli(['daemon', 'status', '--json'])).stdout)
+    assert.ok(st.queries.declined >= 1)
+    assert.match(st.queries.last_declined, /IPFS_KIT_LOG_LEVEL differs/)
+    assert.match(
+      (await d.cli(['daemon', 'status'])).stdout,
+      /Queries: +\d+ answered by the manager, \d+ declined/,
+    )
   })
 
   it('once the manager is gone the CLI answers on its own', async () => {

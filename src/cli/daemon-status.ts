@@ -41,6 +41,11 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
     lines.push(
       `  Proxy:    ${r.proxy.api} (ipfs --api ${r.proxy.api} ...: pin changes show at once; ${r.proxy.requests} calls so far)`,
     )
+  const q = r.queries
+  if (q)
+    lines.push(
+      `  Queries:  ${q.answered} answered by the manager, ${q.declined} declined${q.last_declined ? ` (last: ${q.last_declined})` : ''} (IPFS_KIT_NO_WARM=1: none)`,
+    )
   const c = r.cluster
   if (c) {
     lines.push(

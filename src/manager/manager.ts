@@ -81,6 +81,8 @@ export interface ManagerStatus {
   http: ReturnType<HttpSurface['status']> | null
   /** The Kubo RPC proxy; null when proxy.listen is 'off'. */
   proxy: ProxyStatus | null
+  /** Warm queries (src/cli/warm.ts): answered for CLIs by the query worker, or declined. */
+  queries: ReturnType<QueryWorker['status']>
   /** The IPFS Cluster peer beside this node and its index; null unless cluster.enabled. */
   cluster: (ClusterStatus & { index: ReturnType<ClusterCollector['summary']> }) | null
 }
@@ -355,6 +357,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       content: content.progress(),
       http: http?.status() ?? null,
       proxy: proxy?.status() ?? null,
+      queries: queries.status(),
       cluster: clusterIndex
         ? { ...clusterIndex.supervisor.status(), index: clusterIndex.collector.summary() }
         : null,

@@ -21,6 +21,9 @@ export class QueryWorker {
   #closed = false
   /** A worker that failed to start, or died soon after: none is tried again before then. */
   #brokenUntil = 0
+  #answered = 0
+  #declined = 0
+  #lastDeclined: string | null = null
   readonly #script: string
   readonly #onError: (err: Error) => void
 
@@ -30,7 +33,27 @@ export class QueryWorker {
     this.#onError = onError
   }
 
-  run(req: QueryRequest, timeoutMs = 10_000): Promise<QueryReply> {
+  /** What `daemon status` shows: queries answered for CLIs, and declined (they answered themselves). */
+  status(): { answered: number; declined: number; last_declined: string | null; worker: boolean } {
+    return {
+      answered: this.#answered,
+      declined: this.#declined,
+      last_declined: this.#lastDeclined,
+      worker: this.#worker !== null,
+    }
+  }
+
+  async run(req: QueryRequest, timeoutMs = 10_000): Promise<QueryReply> {
+    const reply = await this.#run(req, timeoutMs)
+    if (reply.answered) this.#answered++
+    else {
+      this.#declined++
+      this.#lastDeclined = reply.why
+    }
+    return reply
+  }
+
+  #run(req: QueryRequest, timeoutMs: number): Promise<QueryReply> {
     if (this.#closed) return Promise.resolve({ answered: false, why: 'the manager is stopping' })
     if (!this.#worker && Date.now() < this.#brokenUntil)
       return Promise.resolve({

@@ -79,6 +79,11 @@ export interface DaemonStatusReport {
     requests: number | null
     pin_changes_recorded: number | null
   }
+  /**
+   * Queries the manager answered for CLIs (warm, src/cli/warm.ts) and declined (the CLI answered
+   * itself) since it started; null when no manager answers.
+   */
+  queries: { answered: number; declined: number; last_declined: string | null } | null
   /** The IPFS Cluster peer beside this node (cluster.enabled); null when not enabled or no manager answers. */
   cluster: {
     mode: 'started' | 'attached' | null
@@ -183,6 +188,13 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
       requests: st?.proxy?.requests ?? null,
       pin_changes_recorded: st?.proxy?.pin_changes_recorded ?? null,
     },
+    queries: st?.queries
+      ? {
+          answered: st.queries.answered,
+          declined: st.queries.declined,
+          last_declined: st.queries.last_declined,
+        }
+      : null,
     cluster: st?.cluster
       ? {
           mode: st.cluster.mode,
