@@ -121,19 +121,17 @@ async function runHistory(
       'ipfs-kit: state history: no history in this range (the daemon adds a row each index cycle: `ipfs-kit daemon start`)\n',
     )
   if (values.json) {
+    // One line, as `pin list --json` and `pin events --json`: a row listing of a day is 2,880 rows,
+    // and indenting each field made it half as long again, to print and to parse.
     io().out(
-      `${JSON.stringify(
-        {
-          kind: area,
-          source: 'index',
-          since: since?.toISOString() ?? null,
-          until: until?.toISOString() ?? null,
-          rows: read.rows,
-          refused: read.refused,
-        },
-        null,
-        2,
-      )}\n`,
+      `${JSON.stringify({
+        kind: area,
+        source: 'index',
+        since: since?.toISOString() ?? null,
+        until: until?.toISOString() ?? null,
+        rows: read.rows,
+        refused: read.refused,
+      })}\n`,
     )
   } else {
     const columns = ['collected_at', ...HISTORY_COLUMNS[area]]
