@@ -143,7 +143,7 @@ try {
       throw new Error(`${name}: not answered by the manager: ${dbg.stderr}`)
     const warm = kit(args)
     const cold = kit(args, { IPFS_KIT_NO_WARM: '1' })
-    const age = (s) => s.replace(/\d+ (s|min|h) ago/g, 'N ago').replace(/"since": "[^"]*"/, '')
+    const age = (s) => s.replace(/\d+ (s|min|h) ago/g, 'N ago').replace(/"since": ?"[^"]*"/, '')
     if (warm.status !== cold.status || (!name.startsWith('daemon') && age(warm.stdout) !== age(cold.stdout)))
       throw new Error(`${name}: the manager's answer differs from the CLI's`)
     try {
