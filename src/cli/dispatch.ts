@@ -2,7 +2,6 @@
 // a message and DESIGN.md's exit codes (0 done, 1 could not be done, 2 bad usage). The CLI runs
 // it on its own process; the manager's query worker (warm.ts) runs it for a CLI that asked.
 import { IpfsKitError, UsageError } from '../errors.js'
-import { packageVersion } from '../version.js'
 import { COMMANDS } from './commands.js'
 import { isHelpFlag } from './group.js'
 import { io } from './io.js'
@@ -35,10 +34,6 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (name === undefined || isHelpFlag(name)) {
     io().out(help())
     return name === undefined ? 2 : 0
-  }
-  if (name === '--version' || name === '-V') {
-    io().out(`ipfs-kit ${packageVersion()}\n`)
-    return 0
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (!entry) {

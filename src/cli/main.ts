@@ -8,7 +8,8 @@ import { packageVersion } from '../version.js'
 import { isWarmQuery } from './warm-shape.js'
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Here, not in dispatch.ts: it needs nothing else loaded.
+  if (argv[0] === '--version' || argv[0] === '-V') {
     process.stdout.write(`ipfs-kit ${packageVersion()}\n`)
     return 0
   }

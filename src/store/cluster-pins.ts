@@ -184,12 +184,11 @@ export async function clusterPinsOf(file: OpenIndexFile, cids: readonly string[]
   const parse = await cidParser()
   const out: ClusterPinRow[] = []
   for (const range of await cidRanges(file, wanted)) {
-    const found = (await readColumns(file, ['cid'], range.start, range.end, { useOffsetIndex: true }))
-      .cid as unknown[]
+    const found = (await readColumns(file, ['cid'], range.start, range.end)).cid as unknown[]
     for (const [i, cid] of found.entries()) {
       if (typeof cid !== 'string' || !set.has(cid)) continue
       const row = range.start + i
-      const columns = await readColumns(file, CLUSTER_PIN_COLUMNS, row, row + 1, { useOffsetIndex: true })
+      const columns = await readColumns(file, CLUSTER_PIN_COLUMNS, row, row + 1)
       out.push(...rowsOf(file, columns, row, parse))
     }
   }

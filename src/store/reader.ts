@@ -309,7 +309,6 @@ export async function readColumns(
   columns: readonly string[],
   rowStart: number,
   rowEnd: number,
-  options: { useOffsetIndex?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
   await file.buffer.verifyRows(rowStart, rowEnd, columns)
   const out: Record<string, unknown[]> = {}
@@ -322,7 +321,7 @@ export async function readColumns(
       rowStart,
       rowEnd,
       // Where a column has a page index: decode only the pages that hold the rows.
-      useOffsetIndex: options.useOffsetIndex ?? true,
+      useOffsetIndex: true,
       onChunk: (chunk) => {
         const values = out[chunk.columnName]
         if (!values) return
