@@ -321,10 +321,15 @@ describe('ipfs-kit sql', () => {
     )
     assert.equal(Number(last.rows[0]?.latest), snap.values.repo_size_bytes)
     assert.match(String(last.rows[0]?.day), /^\d{4}-\d{2}-\d{2}$/)
-    const pins = await sql('SELECT cid FROM pins ORDER BY cid')
+    const pins = await sql('SELECT cid, first_seen_exact FROM pins ORDER BY cid')
     const listed = JSON.parse((await d.cli(['pin', 'list', '--json', '--limit', '0'])).stdout) as {
-      pins: Array<{ cid: string }>
+      pins: Array<{ cid: string; first_seen_exact: boolean }>
     }
+    // first_seen_exact is stored as 0/1 (pins-format.ts); the view shows it as the boolean it is.
+    assert.deepEqual(
+      pins.rows.map((r) => [r.cid, r.first_seen_exact]),
+      listed.pins.map((p) => [p.cid, p.first_seen_exact]),
+    )
     assert.deepEqual(
       pins.rows.map((r) => r.cid),
       listed.pins.map((p) => p.cid),

@@ -10,7 +10,7 @@ import { parquetMetadata } from 'hyparquet'
 import { indexFilePath, PINS_META, pinSubsetPath, pinsDeltaPath } from '../src/store/layout.js'
 import type { DeltaEntry } from '../src/store/pin-delta.js'
 import { writePinDelta } from '../src/store/pin-delta-writer.js'
-import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
+import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { writeStateFile } from '../src/store/state-writer.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -221,6 +221,64 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
     what: 'a state file in place of the pins file',
     make: () => copyFile(indexFilePath(d.kitPath, 'storage'), pinsPath),
     why: /is a "storage" file, not a pins file/,
+  },
+  {
+    what: 'a first_seen_exact other than 0 or 1',
+    make: () => {
+      const now = new Date()
+      const columns = pinsColumns(
+        cids(),
+        types(),
+        cids().map(() => null),
+        cids().map(() => now),
+        cids().map(() => true),
+      ).map((c) =>
+        c.name === 'first_seen_exact' ? { ...c, data: truth.map((_, i) => (i === 4 ? 2 : 1)) } : c,
+      )
+      return writeIndexFileAtomic(
+        pinsPath,
+        {
+          kind: 'pins',
+          schemaVersion: PINS_SCHEMA_VERSION,
+          writer: 'ipfs-kit 0.1.0',
+          peerId,
+          kuboVersion: null,
+          generatedAt: now,
+          extra: { [PINS_META.deltaSeq]: '0' },
+        },
+        columnsSource(columns, truth.length),
+      )
+    },
+    why: /row 4 has no valid first_seen/,
+  },
+  {
+    what: "a current-version file with the older version's BOOLEAN first_seen_exact",
+    make: () => {
+      const now = new Date()
+      const columns = pinsColumns(
+        cids(),
+        types(),
+        cids().map(() => null),
+        cids().map(() => now),
+        cids().map(() => false),
+      ).map((c) =>
+        c.name === 'first_seen_exact' ? { ...c, type: 'BOOLEAN' as const, data: truth.map(() => false) } : c,
+      )
+      return writeIndexFileAtomic(
+        pinsPath,
+        {
+          kind: 'pins',
+          schemaVersion: PINS_SCHEMA_VERSION,
+          writer: 'ipfs-kit 0.1.0',
+          peerId,
+          kuboVersion: null,
+          generatedAt: now,
+          extra: { [PINS_META.deltaSeq]: '0' },
+        },
+        columnsSource(columns, truth.length),
+      )
+    },
+    why: /column first_seen_exact is BOOLEAN, expected INT32/,
   },
   {
     what: 'a pin type Kubo never lists',

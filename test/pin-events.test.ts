@@ -4,10 +4,14 @@
 // not again by the cycle); `pin list --since/--before` select by first_seen; a manager restart
 // keeps first_seen and the events; bad input exits 2.
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { indexFilePath, PINS_META } from '../src/store/layout.js'
+import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
+import { openIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { writePinsFile } from './helpers/index-files.js'
 import { initTestRepo, makeTempDir } from './helpers/kubo.js'
 
 interface Pin {
@@ -219,6 +223,35 @@ describe('pin events and first_seen', () => {
     )
     const row = now.find((p) => p.cid === cid)
     assert.ok(between(row?.first_seen ?? null, t0, t1))
+  })
+
+  it('a pins.parquet of the version before is read, and rewritten in this one with first_seen kept', async () => {
+    const kept = await pins()
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+    // The file as the build before wrote it: the same rows and metadata, first_seen_exact a BOOLEAN.
+    const peerId = JSON.parse(await readFile(join(d.ipfsPath, 'config'), 'utf8')).Identity.PeerID as string
+    const path = indexFilePath(d.kitPath, 'pins')
+    const file = await openIndexFile(path, 'pins', peerId)
+    const kv = file.header.kv
+    await file.close()
+    assert.equal(file.header.schemaVersion, PINS_SCHEMA_VERSION)
+    await writePinsFile(path, {
+      peerId,
+      cids: kept.map((p) => p.cid),
+      types: kept.map((p) => p.type),
+      names: kept.map((p) => p.name),
+      firstSeen: kept.map((p) => new Date(p.first_seen as string)),
+      firstSeenExact: kept.map((p) => p.first_seen_exact as boolean),
+      schemaVersion: 5,
+      extra: Object.fromEntries(Object.values(PINS_META).map((k) => [k, kv[k] as string])),
+    })
+    // Read as it is (no manager runs), then rewritten by the manager's first listing, unchanged.
+    assert.deepEqual(await pins(), kept)
+    assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    assert.deepEqual(await pins(), kept)
+    const rewritten = await openIndexFile(path, 'pins', peerId)
+    await rewritten.close()
+    assert.equal(rewritten.header.schemaVersion, PINS_SCHEMA_VERSION)
   })
 
   it('bad input exits 2', async () => {

@@ -146,7 +146,7 @@ describe('index store', () => {
           { name: 'type', data: CIDS.map(() => 'recursive'), type: 'STRING' as const },
           { name: 'name', data: CIDS.map(() => null), type: 'STRING' as const, nullable: true },
           { name: 'first_seen', data: CIDS.map(() => now), type: 'TIMESTAMP' as const },
-          { name: 'first_seen_exact', data: CIDS.map(() => false), type: 'BOOLEAN' as const },
+          { name: 'first_seen_exact', data: CIDS.map(() => 0), type: 'INT32' as const },
         ]
         await writeFile(p, new Uint8Array(parquetWriteBuffer({ columnData, kvMetadata: kv })))
       },
@@ -210,6 +210,41 @@ describe('index store', () => {
       rows.map((r) => r.cid),
       CIDS,
     )
+  })
+
+  it('reads a file of the version before (first_seen_exact as BOOLEAN) with the same rows as one of this version', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    const firstSeen = [
+      new Date('2026-01-01T00:00:00Z'),
+      new Date('2026-01-02T00:00:00Z'),
+      new Date('2026-01-03T00:00:00Z'),
+    ]
+    const firstSeenExact = [false, true, true]
+    const rowsOf = async () => {
+      const file = await openIndexFile(path, 'pins', PEER)
+      try {
+        const rows = []
+        for await (const row of queryPinFile(file, {})) rows.push(row)
+        const looked = []
+        for await (const row of queryPinFile(file, { cids: [CIDS[0] as string] })) looked.push(row)
+        return { version: file.header.schemaVersion, rows, looked }
+      } finally {
+        await file.close()
+      }
+    }
+    await writePinsFile(path, { peerId: PEER, cids: CIDS, firstSeen, firstSeenExact, schemaVersion: 5 })
+    const older = await rowsOf()
+    await writePinsFile(path, { peerId: PEER, cids: CIDS, firstSeen, firstSeenExact })
+    const now = await rowsOf()
+    assert.equal(older.version, 5)
+    assert.equal(now.version, PINS_SCHEMA_VERSION)
+    assert.deepEqual(
+      now.rows.map((r) => [r.cid, r.first_seen, r.first_seen_exact]),
+      CIDS.map((c, i) => [c, firstSeen[i]?.toISOString(), firstSeenExact[i]]),
+    )
+    assert.deepEqual(older, { ...now, version: 5 })
+    assert.equal(now.looked[0]?.first_seen_exact, false)
   })
 
   describe('the page index of the cid column', () => {

@@ -140,7 +140,11 @@ const group: CommandGroup = {
                   : layout.indexFilePath(kitPath, kind)
             const to = join(dir, `${view}.parquet`)
             if (await take(path, kind, to, view)) {
-              statements.push(`CREATE VIEW ${view} AS SELECT * FROM read_parquet(${quote(to)})`)
+              // first_seen_exact is stored as 0/1 since pins schema version 6 (pins-format.ts):
+              // shown as the boolean it is, whichever version the file is.
+              const columns =
+                kind === 'pins' ? '* REPLACE (CAST(first_seen_exact AS BOOLEAN) AS first_seen_exact)' : '*'
+              statements.push(`CREATE VIEW ${view} AS SELECT ${columns} FROM read_parquet(${quote(to)})`)
               views.push(view)
             }
           }

@@ -384,8 +384,9 @@ async function nameOf(
 }
 
 /**
- * The pinset hash in the current file, if it is a valid file of this node whose every row group
- * matches its checksum: a damaged file is rewritten even when the pinset did not change.
+ * The pinset hash in the current file, if it is a valid file of this node, of the version this
+ * build writes, whose every row group matches its checksum: a damaged or older file is rewritten
+ * even when the pinset did not change.
  */
 async function previousPinsetHash(
   path: string,
@@ -395,6 +396,9 @@ async function previousPinsetHash(
   try {
     const file = await openIndexFile(path, kind, peerId)
     try {
+      // A file of the version before is read, but rewritten in this version at the next listing.
+      const current = kind === 'pins' ? PINS_SCHEMA_VERSION : PINS_SUBSET_SCHEMA_VERSION
+      if (file.header.schemaVersion !== current) return null
       await verifyAllGroups(file.buffer, file.metadata)
       return file.header.kv[PINSET_HASH_KEY] ?? null
     } finally {

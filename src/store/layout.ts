@@ -4,7 +4,14 @@ import { join } from 'node:path'
 import { CLUSTER_PIN_FILE_COLUMNS, CLUSTER_PINS_SCHEMA_VERSION } from './cluster-pins-format.js'
 import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
 import { PIN_REQUEST_FILE_COLUMNS, PIN_REQUESTS_SCHEMA_VERSION } from './pin-requests-format.js'
-import { PIN_FILE_COLUMNS, PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION } from './pins-format.js'
+import {
+  firstSeenExactType,
+  PIN_FILE_COLUMNS,
+  PINS_READ_VERSIONS,
+  PINS_SCHEMA_VERSION,
+  PINS_SUBSET_READ_VERSIONS,
+  PINS_SUBSET_SCHEMA_VERSION,
+} from './pins-format.js'
 
 export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' | 'peers'
 /**
@@ -188,10 +195,19 @@ export const SCHEMA_VERSIONS = {
   peer_sessions: 1,
 } as const satisfies Record<FileKind, number>
 
-/** The versions a reader accepts: the one this build writes (an older file is rewritten, never read). */
-export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = Object.fromEntries(
-  Object.entries(SCHEMA_VERSIONS).map(([kind, v]) => [kind, [v]]),
-) as unknown as Record<FileKind, readonly number[]>
+/**
+ * The versions a reader accepts: the one this build writes (an older file is rewritten, never
+ * read), and for the pins files the version before it, which differs only in a column's
+ * physical type (pins-format.ts).
+ */
+export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
+  ...(Object.fromEntries(
+    Object.entries(SCHEMA_VERSIONS).map(([kind, v]) => [kind, [v]]),
+  ) as unknown as Record<FileKind, readonly number[]>),
+  pins: PINS_READ_VERSIONS,
+  pins_named: PINS_SUBSET_READ_VERSIONS,
+  pins_direct: PINS_SUBSET_READ_VERSIONS,
+}
 
 export type StateColumnType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
 
@@ -338,7 +354,18 @@ const PHYSICAL: Record<StateColumnType, string> = {
   TIMESTAMP: 'INT64',
 }
 
-/** The columns (name and physical type) a file of this kind must have. */
+/** The columns (name and physical type) a file of this kind and schema version must have. */
+export function requiredColumns(
+  kind: FileKind,
+  schemaVersion: number,
+): ReadonlyArray<{ name: string; type: string }> {
+  const columns = REQUIRED_COLUMNS[kind]
+  if (kind !== 'pins' && kind !== 'pins_named' && kind !== 'pins_direct') return columns
+  const exact = firstSeenExactType(schemaVersion, kind !== 'pins')
+  return columns.map((c) => (c.name === 'first_seen_exact' ? { name: c.name, type: exact } : c))
+}
+
+/** The columns (name and physical type) a file of this kind, of the version this build writes, must have. */
 export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; type: string }>> = {
   pins: PIN_FILE_COLUMNS,
   pins_named: PIN_FILE_COLUMNS,

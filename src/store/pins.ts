@@ -205,10 +205,12 @@ export async function* queryPinFile(
           continue
         const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
         const firstSeen = seen[i]
+        // 0 or 1 (schema version 6), or a boolean (version 5).
+        const isExact = exact[i] === 1 || exact[i] === true
         if (
           !(firstSeen instanceof Date) ||
           Number.isNaN(firstSeen.getTime()) ||
-          typeof exact[i] !== 'boolean'
+          !(isExact || exact[i] === 0 || exact[i] === false)
         )
           throw new IndexRejectedError(file.path, `row ${rowNo} has no valid first_seen`)
         const row: PinRow = {
@@ -216,7 +218,7 @@ export async function* queryPinFile(
           type: r.type,
           name,
           first_seen: firstSeen.toISOString(),
-          first_seen_exact: exact[i] as boolean,
+          first_seen_exact: isExact,
         }
         try {
           parse(row.cid)

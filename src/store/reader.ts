@@ -19,7 +19,7 @@ import {
   KNOWN_SCHEMA_VERSIONS,
   MAX_TEXT_CELL_BYTES,
   META,
-  REQUIRED_COLUMNS,
+  requiredColumns,
 } from './layout.js'
 
 export interface IndexHeader {
@@ -108,7 +108,7 @@ function parseHeader(path: string, kind: FileKind, metadata: FileMetaData): Inde
       `row counts disagree: metadata says ${rowCount}, footer ${footerRows}, row groups ${groupRows}`,
     )
   }
-  const required = REQUIRED_COLUMNS[kind]
+  const required = requiredColumns(kind, schemaVersion)
   {
     const columns = new Map(metadata.schema.slice(1).map((s) => [s.name, s.type]))
     for (const col of required) {

@@ -5,6 +5,7 @@
 
 import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
 import {
+  firstSeenExactType,
   PINS_PAGE_SIZE,
   PINS_ROW_GROUP_SIZE,
   PINS_SCHEMA_VERSION,
@@ -36,13 +37,26 @@ export interface FakePinsOptions {
 
 export async function writePinsFile(path: string, o: FakePinsOptions): Promise<number> {
   const now = o.generatedAt ?? new Date()
+  const subset = o.kind !== undefined && o.kind !== 'pins'
+  const schemaVersion = o.schemaVersion ?? (subset ? PINS_SUBSET_SCHEMA_VERSION : PINS_SCHEMA_VERSION)
+  const columns = pinsColumns(
+    o.cids,
+    o.types ?? o.cids.map(() => 'recursive'),
+    o.names ?? o.cids.map(() => null),
+    o.firstSeen ?? o.cids.map(() => now),
+    o.firstSeenExact ?? o.cids.map(() => false),
+  )
+  // An older version's first_seen_exact, as the build before wrote it.
+  if (firstSeenExactType(schemaVersion, subset) === 'BOOLEAN') {
+    const at = columns.findIndex((c) => c.name === 'first_seen_exact')
+    const old = columns[at] as (typeof columns)[number]
+    columns[at] = { ...old, type: 'BOOLEAN', data: Array.from(old.data, (v) => v === 1) }
+  }
   return writeIndexFileAtomic(
     path,
     {
       kind: o.kind ?? 'pins',
-      schemaVersion:
-        o.schemaVersion ??
-        (o.kind !== undefined && o.kind !== 'pins' ? PINS_SUBSET_SCHEMA_VERSION : PINS_SCHEMA_VERSION),
+      schemaVersion,
       writer: o.writer ?? 'ipfs-kit 0.1.0',
       peerId: o.peerId,
       kuboVersion: '0.43.1',
@@ -54,16 +68,7 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
         ...(o.rowCountClaim !== undefined ? { [META.rowCount]: String(o.rowCountClaim) } : {}),
       },
     },
-    columnsSource(
-      pinsColumns(
-        o.cids,
-        o.types ?? o.cids.map(() => 'recursive'),
-        o.names ?? o.cids.map(() => null),
-        o.firstSeen ?? o.cids.map(() => now),
-        o.firstSeenExact ?? o.cids.map(() => false),
-      ),
-      o.cids.length,
-    ),
+    columnsSource(columns, o.cids.length),
     o.rowGroupSize || o.pageSize
       ? { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE }
       : PINS_WRITE_OPTIONS,
