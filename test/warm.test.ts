@@ -164,6 +164,48 @@ describe('warm queries: the running manager answers for the CLI', () => {
     )
   })
 
+  it('the worker process killed alone: no query is lost, and a new worker answers the next ones', async () => {
+    const want = (await runCli(['pin', 'list', '--json'], { env: { ...d.env, IPFS_KIT_NO_WARM: '1' } }))
+      .stdout
+    assert.match((await warmDebug(['pin', 'list', '--json'])).stderr, ANSWERED)
+    const pidOf = async () =>
+      JSON.parse((await d.cli(['daemon', 'status', '--json'])).stdout).queries.worker_pid as number | null
+    const first = await pidOf()
+    assert.equal(typeof first, 'number')
+    process.kill(first as number, 'SIGKILL')
+    const r = await warmDebug(['pin', 'list', '--json'])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, want)
+    const again = await warmDebug(['pin', 'list', '--json'])
+    assert.match(again.stderr, ANSWERED)
+    assert.equal(again.stdout, want)
+    const second = await pidOf()
+    assert.equal(typeof second, 'number')
+    assert.notEqual(second, first)
+  })
+
+  it('the manager killed with SIGKILL: its worker process ends with it', async () => {
+    assert.match((await warmDebug(['daemon', 'status'])).stderr, ANSWERED)
+    const st = JSON.parse((await d.cli(['daemon', 'status', '--json'])).stdout)
+    const worker = st.queries.worker_pid as number
+    assert.equal(typeof worker, 'number')
+    process.kill(st.manager.pid as number, 'SIGKILL')
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    const until = Date.now() + 10_000
+    while (alive(worker) && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(alive(worker), false, 'the worker outlived its manager')
+    // A new manager takes over (and the Kubo the old one left), for the tests after this one.
+    const restarted = await d.cli(['daemon', 'start'])
+    assert.equal(restarted.code, 0, restarted.stderr)
+  })
+
   it('once the manager is gone the CLI answers on its own', async () => {
     const stopped = await d.cli(['daemon', 'stop'])
     assert.equal(stopped.code, 0, stopped.stderr)

@@ -45,6 +45,7 @@ export function renderDaemonStatus(r: DaemonStatusReport): string {
   if (q)
     lines.push(
       `  Queries:  ${q.answered} answered by the manager, ${q.declined} declined${q.last_declined ? ` (last: ${q.last_declined})` : ''} (IPFS_KIT_NO_WARM=1: none)`,
+      ...(q.worker_pid !== null ? [`            answered by its worker process, pid ${q.worker_pid}`] : []),
     )
   const c = r.cluster
   if (c) {

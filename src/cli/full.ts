@@ -3,7 +3,7 @@
 // answers loads none of it.
 export { report, runCommand } from './dispatch.js'
 
-/** In the manager's query worker thread only: serve the manager's queries (warm-worker.ts). */
+/** In the manager's query worker process only: serve the manager's queries (warm-worker.ts). */
 export async function serveQueries(): Promise<void> {
   const { serveQueries } = await import('./warm-worker.js')
   serveQueries()

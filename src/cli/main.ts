@@ -2,8 +2,8 @@
 // The `ipfs-kit` command. A query the running manager can answer (warm-shape.ts) is handed to it
 // first (warm.ts): the same command, run by its query worker on the same files, already warm.
 // Everything else, and every query it does not answer, runs here (dispatch.ts, loaded from
-// full.ts only then). The manager's query worker starts from this same file, with
-// IPFS_KIT_QUERY_WORKER=1.
+// full.ts only then). The manager's query worker (a child process) starts from this same file,
+// with IPFS_KIT_QUERY_WORKER=1.
 import { packageVersion } from '../version.js'
 import { isWarmQuery } from './warm-shape.js'
 
@@ -47,7 +47,7 @@ const run = () =>
     import('./full.js').then(({ report }) => finish(report(err))),
   )
 if (process.env.IPFS_KIT_QUERY_WORKER === '1') {
-  // Outside a worker thread (the variable set by hand), this is a plain CLI run.
+  // Not forked by a manager (the variable set by hand: no IPC channel), this is a plain CLI run.
   import('./full.js').then((w) => w.serveQueries()).catch(run)
 } else {
   run()

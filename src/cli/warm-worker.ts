@@ -1,10 +1,10 @@
-// The manager's query worker (warm.ts): a worker thread of the manager that runs the CLI's own
-// commands for CLIs that ask, with their output collected instead of printed. A thread of its own,
-// so that a query never holds up the manager's event loop (its cycles, its proxy, its HTTP
-// listener), and the manager never holds up a query. Several queries may run at once: each
+// The manager's query worker (warm.ts): a child process of the manager that runs the CLI's own
+// commands for CLIs that ask, with their output collected instead of printed. A process of its
+// own, so that a query never holds up the manager's event loop (its cycles, its proxy, its HTTP
+// listener), the manager never holds up a query, and queries run without the manager's V8 flags
+// (query-worker.ts says why). Several queries may run at once: each
 // one's output is found through an AsyncLocalStorage.
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { parentPort } from 'node:worker_threads'
 import { rememberCheckedChunks } from '../store/integrity.js'
 import { report, runCommand } from './dispatch.js'
 import { type Io, setIoProvider } from './io.js'
@@ -53,28 +53,34 @@ export async function answerQuery(req: WarmRequest): Promise<WarmReply> {
 
 const encoder = new TextEncoder()
 
-/** Serves the manager's requests: { id, argv, env, cwd } in, { id, reply } out. */
+/**
+ * Serves the manager's requests over this process's IPC channel (query-worker.ts forks it):
+ * { id, argv, env, cwd } in, { id, reply } out. Ends when the manager's end closes.
+ */
 export function serveQueries(): void {
-  const port = parentPort
-  if (!port) throw new Error('the query worker runs in a worker thread')
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('the query worker runs as a child of the manager')
   setIoProvider(() => outputs.getStore())
-  // This thread reads the same index files query after query: a chunk checked once is not
+  // This process reads the same index files query after query: a chunk checked once is not
   // hashed again while its file is the same (store/integrity.ts says why that is sound).
   rememberCheckedChunks()
-  port.on('message', (msg: WarmRequest & { id: number }) => {
+  // The manager stopped or died: nothing is left to answer.
+  process.on('disconnect', () => process.exit(0))
+  process.on('message', (msg: WarmRequest & { id: number }) => {
     answerQuery(msg).then(
       (reply) => {
         if (!reply.answered) {
-          port.postMessage({ id: msg.id, reply })
+          send({ id: msg.id, reply })
           return
         }
-        // As bytes, handed over to the manager's thread (not copied): they go out as they are.
-        const out = encoder.encode(reply.out)
-        const err = encoder.encode(reply.err)
-        port.postMessage({ id: msg.id, reply: { ...reply, out, err } }, [out.buffer, err.buffer])
+        // As bytes: the manager sends them out as they are.
+        send({
+          id: msg.id,
+          reply: { ...reply, out: encoder.encode(reply.out), err: encoder.encode(reply.err) },
+        })
       },
       (e: unknown) =>
-        port.postMessage({
+        send({
           id: msg.id,
           reply: { answered: false, why: `the query failed: ${e instanceof Error ? e.message : String(e)}` },
         }),

@@ -159,8 +159,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
   let proxy: KuboRpcProxy | null = null
   let cluster: ClusterSupervisor | null = null
   let kuboBinary = ''
-  // Warm queries (src/cli/warm.ts): the CLI's query commands, run in a worker thread of this
-  // process for CLIs that ask over the control socket.
+  // Warm queries (src/cli/warm.ts): the CLI's query commands, run in a worker process of this
+  // one for CLIs that ask over the control socket.
   const queries = new QueryWorker(cliMain(), (err) => log.warn('query worker failed', { error: err }))
 
   const shutdown = async (why: string, code: number) => {

@@ -83,7 +83,13 @@ export interface DaemonStatusReport {
    * Queries the manager answered for CLIs (warm, src/cli/warm.ts) and declined (the CLI answered
    * itself) since it started; null when no manager answers.
    */
-  queries: { answered: number; declined: number; last_declined: string | null } | null
+  /** worker_pid: the process that answers them (started at the first query), or null. */
+  queries: {
+    answered: number
+    declined: number
+    last_declined: string | null
+    worker_pid: number | null
+  } | null
   /** The IPFS Cluster peer beside this node (cluster.enabled); null when not enabled or no manager answers. */
   cluster: {
     mode: 'started' | 'attached' | null
@@ -193,6 +199,7 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
           answered: st.queries.answered,
           declined: st.queries.declined,
           last_declined: st.queries.last_declined,
+          worker_pid: st.queries.worker_pid ?? null,
         }
       : null,
     cluster: st?.cluster
