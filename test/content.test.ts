@@ -8,9 +8,16 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
 import { allContent, openContent } from '../src/store/content.js'
-import type { ContentRow } from '../src/store/content-format.js'
+import {
+  CONTENT_META,
+  CONTENT_SCHEMA_VERSION,
+  CONTENT_WRITE_OPTIONS,
+  type ContentRow,
+  contentColumns,
+} from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
 import { contentPath } from '../src/store/layout.js'
+import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
 import { initTestRepo, makeTempDir } from './helpers/kubo.js'
 
@@ -336,6 +343,57 @@ describe('content index', () => {
     const refresh = await d.cli(['index', 'refresh'])
     assert.equal(refresh.code, 0, refresh.stderr)
     assert.deepEqual((await list()).pins, pinned, 'the next cycle wrote the true file again')
+  })
+
+  it('a content.parquet of the version before (complete a BOOLEAN) is kept: read as it is, rewritten by the next manager', async () => {
+    const peerId = (await d.status()).kubo.peer_id as string
+    const pinned = (await list()).pins
+    const rowsNow = async () => {
+      const file = await openContent(d.kitPath, peerId)
+      assert.ok(file)
+      try {
+        const rows: ContentRow[] = []
+        for await (const row of allContent(file)) rows.push(row)
+        return { version: file.header.schemaVersion, kv: file.header.kv, rows }
+      } finally {
+        await file.close()
+      }
+    }
+    const before = await rowsNow()
+    assert.equal(before.version, CONTENT_SCHEMA_VERSION)
+    assert.ok(before.rows.some((r) => r.complete === false) && before.rows.some((r) => r.complete === true))
+    assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
+    // The same rows and metadata as the build before wrote them.
+    const columns = contentColumns(before.rows).map((c) =>
+      c.name === 'complete'
+        ? { ...c, type: 'BOOLEAN' as const, data: before.rows.map((r) => r.complete) }
+        : c,
+    )
+    await writeIndexFileAtomic(
+      contentPath(d.kitPath),
+      {
+        kind: 'content',
+        schemaVersion: 1,
+        writer: 'ipfs-kit 0.1.0',
+        peerId,
+        kuboVersion: null,
+        generatedAt: new Date(),
+        extra: Object.fromEntries(Object.values(CONTENT_META).map((k) => [k, before.kv[k] as string])),
+      },
+      columnsSource(columns, before.rows.length),
+      CONTENT_WRITE_OPTIONS,
+    )
+    assert.deepEqual(await rowsNow(), { ...before, version: 1, kv: (await rowsNow()).kv })
+    assert.deepEqual((await list()).pins, pinned)
+    // A new manager reads it back (nothing examined again: the same examination times) and writes it anew.
+    assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
+    await waitFor(
+      'content.parquet rewritten',
+      async () => (await rowsNow()).version === CONTENT_SCHEMA_VERSION,
+      30_000,
+    )
+    assert.deepEqual((await rowsNow()).rows, before.rows)
+    assert.deepEqual((await list()).pins, pinned)
   })
 })
 

@@ -140,10 +140,15 @@ const group: CommandGroup = {
                   : layout.indexFilePath(kitPath, kind)
             const to = join(dir, `${view}.parquet`)
             if (await take(path, kind, to, view)) {
-              // first_seen_exact is stored as 0/1 since pins schema version 6 (pins-format.ts):
-              // shown as the boolean it is, whichever version the file is.
+              // first_seen_exact and complete are stored as 0/1 since pins schema version 6 and
+              // content version 2 (pins-format.ts, content-format.ts): shown as the booleans they
+              // are, whichever version the file is.
               const columns =
-                kind === 'pins' ? '* REPLACE (CAST(first_seen_exact AS BOOLEAN) AS first_seen_exact)' : '*'
+                kind === 'pins'
+                  ? '* REPLACE (CAST(first_seen_exact AS BOOLEAN) AS first_seen_exact)'
+                  : kind === 'content'
+                    ? '* REPLACE (CAST(complete AS BOOLEAN) AS complete)'
+                    : '*'
               statements.push(`CREATE VIEW ${view} AS SELECT ${columns} FROM read_parquet(${quote(to)})`)
               views.push(view)
             }

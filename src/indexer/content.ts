@@ -10,7 +10,7 @@ import { BATCH, examineCids } from '../content/examine.js'
 import { IndexRejectedError } from '../errors.js'
 import type { Logger } from '../manager/log.js'
 import { allContent, openContent } from '../store/content.js'
-import { CONTENT_META, type ContentRow } from '../store/content-format.js'
+import { CONTENT_META, CONTENT_SCHEMA_VERSION, type ContentRow } from '../store/content-format.js'
 import { writeContentFile } from '../store/content-writer.js'
 import { contentPath } from '../store/layout.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
@@ -108,7 +108,8 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
         } catch {
           union = null
         }
-        written = identity()
+        // A file of the version before is read, and rewritten in this one at the next cycle.
+        written = file.header.schemaVersion === CONTENT_SCHEMA_VERSION ? identity() : null
       }
     } catch (err) {
       if (!(err instanceof IndexRejectedError)) throw err

@@ -5,7 +5,19 @@
 import type { ContentKind } from '../content/kinds.js'
 import type { IndexColumn } from './writer.js'
 
-export const CONTENT_SCHEMA_VERSION = 1
+/**
+ * Version 2: `complete` as INT32 (1, 0, or null) instead of BOOLEAN, and statistics (null counts)
+ * on `problem`: a lookup reads one page per column, and a BOOLEAN column, or one of nulls, was one
+ * page per row group (hyparquet-writer sizes pages in bytes: a boolean counts an eighth of one,
+ * a null none), decoded whole by every lookup (pins-format.ts has the same story).
+ */
+export const CONTENT_SCHEMA_VERSION = 2
+/** Version 1 differs only in complete's physical type: a content index filled over hours is kept. */
+export const CONTENT_READ_VERSIONS = [1, 2] as const
+/** The physical type of `complete` by schema version. */
+export function completeType(schemaVersion: number): 'BOOLEAN' | 'INT32' {
+  return schemaVersion < 2 ? 'BOOLEAN' : 'INT32'
+}
 
 export { CONTENT_KINDS, type ContentKind } from '../content/kinds.js'
 
@@ -39,7 +51,7 @@ export const CONTENT_FILE_COLUMNS = [
   { name: 'kind', type: 'BYTE_ARRAY' },
   { name: 'file_size_bytes', type: 'INT64' },
   { name: 'mime', type: 'BYTE_ARRAY' },
-  { name: 'complete', type: 'BOOLEAN' },
+  { name: 'complete', type: 'INT32' },
   { name: 'examined_at', type: 'INT64' },
   { name: 'problem', type: 'BYTE_ARRAY' },
 ] as const
@@ -120,8 +132,8 @@ export function contentColumns(rows: readonly ContentRow[]): IndexColumn[] {
     },
     {
       name: 'complete',
-      data: rows.map((r) => r.complete),
-      type: 'BOOLEAN',
+      data: rows.map((r) => (r.complete === null ? null : r.complete ? 1 : 0)),
+      type: 'INT32',
       nullable: true,
       pageIndex: 'offset',
     },
@@ -131,7 +143,8 @@ export function contentColumns(rows: readonly ContentRow[]): IndexColumn[] {
       data: rows.map((r) => r.problem),
       type: 'STRING',
       nullable: true,
-      statistics: false,
+      // For its null count: a chunk of nulls alone (no problem in the group, the usual case) is
+      // not decoded by a lookup (reader.ts readColumns).
       pageIndex: 'offset',
     },
   ]

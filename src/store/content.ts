@@ -64,7 +64,10 @@ function rowsOf(
       throw bad(`has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
     const codec = text('codec')
     if (codec === null || codec === '') throw bad('has no codec')
-    const complete = columns.complete?.[i]
+    // 1 / 0 (schema version 2) or true / false (version 1); null when not known.
+    const stored = columns.complete?.[i]
+    const complete =
+      stored === 1 || stored === true ? true : stored === 0 || stored === false ? false : stored
     if (complete !== null && complete !== undefined && typeof complete !== 'boolean')
       throw bad('has a completeness that is not true or false')
     const examined = columns.examined_at?.[i]

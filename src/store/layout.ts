@@ -2,7 +2,12 @@
 // every file carries, and the schema versions a reader knows. Shared by the writer and reader.
 import { join } from 'node:path'
 import { CLUSTER_PIN_FILE_COLUMNS, CLUSTER_PINS_SCHEMA_VERSION } from './cluster-pins-format.js'
-import { CONTENT_FILE_COLUMNS, CONTENT_SCHEMA_VERSION } from './content-format.js'
+import {
+  CONTENT_FILE_COLUMNS,
+  CONTENT_READ_VERSIONS,
+  CONTENT_SCHEMA_VERSION,
+  completeType,
+} from './content-format.js'
 import { PIN_REQUEST_FILE_COLUMNS, PIN_REQUESTS_SCHEMA_VERSION } from './pin-requests-format.js'
 import {
   firstSeenExactType,
@@ -197,14 +202,15 @@ export const SCHEMA_VERSIONS = {
 
 /**
  * The versions a reader accepts: the one this build writes (an older file is rewritten, never
- * read), and for the pins files the version before it, which differs only in a column's
- * physical type (pins-format.ts).
+ * read), and for the pins files and content.parquet the version before it, which differs only in
+ * a column's physical type (pins-format.ts, content-format.ts).
  */
 export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
   ...(Object.fromEntries(
     Object.entries(SCHEMA_VERSIONS).map(([kind, v]) => [kind, [v]]),
   ) as unknown as Record<FileKind, readonly number[]>),
   pins: PINS_READ_VERSIONS,
+  content: CONTENT_READ_VERSIONS,
   pins_named: PINS_SUBSET_READ_VERSIONS,
   pins_direct: PINS_SUBSET_READ_VERSIONS,
 }
@@ -360,6 +366,10 @@ export function requiredColumns(
   schemaVersion: number,
 ): ReadonlyArray<{ name: string; type: string }> {
   const columns = REQUIRED_COLUMNS[kind]
+  if (kind === 'content') {
+    const complete = completeType(schemaVersion)
+    return columns.map((c) => (c.name === 'complete' ? { name: c.name, type: complete } : c))
+  }
   if (kind !== 'pins' && kind !== 'pins_named' && kind !== 'pins_direct') return columns
   const exact = firstSeenExactType(schemaVersion, kind !== 'pins')
   return columns.map((c) => (c.name === 'first_seen_exact' ? { name: c.name, type: exact } : c))

@@ -312,12 +312,21 @@ export async function readColumns(
 ): Promise<Record<string, unknown[]>> {
   await file.buffer.verifyRows(rowStart, rowEnd, columns)
   const out: Record<string, unknown[]> = {}
-  for (const c of columns) out[c] = new Array<unknown>(rowEnd - rowStart).fill(undefined)
+  const decoded: string[] = []
+  for (const c of columns) {
+    // A column whose every chunk in the range holds nulls alone (its statistics, in the checked
+    // footer, say so) is not decoded: a lookup would decode a whole group's page of them, as
+    // hyparquet-writer does not split pages of nulls (content-format.ts).
+    const nulls = onlyNulls(file, c, rowStart, rowEnd)
+    out[c] = new Array<unknown>(rowEnd - rowStart).fill(nulls ? null : undefined)
+    if (!nulls) decoded.push(c)
+  }
+  if (decoded.length === 0 || rowEnd <= rowStart) return out
   try {
     await parquetRead({
       file: file.buffer,
       metadata: file.metadata,
-      columns: [...columns],
+      columns: decoded,
       rowStart,
       rowEnd,
       // Where a column has a page index: decode only the pages that hold the rows.
@@ -335,6 +344,27 @@ export async function readColumns(
     throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
   }
   return out
+}
+
+/** True when the statistics of every chunk of this column in rows [rowStart, rowEnd) count as many nulls as rows. */
+function onlyNulls(file: OpenIndexFile, column: string, rowStart: number, rowEnd: number): boolean {
+  let start = 0
+  let any = false
+  for (const group of file.metadata.row_groups) {
+    const rows = Number(group.num_rows)
+    const end = start + rows
+    if (end > rowStart && start < rowEnd) {
+      const chunk = group.columns.find(
+        (c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === column,
+      )
+      const nulls = chunk?.meta_data?.statistics?.null_count
+      if (nulls === undefined || Number(nulls) !== rows) return false
+      any = true
+    }
+    if (end >= rowEnd) break
+    start = end
+  }
+  return any
 }
 
 /** Reads every value of the CID columns and checks it with multiformats; throws on the first bad one. */
