@@ -307,6 +307,11 @@ export function rememberCheckedChunks(): void {
   remembered ??= new Map()
 }
 
+/** Whether this process remembers what it checked (the query worker), by file identity. */
+export function remembersChecks(): boolean {
+  return remembered !== null
+}
+
 function rememberedFor(identity: string | undefined): Set<number> | null {
   if (!remembered || !identity) return null
   let set = remembered.get(identity)

@@ -12,7 +12,13 @@ import {
   readOffsetIndex,
 } from 'hyparquet'
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
-import { checkFooterIntegrity, type VerifiedBuffer, verifyAllGroups, verifyingBuffer } from './integrity.js'
+import {
+  checkFooterIntegrity,
+  remembersChecks,
+  type VerifiedBuffer,
+  verifyAllGroups,
+  verifyingBuffer,
+} from './integrity.js'
 import {
   CID_COLUMNS,
   type FileKind,
@@ -180,6 +186,24 @@ export async function openIndexFile(
     const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
     if (size < 12) throw reject(`it is ${size} bytes, too small to be a Parquet file`)
     const buffer = fileBuffer(fd, size)
+    // A footer decoded and checked before, in this long-lived reader, of a file of the same
+    // identity (the same bytes: integrity.ts says why) and read as the same kind.
+    const known = footers?.get(`${kind}:${identity}`)
+    if (known) {
+      if (known.header.peerId !== expectedPeerId) {
+        throw reject(
+          `it belongs to peer ${known.header.peerId}, not to this repository's peer ${expectedPeerId}`,
+        )
+      }
+      return {
+        path,
+        size,
+        header: known.header,
+        metadata: known.metadata,
+        buffer: verifyingBuffer(buffer, known.metadata, known.record, reject, identity),
+        close,
+      }
+    }
     const head = new Uint8Array(await buffer.slice(0, 4))
     if (String.fromCharCode(...head) !== 'PAR1')
       throw reject('it does not start with the Parquet magic bytes')
@@ -199,6 +223,15 @@ export async function openIndexFile(
     } catch (err) {
       throw reject((err as Error).message)
     }
+    if (remembersChecks()) {
+      footers ??= new Map()
+      footers.set(`${kind}:${identity}`, { header, metadata, record })
+      // Most recently added last; the oldest (files replaced long ago, most likely) go first.
+      for (const key of footers.keys()) {
+        if (footers.size <= REMEMBERED_FOOTERS) break
+        footers.delete(key)
+      }
+    }
     return {
       path,
       size,
@@ -212,6 +245,13 @@ export async function openIndexFile(
     throw err
   }
 }
+
+/** The footers the query worker has decoded and checked, by kind and file identity (openIndexFile). */
+let footers: Map<
+  string,
+  { header: IndexHeader; metadata: FileMetaData; record: ReturnType<typeof checkFooterIntegrity> }
+> | null = null
+const REMEMBERED_FOOTERS = 64
 
 /**
  * The `cid` statistics of a pins file: every row group's min and max must be valid CIDs, in
