@@ -1,6 +1,7 @@
 // A throwaway real Kubo for one test file: a temp IPFS_PATH, `ipfs init --profile test`
 // (loopback, port 0, no bootstrap), the port read from the `api` file, and a stop that always
 // runs, including when a test fails or the test process exits early.
+import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,8 +46,24 @@ export function kuboBin(): Promise<string> {
   return binPromise
 }
 
+/** The folders this test process made, removed when it exits (IPFS_KIT_TEST_KEEP=1 keeps them, to look into a failure). */
+const made: string[] = []
+process.once('exit', () => {
+  if (process.env.IPFS_KIT_TEST_KEEP) return
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 2 })
+    } catch {
+      // A process still writing there (a Kubo a failed test left behind): the system's /tmp
+      // cleaning takes it.
+    }
+  }
+})
+
 export async function makeTempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `ipfs-kit-${prefix}-`))
+  const dir = await mkdtemp(join(tmpdir(), `ipfs-kit-${prefix}-`))
+  made.push(dir)
+  return dir
 }
 
 /** Creates and initialises a repository without starting a daemon. */
