@@ -5,6 +5,7 @@
 // of Kubo offline: `dag stat` (size and blocks, many roots a call; a batch that fails is split),
 // `block/get` of the root (decoded with @ipld/dag-pb and ipfs-unixfs) and the first bytes of a
 // file (`cat`, for the MIME type, by file-type and a text check).
+
 import { statSync } from 'node:fs'
 import { BATCH, examineCids } from '../content/examine.js'
 import { IndexRejectedError } from '../errors.js'
@@ -14,6 +15,7 @@ import { CONTENT_META, CONTENT_SCHEMA_VERSION, type ContentRow } from '../store/
 import { writeContentFile } from '../store/content-writer.js'
 import { contentPath } from '../store/layout.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
+import { PACE_EVERY, pacer } from './pace.js'
 
 /** The pinset as the pin collector last listed it: CIDs in order, and its digest. */
 export interface PinsetSnapshot {
@@ -101,7 +103,11 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     try {
       file = await openContent(options.kitPath, peerId)
       if (file) {
-        for await (const row of allContent(file)) known.set(row.cid, row)
+        const pace = pacer()
+        for await (const row of allContent(file)) {
+          if ((known.size & (PACE_EVERY - 1)) === 0) await pace()
+          known.set(row.cid, row)
+        }
         fileDigest = file.header.kv[CONTENT_META.pinsetSha256] ?? null
         try {
           union = JSON.parse(file.header.kv[CONTENT_META.union] ?? 'null') as PinnedUnion | null
@@ -225,8 +231,16 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     // Nothing to do since the last run (the same listing, no retry due, the file ours): the
     // whole pinset is not walked again (at a million pins that walk is most of an idle cycle).
     if (!changed && idle?.digest === snapshot.digest && now < idle.until) return idle.outcome
-    const pinned = new Set(snapshot.cids)
+    // At a million pins each pass over the pinset is a good part of a second: in turns (pace.ts).
+    const pace = pacer()
+    const pinned = new Set<string>()
+    for (let i = 0; i < snapshot.cids.length; i++) {
+      if ((i & (PACE_EVERY - 1)) === 0) await pace()
+      pinned.add(snapshot.cids[i] as string)
+    }
+    let seen = 0
     for (const [cid, row] of known) {
+      if ((++seen & (PACE_EVERY - 1)) === 0) await pace()
       // A row examined after the listing began is of a pin added since (through ipfs-kit): kept.
       if (!pinned.has(cid) && row.examined_at.getTime() < snapshot.listedAt) {
         known.delete(cid)
@@ -234,11 +248,15 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       }
     }
     // Never examined first (newest CIDs are not known here: CID order), then the retries.
-    const fresh = snapshot.cids.filter((c) => !known.has(c))
-    const retry = snapshot.cids.filter((c) => {
+    const fresh: string[] = []
+    const retry: string[] = []
+    for (let i = 0; i < snapshot.cids.length; i++) {
+      if ((i & (PACE_EVERY - 1)) === 0) await pace()
+      const c = snapshot.cids[i] as string
       const r = known.get(c)
-      return r !== undefined && r.complete !== true && now - r.examined_at.getTime() > retryAfterMs
-    })
+      if (r === undefined) fresh.push(c)
+      else if (r.complete !== true && now - r.examined_at.getTime() > retryAfterMs) retry.push(c)
+    }
     const todo = [...fresh, ...retry]
     let examined = 0
     for (let i = 0; i < todo.length && performance.now() - t0 < options.budgetMs; i += BATCH) {
@@ -259,9 +277,13 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     const first = rates[0]
     const last = rates[rates.length - 1]
     const paceMs = first && last ? last.at - first.at : 0
-    const pace = rates.length >= 2 && paceMs > 0 ? ((sum.n - (last?.n ?? 0)) / paceMs) * 1000 : null
-    const speed = pace ?? rate
-    const left = snapshot.cids.filter((c) => !known.has(c)).length
+    const wallRate = rates.length >= 2 && paceMs > 0 ? ((sum.n - (last?.n ?? 0)) / paceMs) * 1000 : null
+    const speed = wallRate ?? rate
+    let left = 0
+    for (let i = 0; i < snapshot.cids.length; i++) {
+      if ((i & (PACE_EVERY - 1)) === 0) await pace()
+      if (!known.has(snapshot.cids[i] as string)) left++
+    }
     let incomplete = 0
     for (const r of known.values()) if (r.complete !== true) incomplete++
     progress = {

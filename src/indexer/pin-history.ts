@@ -8,6 +8,7 @@
 // overlay until a cycle's listing holds it, so that the cycle does not record it again. The first
 // index of a node is the baseline: its pins get that index's time as first_seen, marked not
 // exact, and no events.
+
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import type { Logger } from '../manager/log.js'
 import { indexFilePath, PINS_META } from '../store/layout.js'
@@ -16,6 +17,7 @@ import { type PinType, queryPinFile } from '../store/pins.js'
 import { openIndexFile } from '../store/reader.js'
 import type { StateRow } from '../store/state.js'
 import type { DayLogContext, DayLogWriter } from './day-log.js'
+import { PACE_EVERY, pacer } from './pace.js'
 
 /** A pinset in CID order (then type: `direct` before `recursive`), with when each pin was first seen. */
 export interface KnownPinset {
@@ -127,7 +129,10 @@ export class PinHistory {
         exact: new Uint8Array(n),
       }
       let k = 0
+      // A million rows read back and checked are seconds of work: in turns (pace.ts).
+      const pace = pacer()
       for await (const row of queryPinFile(file, {})) {
+        if ((k & (PACE_EVERY - 1)) === 0) await pace()
         if (k >= n) throw new IndexRejectedError(file.path, 'it holds more rows than it says')
         known.cids.push(row.cid)
         known.names.push(row.name)
@@ -179,7 +184,9 @@ export class PinHistory {
     const unknown: number[] = []
     let j = 0
     const m = known.cids.length
+    const pace = pacer()
     for (let k = 0; k < listing.cids.length; k++) {
+      if ((k & (PACE_EVERY - 1)) === 0) await pace()
       const cid = listing.cids[k] as string
       const rec = listing.recursive[k] as number
       const recorded = this.#overlay.get(cid)
@@ -299,7 +306,9 @@ export class PinHistory {
       // Both sides are in the same order: one pass, no lookups.
       let j = 0
       const m = known.cids.length
+      const pace = pacer()
       for (let k = 0; k < n; k++) {
+        if ((k & (PACE_EVERY - 1)) === 0) await pace()
         const cid = listing.cids[k] as string
         const rec = listing.recursive[k] as number
         let c = 1

@@ -9,6 +9,7 @@
 // and the changes through ipfs-kit, which carry Kubo's answer), asking Kubo for the names of the
 // few pins that are new; every `index.names_every_s`, and whenever a cycle is asked for (`index
 // refresh`), it lists with names, so a rename made outside ipfs-kit shows within that time.
+
 import { createHash } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { IndexRejectedError, KuboRpcError } from '../errors.js'
@@ -33,6 +34,7 @@ import {
 import { openIndexFile } from '../store/reader.js'
 import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
+import { PACE_EVERY, pacer, sortInTurns } from './pace.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 import type { PinHistory } from './pin-history.js'
 import { procStat } from './state.js'
@@ -185,31 +187,45 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       }
       await list(namesDue)
       const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
+      // Sorting, hashing and diffing a million pins are seconds of CPU: done in turns, so that
+      // the manager's event loop answers meanwhile (pace.ts).
+      const pace = pacer()
       const sortOrder = () => {
         const order = new Uint32Array(cids.length)
         for (let i = 0; i < order.length; i++) order[i] = i
-        return order.sort((a, b) => {
-          const x = cids[a] as string
-          const y = cids[b] as string
-          return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
-        })
+        return sortInTurns(
+          order,
+          (a, b) => {
+            const x = cids[a] as string
+            const y = cids[b] as string
+            return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
+          },
+          pace,
+        )
       }
-      let order = sortOrder()
+      let order = await sortOrder()
       let namesDetail = 'listed with names'
       if (namesDue) namesListedAt = startedAt
       else {
         // The names this manager knows, and Kubo's answer for the pins that are new.
-        const known = await options.history?.knownNames(ctx.peerId, {
-          cids: Array.from(order, (i) => cids[i] as string),
-          recursive: Uint8Array.from(order, (i) => (recursiveFlags[i] ? 1 : 0)),
-        })
+        const inOrder = { cids: new Array<string>(order.length), recursive: new Uint8Array(order.length) }
+        for (let k = 0; k < order.length; k++) {
+          if ((k & (PACE_EVERY - 1)) === 0) await pace()
+          const i = order[k] as number
+          inOrder.cids[k] = cids[i] as string
+          inOrder.recursive[k] = recursiveFlags[i] ? 1 : 0
+        }
+        const known = await options.history?.knownNames(ctx.peerId, inOrder)
         if (!known || known.unknown.length > NAMES_ASKED_MAX) {
           await list(true)
-          order = sortOrder()
+          order = await sortOrder()
           namesListedAt = startedAt
           namesDetail = `listed again with names (${known ? `${known.unknown.length} new pins` : 'no names known yet'})`
         } else {
-          for (let k = 0; k < order.length; k++) names[order[k] as number] = known.names[k] ?? null
+          for (let k = 0; k < order.length; k++) {
+            if ((k & (PACE_EVERY - 1)) === 0) await pace()
+            names[order[k] as number] = known.names[k] ?? null
+          }
           for (const k of known.unknown) {
             const i = order[k] as number
             names[i] = await nameOf(ctx, cids[i] as string, typeOf(i))
@@ -222,6 +238,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       let recursive = 0
       let lines = ''
       for (let k = 0; k < order.length; k++) {
+        if ((k & (PACE_EVERY - 1)) === 0) await pace()
         const i = order[k] as number
         if (recursiveFlags[i]) recursive++
         lines += `${cids[i]}\t${typeOf(i)}\t${names[i] ?? ''}\n`
@@ -234,14 +251,22 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       const digest = hash.digest('hex')
       const counts = { recursive, direct: order.length - recursive }
       options.onCounts?.(counts, ctx.cycle)
-      const sortedCids = Array.from(order, (i) => cids[i] as string)
-      options.onPinset?.({
-        cycle: ctx.cycle,
-        listedAt: startedAt,
-        cids: sortedCids,
-        direct: new Set(cids.filter((_, i) => !recursiveFlags[i])),
-        digest,
-      })
+      // The listing in CID order, column by column, in turns like the rest.
+      const n = order.length
+      const sortedCids = new Array<string>(n)
+      const sortedRecursive = new Uint8Array(n)
+      const sortedNames = new Array<string | null>(n)
+      const direct = new Set<string>()
+      for (let k = 0; k < n; k++) {
+        if ((k & (PACE_EVERY - 1)) === 0) await pace()
+        const i = order[k] as number
+        const cid = cids[i] as string
+        sortedCids[k] = cid
+        sortedRecursive[k] = recursiveFlags[i] ? 1 : 0
+        sortedNames[k] = names[i] ?? null
+        if (!recursiveFlags[i]) direct.add(cid)
+      }
+      options.onPinset?.({ cycle: ctx.cycle, listedAt: startedAt, cids: sortedCids, direct, digest })
       // When each pin was first seen, by its place in the stream (the rows are written from it).
       const firstSeen = new Float64Array(order.length).fill(listedAt.getTime())
       const firstSeenExact = new Uint8Array(order.length)
@@ -249,16 +274,13 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       if (options.history) {
         const seen = await options.history.cycle(
           ctx,
-          {
-            cids: sortedCids,
-            recursive: Uint8Array.from(order, (i) => (recursiveFlags[i] ? 1 : 0)),
-            names: Array.from(order, (i) => names[i] ?? null),
-          },
+          { cids: sortedCids, recursive: sortedRecursive, names: sortedNames },
           deltaSeq,
           listedAt,
         )
         baselineAt = seen.baselineAt
         for (let k = 0; k < order.length; k++) {
+          if ((k & (PACE_EVERY - 1)) === 0) await pace()
           const i = order[k] as number
           firstSeen[i] = seen.firstSeen[k] as number
           firstSeenExact[i] = seen.exact[k] as number

@@ -4,6 +4,7 @@
 // and removes its lock and socket.
 import { readdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { ClusterStatus, ClusterSupervisor } from '../cluster/supervisor.js'
 import { type ConfigKey, type IpfsKitConfig, loadConfig } from '../config/config.js'
 import { type Env, ipfsRepoPath } from '../config/paths.js'
@@ -72,6 +73,13 @@ export interface ManagerStatus {
     kubo_binary: string
     offline: boolean
     log_file: string
+    /**
+     * How long the manager's event loop was held up (perf_hooks' timer-delay histogram since the
+     * manager started, in ms): what a control-socket request, a proxied call or an HTTP request
+     * may have waited behind the manager's own work.
+     */
+    event_loop_delay_max_ms: number
+    event_loop_delay_p99_ms: number
   }
   kubo: ReturnType<KuboSupervisor['status']>
   index: ReturnType<IndexLoop['status']>
@@ -145,6 +153,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
 
   const ipfsPath = ipfsRepoPath(env)
   const startedAt = Date.now()
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+  loopDelay.enable()
   let ready = false
   let stopping = false
   let resolveStopped: (code: number) => void = () => {}
@@ -351,6 +361,9 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
         kubo_binary: kuboBinary,
         offline: options.offline ?? false,
         log_file: files.managerLog,
+        // The histogram counts nanoseconds, the timer's own resolution included.
+        event_loop_delay_max_ms: Math.round(loopDelay.max / 1e6),
+        event_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e6),
       },
       kubo: sup.status(),
       index: idx.status(),

@@ -29,6 +29,9 @@ export interface DaemonStatusReport {
     uptime_s: number | null
     ready: boolean | null
     instance_id: string | null
+    /** The longest the manager's event loop was held up since it started, and the 99th percentile (ms). */
+    event_loop_delay_max_ms: number | null
+    event_loop_delay_p99_ms: number | null
   }
   kubo: {
     peer_id: string | null
@@ -143,6 +146,8 @@ export async function daemonStatus(): Promise<DaemonStatusReport> {
       uptime_s: st?.manager.uptime_s ?? null,
       ready: st?.manager.ready ?? null,
       instance_id: st?.manager.instance_id ?? busyManager?.instance_id ?? null,
+      event_loop_delay_max_ms: st?.manager.event_loop_delay_max_ms ?? null,
+      event_loop_delay_p99_ms: st?.manager.event_loop_delay_p99_ms ?? null,
     },
     kubo: {
       peer_id: st?.kubo.peer_id ?? null,
