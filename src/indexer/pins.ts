@@ -169,6 +169,9 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         ctx.asked === true ||
         namesListedAt === null ||
         startedAt - namesListedAt >= options.namesEveryMs()
+      // Listing, sorting, hashing and diffing a million pins are seconds of CPU: done in turns, so
+      // that the manager's event loop answers meanwhile (pace.ts).
+      const pace = pacer()
       // Columns, not row objects: a million pins are a million strings and little else.
       let cids: string[] = []
       let recursiveFlags: boolean[] = []
@@ -179,6 +182,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         names = []
         for (const type of ['recursive', 'direct'] as const) {
           for await (const pin of ctx.rpc.pinLs({ type, names: withNames }, { signal: ctx.signal })) {
+            // What the stream has buffered is handed out without a turn of the event loop.
+            if ((cids.length & (PACE_EVERY - 1)) === 0) await pace()
             cids.push(pin.cid)
             recursiveFlags.push(type === 'recursive')
             names.push(pin.name ?? null)
@@ -187,9 +192,6 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       }
       await list(namesDue)
       const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
-      // Sorting, hashing and diffing a million pins are seconds of CPU: done in turns, so that
-      // the manager's event loop answers meanwhile (pace.ts).
-      const pace = pacer()
       const sortOrder = () => {
         const order = new Uint32Array(cids.length)
         for (let i = 0; i < order.length; i++) order[i] = i
