@@ -95,6 +95,31 @@ function flipCidLetter(bytes: Buffer, cid: string): void {
   bytes[at + 4] = bytes[at + 4] === 0x61 ? 0x62 : 0x61
 }
 
+/** pins.parquet of the true pins, as the manager writes it, but for its first_seen_exact column. */
+function writeWithFirstSeenExact(exact: { type: 'INT32' | 'BOOLEAN'; data: Array<number | boolean> }) {
+  const now = new Date()
+  const columns = pinsColumns(
+    cids(),
+    types(),
+    cids().map(() => null),
+    cids().map(() => now),
+    cids().map(() => true),
+  ).map((c) => (c.name === 'first_seen_exact' ? { ...c, ...exact } : c))
+  return writeIndexFileAtomic(
+    pinsPath,
+    {
+      kind: 'pins',
+      schemaVersion: PINS_SCHEMA_VERSION,
+      writer: 'ipfs-kit 0.1.0',
+      peerId,
+      kuboVersion: null,
+      generatedAt: now,
+      extra: { [PINS_META.deltaSeq]: '0' },
+    },
+    columnsSource(columns, truth.length),
+  )
+}
+
 /** Each case puts something in place of pins.parquet. */
 const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; skip?: string }> = [
   { what: 'zero bytes', make: () => writeFile(pinsPath, ''), why: /0 bytes, too small/ },
@@ -224,60 +249,13 @@ const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; sk
   },
   {
     what: 'a first_seen_exact other than 0 or 1',
-    make: () => {
-      const now = new Date()
-      const columns = pinsColumns(
-        cids(),
-        types(),
-        cids().map(() => null),
-        cids().map(() => now),
-        cids().map(() => true),
-      ).map((c) =>
-        c.name === 'first_seen_exact' ? { ...c, data: truth.map((_, i) => (i === 4 ? 2 : 1)) } : c,
-      )
-      return writeIndexFileAtomic(
-        pinsPath,
-        {
-          kind: 'pins',
-          schemaVersion: PINS_SCHEMA_VERSION,
-          writer: 'ipfs-kit 0.1.0',
-          peerId,
-          kuboVersion: null,
-          generatedAt: now,
-          extra: { [PINS_META.deltaSeq]: '0' },
-        },
-        columnsSource(columns, truth.length),
-      )
-    },
+    make: () =>
+      writeWithFirstSeenExact({ type: 'INT32' as const, data: truth.map((_, i) => (i === 4 ? 2 : 1)) }),
     why: /row 4 has no valid first_seen/,
   },
   {
     what: "a current-version file with the older version's BOOLEAN first_seen_exact",
-    make: () => {
-      const now = new Date()
-      const columns = pinsColumns(
-        cids(),
-        types(),
-        cids().map(() => null),
-        cids().map(() => now),
-        cids().map(() => false),
-      ).map((c) =>
-        c.name === 'first_seen_exact' ? { ...c, type: 'BOOLEAN' as const, data: truth.map(() => false) } : c,
-      )
-      return writeIndexFileAtomic(
-        pinsPath,
-        {
-          kind: 'pins',
-          schemaVersion: PINS_SCHEMA_VERSION,
-          writer: 'ipfs-kit 0.1.0',
-          peerId,
-          kuboVersion: null,
-          generatedAt: now,
-          extra: { [PINS_META.deltaSeq]: '0' },
-        },
-        columnsSource(columns, truth.length),
-      )
-    },
+    make: () => writeWithFirstSeenExact({ type: 'BOOLEAN' as const, data: truth.map(() => false) }),
     why: /column first_seen_exact is BOOLEAN, expected INT32/,
   },
   {
