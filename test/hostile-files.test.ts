@@ -10,7 +10,7 @@ import { parquetMetadata } from 'hyparquet'
 import { indexFilePath, PINS_META, pinSubsetPath, pinsDeltaPath } from '../src/store/layout.js'
 import type { DeltaEntry } from '../src/store/pin-delta.js'
 import { writePinDelta } from '../src/store/pin-delta-writer.js'
-import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
+import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
 import { writeStateFile } from '../src/store/state-writer.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -96,29 +96,14 @@ function flipCidLetter(bytes: Buffer, cid: string): void {
 }
 
 /** pins.parquet of the true pins, as the manager writes it, but for its first_seen_exact column. */
-function writeWithFirstSeenExact(exact: { type: 'INT32' | 'BOOLEAN'; data: Array<number | boolean> }) {
-  const now = new Date()
-  const columns = pinsColumns(
-    cids(),
-    types(),
-    cids().map(() => null),
-    cids().map(() => now),
-    cids().map(() => true),
-  ).map((c) => (c.name === 'first_seen_exact' ? { ...c, ...exact } : c))
-  return writeIndexFileAtomic(
-    pinsPath,
-    {
-      kind: 'pins',
-      schemaVersion: PINS_SCHEMA_VERSION,
-      writer: 'ipfs-kit 0.1.0',
-      peerId,
-      kuboVersion: null,
-      generatedAt: now,
-      extra: { [PINS_META.deltaSeq]: '0' },
-    },
-    columnsSource(columns, truth.length),
-  )
-}
+const writeWithFirstSeenExact = (exact: { type: 'INT32' | 'BOOLEAN'; data: Array<number | boolean> }) =>
+  writePinsFile(pinsPath, {
+    peerId,
+    cids: cids(),
+    types: types(),
+    firstSeenExact: cids().map(() => true),
+    mapColumn: (c) => (c.name === 'first_seen_exact' ? { ...c, ...exact } : c),
+  })
 
 /** Each case puts something in place of pins.parquet. */
 const cases: Array<{ what: string; make: () => Promise<unknown>; why: RegExp; skip?: string }> = [

@@ -90,14 +90,10 @@ export class QueryWorker {
         this.#pending.delete(id)
         resolve(reply)
       })
-      const sent = worker.send(
-        { id, argv: req.argv, env: req.env, cwd: req.cwd, build: req.build },
-        (err) => {
-          if (err) this.#pending.get(id)?.({ answered: false, why: 'the query worker stopped' })
-        },
-      )
-      if (!sent && !worker.connected)
-        this.#pending.get(id)?.({ answered: false, why: 'the query worker stopped' })
+      // A channel already closed calls back with the error.
+      worker.send({ id, argv: req.argv, env: req.env, cwd: req.cwd, build: req.build }, (err) => {
+        if (err) this.#pending.get(id)?.({ answered: false, why: 'the query worker stopped' })
+      })
     })
   }
 

@@ -299,31 +299,36 @@ interface Chunk extends ByteRange {
  * there reads only the pages it decodes, unhashed.
  * Off (null) in a CLI process, which checks what it reads once anyway.
  */
-let remembered: Map<string, Set<number>> | null = null
+let remembered: Map<string, RememberedFile> | null = null
 const REMEMBERED_FILES = 64
+
+/**
+ * What a long-lived reader knows of one file identity: the chunks and page indexes it checked, and
+ * the footers it decoded and checked (reader.ts openIndexFile), by the kind it was read as.
+ */
+export interface RememberedFile {
+  chunks: Set<number>
+  footers: Map<string, unknown>
+}
 
 /** Turns on remembering checked chunks for this process (see above). */
 export function rememberCheckedChunks(): void {
   remembered ??= new Map()
 }
 
-/** Whether this process remembers what it checked (the query worker), by file identity. */
-export function remembersChecks(): boolean {
-  return remembered !== null
-}
-
-function rememberedFor(identity: string | undefined): Set<number> | null {
+/** This identity's record (most recently used now), or null where nothing is remembered. */
+export function rememberedFile(identity: string | undefined): RememberedFile | null {
   if (!remembered || !identity) return null
-  let set = remembered.get(identity)
-  if (set) remembered.delete(identity)
-  else set = new Set()
+  let file = remembered.get(identity)
+  if (file) remembered.delete(identity)
+  else file = { chunks: new Set(), footers: new Map() }
   // Most recently used last; the oldest files (replaced long ago, most likely) go first.
-  remembered.set(identity, set)
+  remembered.set(identity, file)
   for (const key of remembered.keys()) {
     if (remembered.size <= REMEMBERED_FILES) break
     remembered.delete(key)
   }
-  return set
+  return file
 }
 
 /**
@@ -339,7 +344,7 @@ export function verifyingBuffer(
   onReject: (reason: string) => Error,
   identity?: string,
 ): VerifiedBuffer {
-  const known = rememberedFor(identity)
+  const known = rememberedFile(identity)?.chunks ?? null
   const columnNames = metadata.schema.slice(1).map((s) => s.name)
   // Every chunk, in file order (checkFooterIntegrity made sure they do not overlap).
   const chunks: Chunk[] = []

@@ -14,7 +14,7 @@ import {
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
 import {
   checkFooterIntegrity,
-  remembersChecks,
+  rememberedFile,
   type VerifiedBuffer,
   verifyAllGroups,
   verifyingBuffer,
@@ -186,15 +186,16 @@ export async function openIndexFile(
     const identity = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
     if (size < 12) throw reject(`it is ${size} bytes, too small to be a Parquet file`)
     const buffer = fileBuffer(fd, size)
+    const checkPeer = (header: IndexHeader) => {
+      if (header.peerId !== expectedPeerId)
+        throw reject(`it belongs to peer ${header.peerId}, not to this repository's peer ${expectedPeerId}`)
+    }
     // A footer decoded and checked before, in this long-lived reader, of a file of the same
     // identity (the same bytes: integrity.ts says why) and read as the same kind.
-    const known = footers?.get(`${kind}:${identity}`)
+    const remembered = rememberedFile(identity)
+    const known = remembered?.footers.get(kind) as RememberedFooter | undefined
     if (known) {
-      if (known.header.peerId !== expectedPeerId) {
-        throw reject(
-          `it belongs to peer ${known.header.peerId}, not to this repository's peer ${expectedPeerId}`,
-        )
-      }
+      checkPeer(known.header)
       return {
         path,
         size,
@@ -214,24 +215,14 @@ export async function openIndexFile(
       throw reject(`its Parquet footer cannot be read (${(err as Error).message}); truncated or corrupt`)
     }
     const header = parseHeader(path, kind, metadata)
-    if (header.peerId !== expectedPeerId) {
-      throw reject(`it belongs to peer ${header.peerId}, not to this repository's peer ${expectedPeerId}`)
-    }
+    checkPeer(header)
     let record: ReturnType<typeof checkFooterIntegrity>
     try {
       record = checkFooterIntegrity(metadata, size)
     } catch (err) {
       throw reject((err as Error).message)
     }
-    if (remembersChecks()) {
-      footers ??= new Map()
-      footers.set(`${kind}:${identity}`, { header, metadata, record })
-      // Most recently added last; the oldest (files replaced long ago, most likely) go first.
-      for (const key of footers.keys()) {
-        if (footers.size <= REMEMBERED_FOOTERS) break
-        footers.delete(key)
-      }
-    }
+    remembered?.footers.set(kind, { header, metadata, record } satisfies RememberedFooter)
     return {
       path,
       size,
@@ -246,12 +237,12 @@ export async function openIndexFile(
   }
 }
 
-/** The footers the query worker has decoded and checked, by kind and file identity (openIndexFile). */
-let footers: Map<
-  string,
-  { header: IndexHeader; metadata: FileMetaData; record: ReturnType<typeof checkFooterIntegrity> }
-> | null = null
-const REMEMBERED_FOOTERS = 64
+/** A footer the query worker decoded and checked (integrity.ts RememberedFile). */
+interface RememberedFooter {
+  header: IndexHeader
+  metadata: FileMetaData
+  record: ReturnType<typeof checkFooterIntegrity>
+}
 
 /**
  * The `cid` statistics of a pins file: every row group's min and max must be valid CIDs, in

@@ -13,7 +13,7 @@ import {
   PINS_WRITE_OPTIONS,
   pinsColumns,
 } from '../../src/store/pins-format.js'
-import { columnsSource, writeIndexFileAtomic } from '../../src/store/writer.js'
+import { columnsSource, type IndexColumn, writeIndexFileAtomic } from '../../src/store/writer.js'
 
 export interface FakePinsOptions {
   /** pins.parquet (the default) or a subset file (pins_named.parquet, ...), which has the same columns. */
@@ -33,6 +33,8 @@ export interface FakePinsOptions {
   /** Smaller than the manager's, to get several row groups and pages from a few rows. */
   rowGroupSize?: number
   pageSize?: number
+  /** Changes a column as written (a wrong type, a value no writer of ipfs-kit writes). */
+  mapColumn?: (column: IndexColumn) => IndexColumn
 }
 
 export async function writePinsFile(path: string, o: FakePinsOptions): Promise<number> {
@@ -52,6 +54,7 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
     const old = columns[at] as (typeof columns)[number]
     columns[at] = { ...old, type: 'BOOLEAN', data: Array.from(old.data, (v) => v === 1) }
   }
+  const written = o.mapColumn ? columns.map(o.mapColumn) : columns
   return writeIndexFileAtomic(
     path,
     {
@@ -68,7 +71,7 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
         ...(o.rowCountClaim !== undefined ? { [META.rowCount]: String(o.rowCountClaim) } : {}),
       },
     },
-    columnsSource(columns, o.cids.length),
+    columnsSource(written, o.cids.length),
     o.rowGroupSize || o.pageSize
       ? { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE }
       : PINS_WRITE_OPTIONS,
