@@ -53,6 +53,16 @@ describe('remembered checked chunks (a long-lived reader)', () => {
     // Remembered now: the same answer.
     assert.deepEqual(await lookup(path, asked), first)
     assert.deepEqual(await lookup(path, asked), first)
+    // Other lookups in the same file use the page indexes parsed for the first: each answers
+    // what a brute-force search of the CIDs says.
+    for (let k = 0; k < 20; k++) {
+      const some = cids.filter((_, i) => (i * 7 + k * 13) % 97 === 0)
+      const also = await cidsOf(3, `absent ${k}`)
+      assert.deepEqual(
+        (await lookup(path, [...some, ...also].sort())).map((r) => r.cid),
+        some,
+      )
+    }
     // One byte of the cid column of the middle row group flipped in place: same size, but the
     // file's change time moved, so it is checked again and refused.
     const { row_groups } = (await openIndexFile(path, 'pins', PEER)).metadata

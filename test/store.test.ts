@@ -283,6 +283,29 @@ describe('index store', () => {
       ])
     })
 
+    it('finds many CIDs at once, present and absent, as one lookup each would', async () => {
+      const path = indexFilePath(await makeTempDir('kit'), 'pins')
+      await write(path)
+      // Every 37th row (spread over every page and group), with absent CIDs between them, in
+      // no particular order and one asked twice.
+      const asked = cids.filter((_, i) => i % 37 === 0)
+      const absent = [rawCid('absent 1'), rawCid('absent 2'), rawCid('absent 3')]
+      const question = [...absent, ...asked.slice().reverse(), asked[4] as string]
+      assert.deepEqual(await lookup(path, question), asked)
+    })
+
+    it('refuses a lookup in a page whose CIDs are out of order', async () => {
+      const path = indexFilePath(await makeTempDir('kit'), 'pins')
+      // Two neighbours swapped: the pages' bounds still hold them, the order within does not.
+      const swapped = cids.slice()
+      ;[swapped[1500], swapped[1501]] = [swapped[1501] as string, swapped[1500] as string]
+      await writePinsFile(path, { peerId: PEER, cids: swapped, rowGroupSize: 1000, pageSize: 1024 })
+      await assert.rejects(
+        lookup(path, [cids[1500] as string, cids[1502] as string]),
+        /row 150[01] is not in CID order/,
+      )
+    })
+
     it('refuses a file whose page index does not match its checksum', async () => {
       const path = indexFilePath(await makeTempDir('kit'), 'pins')
       await write(path)

@@ -91,7 +91,15 @@ const big = (n: number | null) => (n === null ? null : BigInt(n))
  */
 export function contentColumns(rows: readonly ContentRow[]): IndexColumn[] {
   return [
-    { name: 'cid', data: rows.map((r) => r.cid), type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
+    // Required: decoded without a definition level per value (pins-format.ts).
+    {
+      name: 'cid',
+      data: rows.map((r) => r.cid),
+      type: 'STRING',
+      codec: 'UNCOMPRESSED',
+      nullable: false,
+      pageIndex: true,
+    },
     {
       name: 'dag_size_bytes',
       data: rows.map((r) => big(r.dag_size_bytes)),

@@ -303,12 +303,15 @@ let remembered: Map<string, RememberedFile> | null = null
 const REMEMBERED_FILES = 64
 
 /**
- * What a long-lived reader knows of one file identity: the chunks and page indexes it checked, and
- * the footers it decoded and checked (reader.ts openIndexFile), by the kind it was read as.
+ * What a long-lived reader knows of one file identity: the chunks and page indexes it checked, the
+ * footers it decoded and checked (reader.ts openIndexFile), by the kind it was read as, and the
+ * page indexes it parsed.
  */
 export interface RememberedFile {
   chunks: Set<number>
   footers: Map<string, unknown>
+  /** Page indexes parsed from checked bytes (reader.ts parsedPageIndex), by row group and column. */
+  pageIndexes: Map<string, unknown>
 }
 
 /** Turns on remembering checked chunks for this process (see above). */
@@ -321,7 +324,7 @@ export function rememberedFile(identity: string | undefined): RememberedFile | n
   if (!remembered || !identity) return null
   let file = remembered.get(identity)
   if (file) remembered.delete(identity)
-  else file = { chunks: new Set(), footers: new Map() }
+  else file = { chunks: new Set(), footers: new Map(), pageIndexes: new Map() }
   // Most recently used last; the oldest files (replaced long ago, most likely) go first.
   remembered.set(identity, file)
   for (const key of remembered.keys()) {
@@ -348,7 +351,10 @@ export function verifyingBuffer(
   const columnNames = metadata.schema.slice(1).map((s) => s.name)
   // Every chunk, in file order (checkFooterIntegrity made sure they do not overlap).
   const chunks: Chunk[] = []
+  /** Where each row group's chunks start in `chunks`. */
+  const groupFirst: number[] = []
   for (const [group, g] of metadata.row_groups.entries()) {
+    groupFirst.push(chunks.length)
     for (let column = 0; column < g.columns.length; column++) {
       chunks.push({ ...chunkRange(g, column), group, column })
     }
@@ -465,15 +471,27 @@ export function verifyingBuffer(
     async verifyRows(rowStart: number, rowEnd: number, columns?: readonly string[]): Promise<void> {
       const wanted = columns ? new Set(columns) : null
       const next = new Map<number, Uint8Array>()
-      for (const [index, c] of chunks.entries()) {
-        if (c.pageIndex) continue
-        const first = firstRows[c.group] as number
-        const last = first + Number(metadata.row_groups[c.group]?.num_rows)
-        if (last <= rowStart || first >= rowEnd || last === first) continue
-        if (wanted && !wanted.has(columnNames[c.column] ?? '')) continue
-        // Checked before, in this very file: its pages are read as the decoder asks for them.
-        if (known?.has(index) && !checked.has(index)) continue
-        next.set(index, checked.get(index) ?? (await load(index)))
+      // The first row group that ends after rowStart (a lookup touches one group of many).
+      let lo = 0
+      let hi = metadata.row_groups.length
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        const end = (firstRows[mid] as number) + Number(metadata.row_groups[mid]?.num_rows)
+        if (end <= rowStart) lo = mid + 1
+        else hi = mid
+      }
+      for (let group = lo; group < metadata.row_groups.length; group++) {
+        const first = firstRows[group] as number
+        if (first >= rowEnd) break
+        const g = metadata.row_groups[group] as RowGroup
+        if (Number(g.num_rows) === 0) continue
+        for (let column = 0; column < g.columns.length; column++) {
+          if (wanted && !wanted.has(columnNames[column] ?? '')) continue
+          const index = (groupFirst[group] as number) + column
+          // Checked before, in this very file: its pages are read as the decoder asks for them.
+          if (known?.has(index) && !checked.has(index)) continue
+          next.set(index, checked.get(index) ?? (await load(index)))
+        }
       }
       checked = next
     },

@@ -63,12 +63,14 @@ export function pinsColumns(
   return [
     // CIDs are random bytes, which Snappy shrinks by a sixth; decoding it was most of the cost
     // of reading a page. Its page index lets a lookup decode one page.
-    { name: 'cid', data: cids, type: 'STRING', codec: 'UNCOMPRESSED', pageIndex: true },
+    // Required (never null), as every column: a nullable column is decoded with a definition level
+    // per value and assembled value by value (hyparquet's assembleLists), a tenth of a lookup.
+    { name: 'cid', data: cids, type: 'STRING', codec: 'UNCOMPRESSED', nullable: false, pageIndex: true },
     // The type's min/max let `--type direct` skip groups with no direct pin. The name has none:
     // names can be long, and the footer is parsed by every query. Every column has an offset index
     // (where each page starts): the rows of a lookup are read a page per column, not
     // decoded from the start of their row group.
-    { name: 'type', data: types, type: 'STRING', pageIndex: 'offset' },
+    { name: 'type', data: types, type: 'STRING', nullable: false, pageIndex: 'offset' },
     // '' for no name (Kubo has no empty names), not null: a required column of dictionary
     // indexes is paged like the type column, where a nullable one with few names would be one
     // page per group, decoded whole to read one row.

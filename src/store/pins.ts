@@ -64,6 +64,27 @@ const SPAN_GAP = 256
 /** Rows of a filter's own column decoded at a time (a page of the type column's dictionary indexes). */
 const FILTER_WINDOW = 4096
 
+/**
+ * Where the CIDs asked for (sorted, distinct) are among `values`, the `cid` column of rows from
+ * `from` on, walking both in order (a comparison or two a row, where a set would hash every CID
+ * decoded). The walk relies on the rows being sorted by CID, so it checks that they are.
+ */
+function cidsIn(file: OpenIndexFile, values: unknown[], from: number, sorted: readonly string[]): number[] {
+  const found: number[] = []
+  let k = 0
+  let previous = ''
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (typeof v !== 'string') continue
+    if (v < previous) throw new IndexRejectedError(file.path, `row ${from + i} is not in CID order`)
+    previous = v
+    while (k < sorted.length && (sorted[k] as string) < v) k++
+    if (k === sorted.length) break
+    if (sorted[k] === v) found.push(i)
+  }
+  return found
+}
+
 /** The row groups that may hold rows of this query, with their row numbers. */
 function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<RowRange & { group: number }> {
   const columns = file.metadata.schema.slice(1)
@@ -111,6 +132,7 @@ export async function* queryPinFile(
   // they need and check each CID they hand out.
   if (q.cids !== undefined) await checkCidStatistics(file, q.cids)
   const cidSet = q.cids && q.cids.length > 4 ? new Set(q.cids) : undefined
+  const sortedCids = q.cids ? [...new Set(q.cids)].sort() : undefined
   // Without filters every row matches: read no more rows than the limit asks for.
   const unfiltered = q.type === undefined && q.cids === undefined && q.name === undefined
   let budget = unfiltered && options.limit ? options.limit : Number.POSITIVE_INFINITY
@@ -148,8 +170,13 @@ export async function* queryPinFile(
         const values = await readColumn(file, column, from, to)
         windows.push({ from, values })
         if (column === 'cid') rangeLastCid = values.at(-1)
-        for (let i = 0; i < values.length; i++) {
-          if (!hit(values[i])) continue
+        let found: number[]
+        if (column === 'cid' && sortedCids) found = cidsIn(file, values, from, sortedCids)
+        else {
+          found = []
+          for (let i = 0; i < values.length; i++) if (hit(values[i])) found.push(i)
+        }
+        for (const i of found) {
           const at = from + i
           const previous = spans.at(-1)
           if (previous && at - previous.end < SPAN_GAP) previous.end = at + 1

@@ -3,7 +3,7 @@
 // Every byte of one query is read through one open descriptor, so a rename mid-query cannot mix
 // the old and new file.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs'
-import type { AsyncBuffer, FileMetaData } from 'hyparquet'
+import type { AsyncBuffer, ColumnIndex, FileMetaData, SchemaElement } from 'hyparquet'
 import {
   parquetMetadataAsync,
   parquetRead,
@@ -28,6 +28,8 @@ import {
   requiredColumns,
 } from './layout.js'
 
+type PageLocation = ReturnType<typeof readOffsetIndex>['page_locations'][number]
+
 export interface IndexHeader {
   kind: FileKind
   schemaVersion: number
@@ -50,6 +52,11 @@ export interface OpenIndexFile {
    * decoding rows, so that each row group is checked against its checksum first.
    */
   buffer: VerifiedBuffer
+  /**
+   * Page indexes parsed from this file's checked bytes, by row group and column (parsedPageIndex):
+   * kept with the file's remembered record in a long-lived reader, for this open file elsewhere.
+   */
+  pageIndexes: Map<string, unknown>
   close(): Promise<void>
 }
 
@@ -202,6 +209,7 @@ export async function openIndexFile(
         header: known.header,
         metadata: known.metadata,
         buffer: verifyingBuffer(buffer, known.metadata, known.record, reject, identity),
+        pageIndexes: remembered?.pageIndexes ?? new Map(),
         close,
       }
     }
@@ -229,6 +237,7 @@ export async function openIndexFile(
       header,
       metadata,
       buffer: verifyingBuffer(buffer, metadata, record, reject, identity),
+      pageIndexes: remembered?.pageIndexes ?? new Map(),
       close,
     }
   } catch (err) {
@@ -354,14 +363,17 @@ export async function readColumns(
   }
   if (decoded.length === 0 || rowEnd <= rowStart) return out
   try {
+    const pageLocationsByGroup = await narrowedPageLocations(file, decoded, rowStart, rowEnd)
     await parquetRead({
       file: file.buffer,
       metadata: file.metadata,
       columns: decoded,
       rowStart,
       rowEnd,
-      // Where a column has a page index: decode only the pages that hold the rows.
+      // Where a column has a page index: decode only the pages that hold the rows, found by its
+      // offset index as parsed before where it was (hyparquet would read and parse it each time).
       useOffsetIndex: true,
+      ...({ pageLocationsByGroup } as object),
       onChunk: (chunk) => {
         const values = out[chunk.columnName]
         if (!values) return
@@ -375,6 +387,64 @@ export async function readColumns(
     throw new IndexRejectedError(file.path, `its rows cannot be read (${(err as Error).message})`)
   }
   return out
+}
+
+/**
+ * The offset indexes (page locations) of these columns in the row groups that rows [rowStart,
+ * rowEnd) cover only in part, as hyparquet's plan takes them (by row group, then column name).
+ */
+async function narrowedPageLocations(
+  file: OpenIndexFile,
+  columns: readonly string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<Array<Record<string, PageLocation[]>>> {
+  const names = file.metadata.schema.slice(1).map((s) => s.name)
+  const byGroup: Array<Record<string, PageLocation[]>> = []
+  let start = 0
+  for (const [group, g] of file.metadata.row_groups.entries()) {
+    const end = start + Number(g.num_rows)
+    const locations: Record<string, PageLocation[]> = {}
+    byGroup.push(locations)
+    if (end > rowStart && start < rowEnd && (start < rowStart || end > rowEnd)) {
+      for (const name of columns) {
+        const column = names.indexOf(name)
+        const pages = column < 0 ? null : await parsedPageIndex(file, group, column, 'offset')
+        if (pages) locations[name] = pages as PageLocation[]
+      }
+    }
+    if (end >= rowEnd) break
+    start = end
+  }
+  return byGroup
+}
+
+/**
+ * One column chunk's offset index (its page locations) or column index, read through the
+ * checked buffer and parsed once per file (OpenIndexFile.pageIndexes); null where the chunk has
+ * none. A parse failure throws (the caller says how the file is refused).
+ */
+async function parsedPageIndex(
+  file: OpenIndexFile,
+  group: number,
+  column: number,
+  which: 'offset' | 'column',
+): Promise<PageLocation[] | ColumnIndex | null> {
+  const key = `${which}:${group}:${column}`
+  const known = file.pageIndexes.get(key) as PageLocation[] | ColumnIndex | undefined
+  if (known) return known
+  const chunk = file.metadata.row_groups[group]?.columns[column]
+  const offset = which === 'offset' ? chunk?.offset_index_offset : chunk?.column_index_offset
+  const length = which === 'offset' ? chunk?.offset_index_length : chunk?.column_index_length
+  if (!offset || !length) return null
+  const bytes = await file.buffer.slice(Number(offset), Number(offset) + length)
+  const reader = { view: new DataView(bytes), offset: 0 }
+  const parsed =
+    which === 'offset'
+      ? readOffsetIndex(reader).page_locations
+      : readColumnIndex(reader, file.metadata.schema[column + 1] as SchemaElement)
+  file.pageIndexes.set(key, parsed)
+  return parsed
 }
 
 /** True when the statistics of every chunk of this column in rows [rowStart, rowEnd) count as many nulls as rows. */
@@ -532,26 +602,17 @@ export async function cidPageSpans(
     return [g]
   const bad = (why: string) =>
     new IndexRejectedError(file.path, `row group ${g.group} has an invalid page index (${why})`)
-  const ciStart = Number(chunk.column_index_offset)
-  const oiStart = Number(chunk.offset_index_offset)
-  const [ciBytes, oiBytes] = [
-    await file.buffer.slice(ciStart, ciStart + chunk.column_index_length),
-    await file.buffer.slice(oiStart, oiStart + chunk.offset_index_length),
-  ]
   let mins: unknown[]
   let maxes: unknown[]
   let firstRows: number[]
   try {
-    const index = readColumnIndex(
-      { view: new DataView(ciBytes), offset: 0 },
-      columns[cidColumn] as (typeof columns)[number],
-    )
+    const index = (await parsedPageIndex(file, g.group, cidColumn, 'column')) as ColumnIndex
     mins = index.min_values
     maxes = index.max_values
-    firstRows = readOffsetIndex({ view: new DataView(oiBytes), offset: 0 }).page_locations.map((p) =>
-      Number(p.first_row_index),
-    )
+    const pages = (await parsedPageIndex(file, g.group, cidColumn, 'offset')) as PageLocation[]
+    firstRows = pages.map((p) => Number(p.first_row_index))
   } catch (err) {
+    if (err instanceof IndexRejectedError) throw err
     throw bad((err as Error).message)
   }
   const rows = g.end - g.start
