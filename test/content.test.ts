@@ -198,6 +198,17 @@ describe('content index', () => {
       'largest first',
     )
     assert.equal(sizes.at(-1), null, 'the pin of unknown size comes last')
+    // A few of the largest (from content.parquet's footer, looked up in pins.parquet) are the
+    // first few of the whole sort, with the same total; of one type too.
+    for (const type of [[], ['--type', 'recursive'], ['--type', 'direct']]) {
+      const whole = await list(['--sort', 'size', ...type])
+      for (const n of [1, 3, 10]) {
+        const few = await list(['--sort', 'size', ...type, '--limit', String(n)])
+        assert.equal(few.code, 0, few.stderr)
+        assert.deepEqual(few.pins, whole.pins.slice(0, n), `--sort size --limit ${n} ${type.join(' ')}`)
+        assert.equal(few.total, whole.total)
+      }
+    }
     const top = await d.cli(['pin', 'list', '--sort', 'size', '--limit', '2'])
     assert.equal(top.code, 0)
     assert.match(top.stdout.split('\n')[0] ?? '', /CID +TYPE +SIZE +KIND +NAME/)
@@ -336,9 +347,11 @@ describe('content index', () => {
       assert.equal(r.code, 0, `${what}: ${r.stderr}`)
       assert.match(r.stderr, why, what)
       assert.equal(r.pins[0]?.size, null, `${what}: no size from a refused file`)
-      const sorted = await d.cli(['pin', 'list', '--sort', 'size'])
-      assert.equal(sorted.code, 1, `${what}: a sort by size without trustworthy sizes is refused`)
-      assert.match(sorted.stderr, why)
+      for (const few of [[], ['--limit', '3']]) {
+        const sorted = await d.cli(['pin', 'list', '--sort', 'size', ...few])
+        assert.equal(sorted.code, 1, `${what}: a sort by size without trustworthy sizes is refused`)
+        assert.match(sorted.stderr, why)
+      }
     }
     const refresh = await d.cli(['index', 'refresh'])
     assert.equal(refresh.code, 0, refresh.stderr)

@@ -4,7 +4,7 @@ import type { ContentKind } from '../content/kinds.js'
 import { PinSourceUnavailableError, UsageError } from '../errors.js'
 import type { ContentFilter, SizedPin } from '../pins/content-view.js'
 import type { PinListing } from '../pins/list.js'
-import type { PinRow } from '../store/pins.js'
+import type { PinRow, PinType } from '../store/pins.js'
 import { JSON_FLAG, parseFlags, parseLimit } from './flags.js'
 import { humanBytes, timeAgo, timeOf } from './format.js'
 import type { CommandGroup } from './group.js'
@@ -176,34 +176,42 @@ const group: CommandGroup = {
           const days = Number(config.settings['history.retention_days'].value)
           sinceEvents = { since, retentionMs: days * 86_400_000 }
         }
-        const listing = await listPins({
-          query: {
-            ...(values.type ? { type: values.type } : {}),
-            ...(cid ? { cids: cid.spellings } : {}),
-            ...(nameText !== undefined
-              ? { name: nameText, nameExact: values['name-exact'] !== undefined }
-              : {}),
-          },
-          limit: everyPin ? 0 : limit,
-          stream: streaming,
-          // Loaded once: the listing uses the same configuration.
-          ...(config ? { config } : {}),
-          ...(sinceEvents ? { sinceEvents } : {}),
-          onPin: (p) => {
-            if (!streaming) {
-              rows.push(p)
-              return
-            }
-            // Streamed a thousand at a time, each thousand with its content rows.
-            pending.push(p)
-            return pending.length >= 1_000 ? flush() : undefined
-          },
-          onIndexRejected: (reason) =>
-            io().err(`ipfs-kit: not using the index: ${reason}; answering from Kubo's RPC API\n`),
-        })
+        // The largest few of all pins (or of one type): from content.parquet's footer (content-view.ts).
+        const fast =
+          sort === 'size' && !view.hasContentFilter(filter) && !timeFilter && !cid && nameText === undefined
+            ? await view.largestPins(content, limit, values.type as PinType | undefined, listPins)
+            : null
+        const listing =
+          fast?.listing ??
+          (await listPins({
+            query: {
+              ...(values.type ? { type: values.type } : {}),
+              ...(cid ? { cids: cid.spellings } : {}),
+              ...(nameText !== undefined
+                ? { name: nameText, nameExact: values['name-exact'] !== undefined }
+                : {}),
+            },
+            limit: everyPin ? 0 : limit,
+            stream: streaming,
+            // Loaded once: the listing uses the same configuration.
+            ...(config ? { config } : {}),
+            ...(sinceEvents ? { sinceEvents } : {}),
+            onPin: (p) => {
+              if (!streaming) {
+                rows.push(p)
+                return
+              }
+              // Streamed a thousand at a time, each thousand with its content rows.
+              pending.push(p)
+              return pending.length >= 1_000 ? flush() : undefined
+            },
+            onIndexRejected: (reason) =>
+              io().err(`ipfs-kit: not using the index: ${reason}; answering from Kubo's RPC API\n`),
+          }))
         let out: SizedPin[]
         try {
-          if (streaming) {
+          if (fast) out = fast.pins
+          else if (streaming) {
             await flush()
             out = []
           } else if (everyPin) {

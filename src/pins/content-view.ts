@@ -4,10 +4,11 @@
 // index file; when it cannot be used, a few CIDs are asked of Kubo (offline), and a filter over
 // all pins is refused rather than answered without the facts.
 import { IndexRejectedError, PinSourceUnavailableError } from '../errors.js'
-import { allContent, contentOf, openContent } from '../store/content.js'
-import type { ContentKind, ContentRow } from '../store/content-format.js'
-import type { PinRow } from '../store/pins.js'
+import { allContent, contentOf, largestOf, openContent } from '../store/content.js'
+import { type ContentKind, type ContentRow, LARGEST_KEPT } from '../store/content-format.js'
+import type { PinRow, PinType } from '../store/pins.js'
 import type { OpenIndexFile } from '../store/reader.js'
+import type { ListOptions, PinListing } from './list.js'
 
 export interface ContentFilter {
   minSize?: number
@@ -132,4 +133,50 @@ export async function filterAndSort(
     })
   }
   return limit > 0 ? out.slice(0, limit) : out
+}
+
+/**
+ * `pin list --sort size --limit n` over all pins (or one type), for n up to LARGEST_KEPT,
+ * without reading every pin: content.parquet's footer lists its largest examined DAGs in this
+ * very order (largest first, then by CID; content-writer.ts), and content.parquet holds the
+ * rows of one pinset only, so the first n of them still pinned (and of the type) are the answer,
+ * looked up in pins.parquet (with the changes since) like `--cid`. Null when that cannot be said
+ * (no usable index or content file, fewer than n of them pinned, no total known): the caller
+ * then sorts every pin.
+ */
+export async function largestPins(
+  source: ContentSource,
+  limit: number,
+  type: PinType | undefined,
+  list: (options: ListOptions) => Promise<PinListing>,
+): Promise<{ listing: PinListing; pins: SizedPin[] } | null> {
+  if (!source.file || limit < 1 || limit > LARGEST_KEPT) return null
+  let largest: Awaited<ReturnType<typeof largestOf>>
+  try {
+    largest = await largestOf(source.file)
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+    await refuse(source, err)
+    return null
+  }
+  if (largest.length < limit) return null
+  const found = new Map<string, PinRow>()
+  const listing = await list({
+    query: { cids: largest.map((l) => l.cid), ...(type ? { type } : {}) },
+    limit: 0,
+    totalOf: type ? { type } : {},
+    indexOnly: true,
+    onPin: (p) => {
+      found.set(p.cid, p)
+      return undefined
+    },
+  })
+  if (listing.source !== 'index' || listing.total === null) return null
+  const chosen = largest.flatMap((l) => found.get(l.cid) ?? []).slice(0, limit)
+  const sizeOf = new Map(largest.map((l) => [l.cid, l.size]))
+  if (chosen.length < limit) return null
+  const rows = await contentForPins(source, chosen)
+  // The footer's sizes are the rows' own (a list that says otherwise is not used for the order).
+  if (!source.file || chosen.some((p) => rows.get(p.cid)?.dag_size_bytes !== sizeOf.get(p.cid))) return null
+  return { listing: { ...listing, shown: chosen.length }, pins: chosen.map((p) => sized(p, rows.get(p.cid))) }
 }

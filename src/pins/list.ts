@@ -61,6 +61,16 @@ export interface ListOptions {
    * every pin is read and the caller filters on first_seen.
    */
   sinceEvents?: { since: Date; retentionMs: number }
+  /**
+   * The query whose total to report, when `query` looks up some CIDs on behalf of a broader one
+   * (`pin list --sort size --limit n` looks up the largest pins, and reports how many pins there are).
+   */
+  totalOf?: PinQuery
+  /**
+   * Answer from the index or not at all: where it cannot be used, return a listing of source
+   * `api` with nothing handed out, Kubo not asked, and onIndexRejected not called.
+   */
+  indexOnly?: boolean
 }
 
 /**
@@ -233,7 +243,9 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
         checked_at: checkedAt,
         stale: Date.now() - Date.parse(checkedAt) > staleAfterS * 1000,
         index_rejected: null,
-        total: (await totalWithPending(file, query, pending)) ?? (exhausted ? shown : null),
+        total: options.totalOf
+          ? await totalWithPending(file, options.totalOf, pending)
+          : ((await totalWithPending(file, query, pending)) ?? (exhausted ? shown : null)),
         shown,
       }
     } catch (err) {
@@ -254,6 +266,10 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
     }
   } else {
     rejected ??= `there is no Kubo repository at ${ipfsPath} to check the index against`
+  }
+  if (options.indexOnly) {
+    const none = { generated_at: null, checked_at: null, stale: false, total: null, shown: 0 }
+    return { source: 'api', index_rejected: rejected, ...none }
   }
   options.onIndexRejected?.(rejected)
   return listFromApi(config, ipfsPath, options, rejected)

@@ -4,7 +4,7 @@
 // Every figure is the node's or null with the reason; nothing is estimated.
 import { IndexRejectedError } from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
-import { openContent } from '../store/content.js'
+import { largestOf, openContent } from '../store/content.js'
 import { CONTENT_META, type ContentKind } from '../store/content-format.js'
 import { indexFilePath } from '../store/layout.js'
 import { queryPinFile } from '../store/pins.js'
@@ -122,24 +122,7 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
           typeof union?.reason === 'string' ? union.reason : 'not taken yet: every pin must be examined first'
         r.shared_bytes = r.pinned_bytes
       }
-      const largest =
-        json<Array<{ cid?: unknown; size?: unknown; kind?: unknown }>>(CONTENT_META.largest) ?? []
-      const { CID } = await import('multiformats/cid')
-      const checked = largest.flatMap((e) => {
-        if (typeof e?.cid !== 'string' || count(e.size) === null) return []
-        try {
-          CID.parse(e.cid)
-        } catch {
-          throw new IndexRejectedError(content?.path ?? '', `its list of the largest pins has an invalid CID`)
-        }
-        return [
-          {
-            cid: e.cid,
-            size: count(e.size) as number,
-            kind: (typeof e.kind === 'string' ? e.kind : null) as ContentKind | null,
-          },
-        ]
-      })
+      const checked = await largestOf(content)
       report.incomplete = (
         json<Array<{ cid?: unknown; problem?: unknown }>>(CONTENT_META.incompleteSample) ?? []
       ).flatMap((e) =>

@@ -66,13 +66,19 @@ export const CONTENT_META = {
   incomplete: 'ipfs_kit.incomplete',
   /** JSON: the bytes of the union of all pinned DAGs (content collector's PinnedUnion), or why not known. */
   union: 'ipfs_kit.pinned_union',
-  /** JSON: the 10 largest examined DAGs, [{cid, size, kind}], largest first (storage report reads the footer only). */
+  /**
+   * JSON: the LARGEST_KEPT largest examined DAGs, [{cid, size, kind}], largest first, then by CID
+   * (storage report, and `pin list --sort size --limit n` for n up to that, read the footer only).
+   */
   largest: 'ipfs_kit.largest',
   /** JSON: the first 10 incomplete pins, [{cid, problem}]. */
   incompleteSample: 'ipfs_kit.incomplete_sample',
   /** Kubo records no reads per CID: the file says so rather than carry an invented figure. */
   accessPatterns: 'ipfs_kit.access_patterns',
 } as const
+
+/** How many of the largest DAGs the footer lists (CONTENT_META.largest). */
+export const LARGEST_KEPT = 10
 
 export const ACCESS_PATTERNS_NOTE =
   'not recorded: Kubo keeps no count or time of reads per CID (its gateway and bitswap keep none per block), so ipfs-kit has no true access figure to store'

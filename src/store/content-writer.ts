@@ -6,6 +6,7 @@ import {
   CONTENT_WRITE_OPTIONS,
   type ContentRow,
   contentColumns,
+  LARGEST_KEPT,
 } from './content-format.js'
 import { contentPath } from './layout.js'
 import { type IndexFileHeader, type RowSource, writeIndexFileAtomic } from './writer.js'
@@ -40,7 +41,7 @@ export async function writeContentFile(
               (a, b) =>
                 (b.dag_size_bytes as number) - (a.dag_size_bytes as number) || (a.cid < b.cid ? -1 : 1),
             )
-            .slice(0, 10)
+            .slice(0, LARGEST_KEPT)
             .map((r) => ({ cid: r.cid, size: r.dag_size_bytes, kind: r.kind })),
         ),
         [CONTENT_META.incompleteSample]: JSON.stringify(

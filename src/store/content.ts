@@ -2,7 +2,14 @@
 // the pages that may hold the CIDs asked for; a scan reads a row group at a time. Every value is
 // checked for sense before it is handed out (no negative size, a known kind, a valid CID).
 import { IndexMissingError, IndexRejectedError } from '../errors.js'
-import { CONTENT_COLUMNS, CONTENT_KINDS, type ContentKind, type ContentRow } from './content-format.js'
+import {
+  CONTENT_COLUMNS,
+  CONTENT_KINDS,
+  CONTENT_META,
+  type ContentKind,
+  type ContentRow,
+  LARGEST_KEPT,
+} from './content-format.js'
 import { contentPath, MAX_TEXT_CELL_BYTES } from './layout.js'
 import {
   checkCidStatistics,
@@ -93,6 +100,37 @@ function rowsOf(
 }
 
 /** The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. */
+/**
+ * The largest examined DAGs of an opened content file, from its footer (content-writer.ts keeps
+ * the first LARGEST_KEPT of them in `pin list --sort size` order: largest first, then by CID):
+ * each CID checked with multiformats, entries without a size dropped. A list that is not JSON,
+ * or names an invalid CID, refuses the file.
+ */
+export async function largestOf(
+  file: OpenIndexFile,
+): Promise<Array<{ cid: string; size: number; kind: ContentKind | null }>> {
+  let listed: unknown
+  try {
+    listed = JSON.parse(file.header.kv[CONTENT_META.largest] ?? 'null')
+  } catch {
+    throw new IndexRejectedError(file.path, `its ${CONTENT_META.largest} is not valid JSON`)
+  }
+  if (!Array.isArray(listed)) return []
+  const { CID } = await import('multiformats/cid')
+  return listed.slice(0, LARGEST_KEPT).flatMap((e: { cid?: unknown; size?: unknown; kind?: unknown }) => {
+    const size = e?.size
+    if (typeof e?.cid !== 'string' || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      return []
+    try {
+      CID.parse(e.cid)
+    } catch {
+      throw new IndexRejectedError(file.path, 'its list of the largest pins has an invalid CID')
+    }
+    const kind = CONTENT_KINDS.includes(e.kind as ContentKind) ? (e.kind as ContentKind) : null
+    return [{ cid: e.cid, size, kind }]
+  })
+}
+
 export async function contentOf(
   file: OpenIndexFile,
   cids: readonly string[],
