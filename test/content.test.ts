@@ -257,6 +257,24 @@ describe('content index', () => {
       { size: ((await dagStat(cid)) as { size: number }).size, blocks: undefined },
     )
     assert.equal(row.mime, 'text/plain')
+    // A burst of pins made at once (their examinations share the file's writes): each is
+    // examined within seconds, with Kubo's own figures.
+    const burst: string[] = []
+    for (let i = 0; i < 8; i++) {
+      await writeFile(join(dir, `burst-${i}.json`), JSON.stringify({ burst: i, pad: 'x'.repeat(i * 100) }))
+      burst.push((await ipfs(['add', '-Q', '--pin=false', join(dir, `burst-${i}.json`)])).trim())
+    }
+    const adds = await Promise.all(burst.map((c) => d.cli(['pin', 'add', c])))
+    for (const a of adds) assert.equal(a.code, 0, a.stderr)
+    for (const c of burst) {
+      const r = await waitFor(
+        `the size of ${c}`,
+        async () => (await list(['--cid', c])).pins.find((p) => p.size !== null),
+        15_000,
+      )
+      assert.equal(r.size, ((await dagStat(c)) as { size: number }).size)
+      assert.equal(r.mime, 'application/json')
+    }
   })
 
   it('du answers from the index, and from Kubo for a CID the index does not hold', async () => {

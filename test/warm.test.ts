@@ -69,6 +69,8 @@ describe('warm queries: the running manager answers for the CLI', () => {
       ['pin', 'list', '--type', 'direct', '--json'],
       ['pin', 'list', '--limit', '2', '--json'],
       ['pin', 'list', '--since', hourAgo, '--json'],
+      ['pin', 'list', '--sort', 'size', '--limit', '3', '--json'],
+      ['pin', 'list', '--sort', 'cid', '--limit', '3'],
       ['pin', 'events', '--json'],
       ['state', 'network', '--json'],
       ['state', 'history', 'storage', '--since', hourAgo, '--json'],
@@ -146,6 +148,8 @@ describe('warm queries: the running manager answers for the CLI', () => {
       ['pin', 'list', '--limit', '0', '--json'],
       ['pin', 'list', '--ndjson'],
       ['pin', 'list', '--sort', 'size', '--json'],
+      ['pin', 'list', '--sort', 'size', '--limit', '11', '--json'],
+      ['pin', 'list', '--sort', 'size', '--limit', '3', '--name', 'warm', '--json'],
       ['pin', 'list', '--help'],
       ['daemon', 'logs', '-n', '1'],
     ]) {

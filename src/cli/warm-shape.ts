@@ -12,15 +12,28 @@ interface Shape {
   positionals?: readonly string[]
   /** Flags whose value must be a whole number from 1 to 1000 (0 = every row is not bounded). */
   bounded?: readonly string[]
+  /** A rule over the flags together (each flag's value, or true for one without). */
+  check?: (flags: ReadonlyMap<string, string | true>) => boolean
 }
 
 const AREAS = ['system', 'network', 'storage', 'files'] as const
 
 const SHAPES: Record<string, Shape> = {
   'pin list': {
-    values: ['cid', 'name', 'name-exact', 'type', 'limit', 'since', 'before'],
+    values: ['cid', 'name', 'name-exact', 'type', 'limit', 'since', 'before', 'sort'],
     booleans: ['json'],
     bounded: ['limit'],
+    // By size: only the few largest of all pins (or of one type), which content.parquet's footer
+    // names (content-view.ts largestPins); any other sort by size reads every pin.
+    check: (f) => {
+      const sort = f.get('sort')
+      if (sort === undefined || sort === 'cid') return true
+      if (sort !== 'size') return false
+      const limit = Number(f.get('limit'))
+      return (
+        limit >= 1 && limit <= 10 && !['cid', 'name', 'name-exact', 'since', 'before'].some((n) => f.has(n))
+      )
+    },
   },
   'pin events': { values: ['since', 'until', 'cid', 'limit'], booleans: ['json'], bounded: ['limit'] },
   'cluster pin list': {
@@ -53,6 +66,7 @@ export function isWarmQuery(argv: readonly string[]): boolean {
   const found = shapeOf(argv)
   if (!found) return false
   const { shape, rest } = found
+  const flags = new Map<string, string | true>()
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string
     if (!arg.startsWith('-')) {
@@ -64,6 +78,7 @@ export function isWarmQuery(argv: readonly string[]): boolean {
     const name = arg.slice(2, eq === -1 ? undefined : eq)
     if (shape.booleans.includes(name)) {
       if (eq !== -1) return false
+      flags.set(name, true)
       continue
     }
     if (!shape.values.includes(name)) return false
@@ -75,6 +90,7 @@ export function isWarmQuery(argv: readonly string[]): boolean {
     }
     if (value === undefined) return false
     if (shape.bounded?.includes(name) && !/^(?:[1-9]\d{0,2}|1000)$/.test(value)) return false
+    flags.set(name, value)
   }
-  return true
+  return shape.check ? shape.check(flags) : true
 }

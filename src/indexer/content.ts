@@ -15,7 +15,7 @@ import { CONTENT_META, CONTENT_SCHEMA_VERSION, type ContentRow } from '../store/
 import { writeContentFile } from '../store/content-writer.js'
 import { contentPath } from '../store/layout.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
-import { PACE_EVERY, pacer } from './pace.js'
+import { PACE_EVERY, pacer, sortInTurns } from './pace.js'
 
 /** The pinset as the pin collector last listed it: CIDs in order, and its digest. */
 export interface PinsetSnapshot {
@@ -186,7 +186,18 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     known: Map<string, ContentRow>,
     digest: string | null,
   ) {
-    const sorted = [...known.values()].sort((a, b) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0))
+    // In CID order, sorted in turns (a million rows take a second or more to sort).
+    const all = [...known.values()]
+    const order = await sortInTurns(
+      Uint32Array.from(all.keys()),
+      (a, b) => {
+        const x = (all[a] as ContentRow).cid
+        const y = (all[b] as ContentRow).cid
+        return x < y ? -1 : x > y ? 1 : 0
+      },
+      pacer(),
+    )
+    const sorted = Array.from(order, (i) => all[i] as ContentRow)
     await writeContentFile(
       options.kitPath,
       { writer: options.writer, peerId: ctx.peerId, kuboVersion: ctx.kuboVersion, generatedAt: new Date() },
@@ -198,6 +209,20 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     version++
   }
 
+  /**
+   * The write asked for by examinations of new pins and not yet begun: the examinations that end
+   * before it begins join it. A burst of pin adds (fifty `ipfs-kit pin add` in a row) costs a
+   * write or two, not one each: at a million pins a write is seconds of CPU.
+   */
+  let pendingWrite: Promise<void> | null = null
+  function writeSoon(ctx: Omit<CollectContext, 'signal' | 'cycle'>): Promise<void> {
+    pendingWrite ??= serial(async () => {
+      pendingWrite = null
+      if (rows) await write(ctx, rows, fileDigest)
+    })
+    return pendingWrite
+  }
+
   return {
     name: 'content',
     progress: () => progress,
@@ -206,16 +231,17 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
      * Examines these CIDs now (new pins made through ipfs-kit: seconds, not a cycle, until
      * `pin list` shows their size) and writes the file.
      */
-    examineNow: (ctx: Omit<CollectContext, 'cycle'>, cids: string[]) =>
-      serial(async () => {
+    examineNow: async (ctx: Omit<CollectContext, 'cycle'>, cids: string[]) => {
+      const examined = await serial(async () => {
         rows ??= await load(ctx.peerId)
         const todo = [...new Set(cids)].filter((c) => rows?.get(c)?.complete !== true)
-        if (todo.length === 0) return 0
         for (let i = 0; i < todo.length; i += BATCH)
           await examine({ ...ctx, cycle: 0 }, todo.slice(i, i + BATCH), rows)
-        await write(ctx, rows, fileDigest)
         return todo.length
-      }),
+      })
+      if (examined > 0) await writeSoon(ctx)
+      return examined
+    },
     run: (ctx) => serial(() => runCycle(ctx)),
   }
 
