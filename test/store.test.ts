@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import type { ContentRow } from '../src/store/content-format.js'
+import { largest } from '../src/store/content-writer.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
@@ -348,3 +350,35 @@ function rawCid(text: string): string {
   const digest = createHash('sha256').update(text).digest()
   return CID.create(1, 0x55, Digest.create(0x12, digest)).toString()
 }
+
+describe("content.parquet's list of the largest DAGs", () => {
+  it('is what a sort of every row by size, then CID, puts first', () => {
+    // Sizes from a small range (many ties), some unknown, in random order.
+    let seed = 11
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+    const rows = Array.from({ length: 5000 }, (_, i): ContentRow => {
+      const n = next()
+      return {
+        cid: rawCid(`largest ${i}`),
+        dag_size_bytes: n % 9 === 0 ? null : n % 40,
+        blocks: 1,
+        codec: 'raw',
+        kind: 'raw',
+        file_size_bytes: null,
+        mime: null,
+        complete: true,
+        examined_at: new Date(0),
+        problem: null,
+      }
+    })
+    const sorted = rows
+      .filter((r) => r.dag_size_bytes !== null)
+      .sort((a, b) => (b.dag_size_bytes as number) - (a.dag_size_bytes as number) || (a.cid < b.cid ? -1 : 1))
+    assert.deepEqual(largest(rows), sorted.slice(0, 10))
+    assert.deepEqual(
+      largest(rows.slice(0, 3)),
+      sorted.filter((r) => rows.slice(0, 3).includes(r)),
+    )
+    assert.deepEqual(largest([]), [])
+  })
+})

@@ -42,6 +42,7 @@ const group: CommandGroup = {
                 first_seen: null,
                 first_seen_exact: null,
               })),
+              true,
             )
             row = spellings.map((s) => found.get(s)).find((r) => r !== undefined) ?? null
           }

@@ -4,7 +4,14 @@
 // index file; when it cannot be used, a few CIDs are asked of Kubo (offline), and a filter over
 // all pins is refused rather than answered without the facts.
 import { IndexRejectedError, PinSourceUnavailableError } from '../errors.js'
-import { allContent, contentOf, largestOf, openContent } from '../store/content.js'
+import {
+  allContent,
+  type ContentFacts,
+  contentFactsOf,
+  contentOf,
+  largestOf,
+  openContent,
+} from '../store/content.js'
 import { type ContentKind, type ContentRow, LARGEST_KEPT } from '../store/content-format.js'
 import type { PinRow, PinType } from '../store/pins.js'
 import type { OpenIndexFile } from '../store/reader.js'
@@ -28,7 +35,7 @@ export function hasContentFilter(f: ContentFilter): boolean {
   return f.minSize !== undefined || f.kind !== undefined || f.mime !== undefined
 }
 
-export function passesContent(row: ContentRow | undefined, f: ContentFilter): boolean {
+export function passesContent(row: ContentFacts | undefined, f: ContentFilter): boolean {
   if (f.minSize !== undefined && (row?.dag_size_bytes ?? -1) < f.minSize) return false
   if (f.kind !== undefined && row?.kind !== f.kind) return false
   if (f.mime !== undefined) {
@@ -39,7 +46,7 @@ export function passesContent(row: ContentRow | undefined, f: ContentFilter): bo
   return true
 }
 
-export function sized(pin: PinRow, row: ContentRow | undefined): SizedPin {
+export function sized(pin: PinRow, row: ContentFacts | undefined): SizedPin {
   return { ...pin, size: row?.dag_size_bytes ?? null, kind: row?.kind ?? null, mime: row?.mime ?? null }
 }
 
@@ -76,18 +83,30 @@ export async function openContentSource(kitPath: string, peerId: string | null):
   }
 }
 
-/** The content rows for these pins: from the file, a page lookup for a few, a merge for many. */
+/**
+ * What content.parquet says of these pins (their size, kind and MIME type; every column with
+ * `whole`): a page lookup for a few, a merge for many.
+ */
 export async function contentForPins(
   source: ContentSource,
   pins: readonly PinRow[],
-): Promise<Map<string, ContentRow>> {
+): Promise<Map<string, ContentFacts>>
+export async function contentForPins(
+  source: ContentSource,
+  pins: readonly PinRow[],
+  whole: true,
+): Promise<Map<string, ContentRow>>
+export async function contentForPins(
+  source: ContentSource,
+  pins: readonly PinRow[],
+  whole = false,
+): Promise<Map<string, ContentFacts>> {
   if (!source.file || pins.length === 0) return new Map()
   try {
-    if (pins.length <= 2_000)
-      return await contentOf(
-        source.file,
-        pins.map((p) => p.cid),
-      )
+    if (pins.length <= 2_000) {
+      const cids = pins.map((p) => p.cid)
+      return await (whole ? contentOf(source.file, cids) : contentFactsOf(source.file, cids))
+    }
     const wanted = new Set(pins.map((p) => p.cid))
     const found = new Map<string, ContentRow>()
     for await (const row of allContent(source.file)) if (wanted.has(row.cid)) found.set(row.cid, row)

@@ -131,8 +131,8 @@ export async function recentPins(
     out.reasons.pins_added_last_day_bytes = 'content.parquet is not there to say their sizes'
     return out
   }
-  const { contentOf } = await import('../store/content.js')
-  const found = await contentOf(content, [...new Set(still)])
+  const { contentFactsOf } = await import('../store/content.js')
+  const found = await contentFactsOf(content, [...new Set(still)])
   let bytes = 0
   let unknown = 0
   for (const cid of new Set(still)) {

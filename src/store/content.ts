@@ -69,7 +69,10 @@ function rowsOf(
     const kind = text('kind')
     if (kind !== null && !(CONTENT_KINDS as readonly string[]).includes(kind))
       throw bad(`has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
-    const codec = text('codec')
+    // A lookup of the facts `pin list` shows reads only their columns (contentFactsOf): the
+    // others are neither read nor checked, and never handed out.
+    const read = (name: string) => columns[name] !== undefined
+    const codec = read('codec') ? text('codec') : '-'
     if (codec === null || codec === '') throw bad('has no codec')
     // 1 / 0 (schema version 2) or true / false (version 1); null when not known.
     const stored = columns.complete?.[i]
@@ -77,7 +80,7 @@ function rowsOf(
       stored === 1 || stored === true ? true : stored === 0 || stored === false ? false : stored
     if (complete !== null && complete !== undefined && typeof complete !== 'boolean')
       throw bad('has a completeness that is not true or false')
-    const examined = columns.examined_at?.[i]
+    const examined = read('examined_at') ? columns.examined_at?.[i] : new Date(0)
     if (!(examined instanceof Date) || Number.isNaN(examined.getTime()))
       throw bad('has no valid examination time')
     const mime = text('mime')
@@ -99,7 +102,6 @@ function rowsOf(
   return out
 }
 
-/** The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. */
 /**
  * The largest examined DAGs of an opened content file, from its footer (content-writer.ts keeps
  * the first LARGEST_KEPT of them in `pin list --sort size` order: largest first, then by CID):
@@ -131,19 +133,43 @@ export async function largestOf(
   })
 }
 
-export async function contentOf(
+/** The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. */
+export function contentOf(file: OpenIndexFile, cids: readonly string[]): Promise<Map<string, ContentRow>> {
+  return lookup(file, cids, CONTENT_COLUMNS, (row) => row)
+}
+
+/** What `pin list` shows of a pin: its size, kind and MIME type. */
+export type ContentFacts = Pick<ContentRow, 'cid' | 'dag_size_bytes' | 'kind' | 'mime'>
+const FACT_COLUMNS = ['cid', 'dag_size_bytes', 'kind', 'mime'] as const
+
+/** Like contentOf, reading and checking only the columns of ContentFacts (half the pages). */
+export function contentFactsOf(
   file: OpenIndexFile,
   cids: readonly string[],
-): Promise<Map<string, ContentRow>> {
-  const found = new Map<string, ContentRow>()
+): Promise<Map<string, ContentFacts>> {
+  return lookup(file, cids, FACT_COLUMNS, (r) => ({
+    cid: r.cid,
+    dag_size_bytes: r.dag_size_bytes,
+    kind: r.kind,
+    mime: r.mime,
+  }))
+}
+
+async function lookup<T>(
+  file: OpenIndexFile,
+  cids: readonly string[],
+  columnNames: readonly string[],
+  pick: (row: ContentRow) => T,
+): Promise<Map<string, T>> {
+  const found = new Map<string, T>()
   if (cids.length === 0 || file.header.rowCount === 0) return found
   const wanted = [...new Set(cids)].sort()
   await checkCidStatistics(file, wanted)
   const set = new Set(wanted)
   const parse = await cidParser()
   for (const range of await cidRanges(file, wanted)) {
-    const columns = await readColumns(file, CONTENT_COLUMNS, range.start, range.end)
-    for (const row of rowsOf(file, columns, range.start, parse, set)) found.set(row.cid, row)
+    const columns = await readColumns(file, columnNames, range.start, range.end)
+    for (const row of rowsOf(file, columns, range.start, parse, set)) found.set(row.cid, pick(row))
   }
   return found
 }

@@ -619,6 +619,11 @@ export async function cidPageSpans(
   if (mins.length !== firstRows.length || maxes.length !== firstRows.length || firstRows[0] !== 0)
     throw bad('its pages do not add up')
   const spans: RowRange[] = []
+  // The pages and the CIDs asked for are walked together, both in order (the pages of a column
+  // sorted by CID follow one another: checked here, as the walk relies on it).
+  const sorted = cids.length > 1 ? [...cids].sort() : cids
+  let k = 0
+  let previousMax = ''
   for (let p = 0; p < firstRows.length; p++) {
     const min = mins[p]
     const max = maxes[p]
@@ -626,7 +631,10 @@ export async function cidPageSpans(
     const next = p + 1 < firstRows.length ? (firstRows[p + 1] as number) : rows
     if (typeof min !== 'string' || typeof max !== 'string' || !(next > first) || next > rows)
       throw bad(`page ${p}`)
-    if (!cids.some((c) => c >= min && c <= max)) continue
+    if (min > max || min < previousMax) throw bad(`page ${p} is out of CID order`)
+    previousMax = max
+    while (k < sorted.length && (sorted[k] as string) < min) k++
+    if (k === sorted.length || (sorted[k] as string) > max) continue
     const last = spans.at(-1)
     if (last && last.end === g.start + first) last.end = g.start + next
     else spans.push({ start: g.start + first, end: g.start + next })
