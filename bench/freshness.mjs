@@ -50,8 +50,6 @@ const env = {
   IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
   IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
 }
-if (Number(values['content-budget-s']) > 0)
-  env.IPFS_KIT_CONTENT_BUDGET_MS = String(Number(values['content-budget-s']) * 1000)
 cpSync(repo, env.IPFS_PATH, { recursive: true })
 function run(cmd, args) {
   const t0 = performance.now()
@@ -69,6 +67,24 @@ const indexStatus = () => JSON.parse(kit('index', 'status', '--json').out)
 
 const rows = []
 try {
+  if (Number(values['content-budget-s']) > 0) {
+    // The content index filled first by a manager with the larger budget, then that manager
+    // stopped: what is measured below is a manager with the defaults on a node whose pins are
+    // all examined (a first cycle of minutes would stretch its schedule, by design).
+    const budget = String(Number(values['content-budget-s']) * 1000)
+    const fill = spawnSync(process.execPath, [CLI, 'daemon', 'start', '--offline'], {
+      env: { ...env, IPFS_KIT_CONTENT_BUDGET_MS: budget },
+      encoding: 'utf8',
+    })
+    if (fill.status !== 0 && !/goes on starting in the background/.test(fill.stderr))
+      throw new Error(`daemon start: ${fill.stderr}`)
+    const f0 = performance.now()
+    while (!JSON.parse(kit('daemon', 'status', '--json').out).manager?.ready) await sleep(5000)
+    log(
+      `content index filled (${((performance.now() - f0) / 1000).toFixed(0)} s); restarting with the defaults`,
+    )
+    kit('daemon', 'stop')
+  }
   const t0 = performance.now()
   // With a large content budget the first full cycle examines every pin, longer than `daemon
   // start` waits: the manager goes on starting, and is waited for here.
