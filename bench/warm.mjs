@@ -14,6 +14,7 @@
 // Background indexing is paused while the queries are timed (see below).
 //
 // Usage: npm run build && node bench/warm.mjs [--pins 1000000] [--runs 11] [--content-budget-s 3600]
+//   [--full-runs 3]
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     // Examine every pin before the queries (a budget of this many seconds a cycle), so that
     // `storage report` and `pin list --sort size` meet a full content index; 0: the default budget.
     'content-budget-s': { type: 'string', default: '3600' },
+    // Full listings timed against Kubo's `ipfs pin ls --type=recursive` (issue #18: at most 0.5x).
+    'full-runs': { type: 'string', default: '3' },
   },
 })
 const N = Number(values.pins)
@@ -211,6 +214,32 @@ try {
       `| \`${name}\` | ${ms.toFixed(0)} | ${(ms / base).toFixed(2)}x${vsKubo} | ${shown[q] ?? ''} |`,
     )
   }
+
+  // The full listing, cold (the manager does not answer a listing of every pin), against Kubo's
+  // own, interleaved; both written to a pipe this process drains.
+  const fullCases = [
+    ['ipfs pin ls --type=recursive (Kubo)', kubo.path, ['pin', 'ls', '--type=recursive'], {}],
+    [
+      'ipfs-kit pin list --type recursive --limit 0 --ndjson',
+      process.execPath,
+      [CLI, 'pin', 'list', '--type', 'recursive', '--limit', '0', '--ndjson'],
+      {},
+    ],
+  ]
+  const fullTimes = fullCases.map(() => [])
+  const lineCounts = fullCases.map(() => 0)
+  for (let r = 0; r < Number(values['full-runs']); r++)
+    for (const [j, [, cmd, args, extra]] of fullCases.entries()) {
+      const t = performance.now()
+      const out = run(cmd, args, extra)
+      fullTimes[j].push(performance.now() - t)
+      if (out.status !== 0) throw new Error(`${fullCases[j][0]}: ${out.stderr}`)
+      lineCounts[j] = out.stdout.split('\n').filter(Boolean).length
+    }
+  const [kuboFull, oursFull] = fullTimes.map(median)
+  console.log(
+    `\nFull listing, medians of ${values['full-runs']} interleaved runs: Kubo's \`ipfs pin ls --type=recursive\` ${kuboFull.toFixed(0)} ms (${lineCounts[0]} lines), \`ipfs-kit pin list --type recursive --limit 0 --ndjson\` ${oursFull.toFixed(0)} ms (${lineCounts[1]} lines, with size, kind and MIME): ${(oursFull / kuboFull).toFixed(2)}x Kubo's.`,
+  )
 } finally {
   kit(['daemon', 'stop'])
   rmSync(work, { recursive: true, force: true })

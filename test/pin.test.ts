@@ -2,11 +2,14 @@
 // listing row for row, changes through ipfs-kit show at once, an unchanged pinset is not
 // rewritten, and an old index is flagged stale.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { copyFile, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { indexFilePath, PINS_META, pinSubsetPath } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
+import { CLI } from './helpers/cli.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
@@ -113,6 +116,33 @@ describe('ipfs-kit pin', () => {
     assert.equal(json.stale, false)
     assert.equal(json.total, truth.length)
     assert.deepEqual(json.pins, truth, 'same rows, in CID order')
+  })
+
+  it('streams --ndjson a batch at a time, the rows of --json, and ends quietly when its reader stops', async () => {
+    const { json } = await list()
+    const streamed = await d.cli(['pin', 'list', '--ndjson', '--limit', '0'])
+    assert.equal(streamed.code, 0, streamed.stderr)
+    const rows = streamed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Pin)
+      .map(({ cid, type, name }) => ({ cid, type, name }))
+    assert.deepEqual(rows, json.pins)
+    // Over 2,000 rows are far more than a pipe holds: the reader that closes after the first
+    // chunk makes the next write fail (EPIPE), as `ipfs-kit pin list --limit 0 | head` does.
+    const child = spawn(process.execPath, [CLI, 'pin', 'list', '--ndjson', '--limit', '0'], {
+      env: { ...process.env, ...d.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (c) => {
+      stderr += c
+    })
+    await once(child.stdout, 'data')
+    child.stdout.destroy()
+    const [code] = await once(child, 'exit')
+    assert.equal(code, 0, stderr)
+    assert.equal(stderr, '')
   })
 
   it('filters by type, name and limit, with the table and its footer by default', async () => {

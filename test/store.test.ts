@@ -382,3 +382,55 @@ describe("content.parquet's list of the largest DAGs", () => {
     assert.deepEqual(largest([]), [])
   })
 })
+
+describe('the CID check of rows read (cidParser)', () => {
+  it('refuses exactly what CID.parse refuses, once it has seen a CID of the same header', async () => {
+    const { cidParser } = await import('../src/store/reader.js')
+    const check = await cidParser()
+    const accepts = (text: string) => {
+      try {
+        check(text)
+        return true
+      } catch {
+        return false
+      }
+    }
+    const parses = (text: string) => {
+      try {
+        CID.parse(text)
+        return true
+      } catch {
+        return false
+      }
+    }
+    // Valid CIDs of several headers (raw and dag-pb v1, v0, an identity hash, dag-cbor), each
+    // followed by changes of one character, one character fewer and one more: the check and
+    // CID.parse agree on every one, whatever header the check saw last.
+    const digest = (n: number) => Digest.create(0x12, createHash('sha256').update(String(n)).digest())
+    const valid = [
+      ...CIDS,
+      ...Array.from({ length: 5 }, (_, n) => CID.createV1(0x55, digest(n)).toString()),
+      CID.createV1(0x71, digest(7)).toString(),
+      CID.createV1(0x55, Digest.create(0x00, new TextEncoder().encode('identity'))).toString(),
+      CID.createV1(0x70, digest(9)).toString(),
+    ]
+    const letters = 'abcdefghijklmnopqrstuvwxyz234567ABQ01!= '
+    let refused = 0
+    let tried = 0
+    for (const cid of valid) {
+      assert.ok(accepts(cid), cid)
+      const variants = [cid.slice(0, -1), `${cid}a`, `${cid}aaaaaaaa`, cid.slice(1), ` ${cid}`, '']
+      for (let at = 0; at < cid.length; at += 3)
+        for (const c of letters) variants.push(cid.slice(0, at) + c + cid.slice(at + 1))
+      for (const v of variants) {
+        // The last valid CID seen sets the header the check compares with.
+        check(cid)
+        tried++
+        assert.equal(accepts(v), parses(v), `${JSON.stringify(v)} after ${cid}`)
+        if (!parses(v)) refused++
+      }
+    }
+    // The variants are not all valid or all invalid: the comparison above means something.
+    assert.ok(refused > 100 && refused < tried - 100, `${refused} refused of ${tried}`)
+  })
+})

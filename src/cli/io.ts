@@ -6,11 +6,27 @@
 export interface Io {
   out(text: string): void
   err(text: string): void
+  /**
+   * Resolves once stdout has taken what was written, when it holds some back (a pipe read more
+   * slowly than a listing is written). A long output waits for it between batches, so that a
+   * million pins are not all held in memory on their way to a slow reader.
+   */
+  drained?(): Promise<void> | undefined
 }
 
 const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  drained: () =>
+    process.stdout.writableNeedDrain
+      ? new Promise((resolve) => {
+          const done = () => {
+            process.stdout.off('drain', done).off('close', done)
+            resolve()
+          }
+          process.stdout.on('drain', done).on('close', done)
+        })
+      : undefined,
 }
 
 let provider: (() => Io | undefined) | null = null

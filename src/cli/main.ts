@@ -42,6 +42,13 @@ function finish(code: number): void {
   if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code)
 }
 
+// A reader that stops reading (`ipfs-kit pin list --limit 0 | head`) is not an error of ours:
+// end quietly, as a shell pipeline expects, instead of an unhandled EPIPE with its stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+  throw err
+})
+
 const run = () =>
   main(process.argv.slice(2)).then(finish, (err) =>
     import('./full.js').then(({ report }) => finish(report(err))),

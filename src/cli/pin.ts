@@ -164,7 +164,11 @@ const group: CommandGroup = {
           const batch = pending
           pending = []
           const found = await view.contentForPins(content, batch)
-          for (const p of batch) io().out(`${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`)
+          // One write per batch: a write per row was a system call per pin (5 of 18 s at 1M).
+          let text = ''
+          for (const p of batch) text += `${JSON.stringify(view.sized(p, found.get(p.cid)))}\n`
+          if (text !== '') io().out(text)
+          await io().drained?.()
         }
         const streaming = (values.ndjson ?? false) && !everyPin
         // --since: the CIDs of the pin events since then, when they say it (since.ts).

@@ -47,7 +47,17 @@ export function passesContent(row: ContentFacts | undefined, f: ContentFilter): 
 }
 
 export function sized(pin: PinRow, row: ContentFacts | undefined): SizedPin {
-  return { ...pin, size: row?.dag_size_bytes ?? null, kind: row?.kind ?? null, mime: row?.mime ?? null }
+  // Spelled out, not spread: this runs once per pin of a full listing.
+  return {
+    cid: pin.cid,
+    type: pin.type,
+    name: pin.name,
+    first_seen: pin.first_seen,
+    first_seen_exact: pin.first_seen_exact,
+    size: row?.dag_size_bytes ?? null,
+    kind: row?.kind ?? null,
+    mime: row?.mime ?? null,
+  }
 }
 
 export interface ContentSource {

@@ -45,13 +45,16 @@ function rowsOf(
     const rowNo = firstRow + i
     const bad = (why: string) => new IndexRejectedError(file.path, `row ${rowNo} ${why}`)
     const cid = columns.cid?.[i]
-    // A lookup hands out (and so checks) only the rows it asked for, not their page neighbours.
+    // A lookup hands out only the rows it asked for, not their page neighbours; such a row's
+    // CID is one the caller holds as valid (lookup's contract), so it is not parsed again.
     if (wanted && !(typeof cid === 'string' && wanted.has(cid))) continue
     if (typeof cid !== 'string' || cid.length > MAX_TEXT_CELL_BYTES) throw bad('has no CID')
-    try {
-      parse(cid)
-    } catch {
-      throw bad(`has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`)
+    if (!wanted) {
+      try {
+        parse(cid)
+      } catch {
+        throw bad(`has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`)
+      }
     }
     const count = (name: string): number | null => {
       const v = columns[name]?.[i]
@@ -133,7 +136,11 @@ export async function largestOf(
   })
 }
 
-/** The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. */
+/**
+ * The rows for these CIDs (exact spellings, as pins.parquet holds them) that the file has. The
+ * CIDs must be valid ones (parsed from the user, or handed out by a checked index file or by
+ * Kubo): a row is handed out only when its CID equals one of them, and is not parsed again.
+ */
 export function contentOf(file: OpenIndexFile, cids: readonly string[]): Promise<Map<string, ContentRow>> {
   return lookup(file, cids, CONTENT_COLUMNS, (row) => row)
 }
@@ -142,7 +149,7 @@ export function contentOf(file: OpenIndexFile, cids: readonly string[]): Promise
 export type ContentFacts = Pick<ContentRow, 'cid' | 'dag_size_bytes' | 'kind' | 'mime'>
 const FACT_COLUMNS = ['cid', 'dag_size_bytes', 'kind', 'mime'] as const
 
-/** Like contentOf, reading and checking only the columns of ContentFacts (half the pages). */
+/** Like contentOf (valid CIDs only), reading and checking only the columns of ContentFacts (half the pages). */
 export function contentFactsOf(
   file: OpenIndexFile,
   cids: readonly string[],
