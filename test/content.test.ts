@@ -495,6 +495,9 @@ describe('storage report', () => {
     const text = await s.cli(['storage', 'report'])
     assert.match(text.stdout, /pinned: +\d+(\.\d)? KiB, of which \d+(\.\d)? KiB shared by several pins/)
     assert.match(text.stdout, /largest pins:/)
+    // Unnamed pins among the largest leave no spaces at the end of their line.
+    assert.ok(report.largest.some((l) => !l.name))
+    assert.doesNotMatch(text.stdout, / +$/m)
   })
 
   it('says why the union is not known when a pin is direct', async () => {

@@ -46,7 +46,7 @@ describe('daemon install-service', () => {
     assert.equal((await stat(result.path)).mode & 0o777, 0o644)
     assert.ok(
       unit.includes(
-        `ExecStart=${process.execPath} --optimize-for-size ${CLI} daemon start --foreground --interval 60\n`,
+        `ExecStart=${process.execPath} --heap-growing-percent=20 ${CLI} daemon start --foreground --interval 60\n`,
       ),
     )
     assert.ok(unit.includes(`Environment="IPFS_KIT_PATH=${kitPath.replace('%', '%%')}"`))

@@ -31,7 +31,8 @@ function render(s: StorageReport): string {
     const w = Math.max(...s.largest.map((l) => l.cid.length))
     for (const l of s.largest)
       lines.push(
-        `  ${l.cid.padEnd(w)}  ${humanBytes(l.size).padStart(10)}  ${(l.kind ?? '-').padEnd(14)}  ${l.name ?? ''}`,
+        // No trailing spaces where a pin has no name.
+        `  ${l.cid.padEnd(w)}  ${humanBytes(l.size).padStart(10)}  ${(l.kind ?? '-').padEnd(14)}  ${l.name ?? ''}`.trimEnd(),
       )
   }
   if (s.incomplete.length > 0) {

@@ -2,11 +2,12 @@
 // query and kept, that runs the CLI's query commands; a request it does not answer in time, or
 // one it was running when it died, is declined, and the CLI answers on its own.
 //
-// A child process, not a worker thread: V8's flags are per process, and the manager runs with
-// --optimize-for-size (it halves its peak memory at a million pins), under which the same
-// queries ran 1.3-3x slower (measured at a million pins: `state history network --since 24h`
-// 15 against 44 ms, `storage report` 127 against 178 ms, in one process each way). The child runs
-// with Node's defaults, and exits when the manager's end of its channel closes, however the
+// A child process, not a worker thread: V8's flags are per process. The manager ran with
+// --optimize-for-size when this was chosen, under which the same queries ran 1.3-3x slower
+// (measured at a million pins: `state history network --since 24h` 15 against 44 ms, `storage
+// report` 127 against 178 ms, in one process each way); it now runs with a flag of its own
+// (node-flags.ts), and the worker's heap and collections stay apart from the manager's. The child
+// runs with Node's defaults, and exits when the manager's end of its channel closes, however the
 // manager ends.
 import { type ChildProcess, fork } from 'node:child_process'
 import type { Socket } from 'node:net'

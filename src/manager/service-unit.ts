@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import type { Env } from '../config/paths.js'
 import { ServiceUnitError } from '../errors.js'
 import { writeTextAtomic } from '../store/atomic.js'
+import { MANAGER_NODE_FLAGS } from './node-flags.js'
 
 /** The first line of every unit ipfs-kit writes: uninstall and a second install look for it. */
 export const UNIT_MARKER =
@@ -93,7 +94,7 @@ export function renderUnit(spec: UnitSpec): string {
   }
   const command = [
     spec.node,
-    '--optimize-for-size',
+    ...MANAGER_NODE_FLAGS,
     spec.script,
     'daemon',
     'start',
