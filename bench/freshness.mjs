@@ -102,6 +102,8 @@ try {
 
   // 1. A pin made directly on Kubo, until ipfs-kit shows it.
   const seen = []
+  /** The durations of the cycles that listed without names (most do). */
+  const withoutNames = []
   for (let i = 0; i < Number(values.changes); i++) {
     const file = join(work, `change-${i}`)
     writeFileSync(file, `freshness bench ${i} ${Date.now()}`)
@@ -114,23 +116,29 @@ try {
       await sleep(250)
     }
     seen.push((performance.now() - start) / 1000)
-    log(`change ${i}: in the index after ${seen.at(-1).toFixed(1)} s`)
+    const pinsNow = indexStatus().collectors.pins
+    log(
+      `change ${i}: in the index after ${seen.at(-1).toFixed(1)} s (${pinsNow.last_detail}, ${pinsNow.last_duration_ms} ms)`,
+    )
+    // The cycle that showed the change listed without names, unless index.names_every_s came round.
+    if (/^listed without names/.test(pinsNow.last_detail ?? '')) withoutNames.push(pinsNow.last_duration_ms)
   }
-  const pinsDetail = indexStatus().collectors.pins
   rows.push([
     `a pin made with plain \`ipfs pin add\`: until \`ipfs-kit pin list --cid\` shows it (median of ${seen.length})`,
     `${median(seen).toFixed(1)} s (each: ${seen.map((s) => s.toFixed(1)).join(', ')} s)`,
     pins >= 1_000_000 ? '≤ 60 s' : '≤ 30 s',
     median(seen) <= (pins >= 1_000_000 ? 60 : 30),
   ])
-  const listingMs = pinsDetail.last_duration_ms
+  if (withoutNames.length === 0)
+    throw new Error('no change was shown by a listing without names: run more --changes')
+  const listingMs = median(withoutNames)
   // 2. Kubo's fastest complete listing, against a cycle's listing (without names) and one with names.
   const kuboList =
     ipfs('pin', 'ls', '--type=recursive', '-q').ms + ipfs('pin', 'ls', '--type=direct', '-q').ms
   const refresh = kit('index', 'refresh').ms
   const named = indexStatus().collectors.pins.last_duration_ms
   rows.push([
-    "a cycle's pin listing (CIDs only) against Kubo's fastest complete listing (`ipfs pin ls -q`, recursive + direct, no names)",
+    `a cycle's pin listing (CIDs only; median of ${withoutNames.length}) against Kubo's fastest complete listing (\`ipfs pin ls -q\`, recursive + direct, no names)`,
     `${(listingMs / 1000).toFixed(1)} s against ${(kuboList / 1000).toFixed(1)} s: ${(listingMs / kuboList).toFixed(2)}x`,
     '≤ 1.5x',
     listingMs <= kuboList * 1.5,
