@@ -32,13 +32,17 @@ export async function openContent(kitPath: string, peerId: string): Promise<Open
 
 type CidParse = (text: string) => unknown
 
+/**
+ * The rows of these columns, checked. `cids`: a parser checks every row's CID (a read of every
+ * row); a set keeps only the rows whose CID is in it, CIDs the caller holds as valid (a lookup).
+ */
 function rowsOf(
   file: OpenIndexFile,
   columns: Record<string, unknown[]>,
   firstRow: number,
-  parse: CidParse,
-  wanted?: ReadonlySet<string>,
+  cids: CidParse | ReadonlySet<string>,
 ): ContentRow[] {
+  const wanted = typeof cids === 'function' ? null : cids
   const n = (columns.cid as unknown[]).length
   const out: ContentRow[] = []
   for (let i = 0; i < n; i++) {
@@ -49,9 +53,9 @@ function rowsOf(
     // CID is one the caller holds as valid (lookup's contract), so it is not parsed again.
     if (wanted && !(typeof cid === 'string' && wanted.has(cid))) continue
     if (typeof cid !== 'string' || cid.length > MAX_TEXT_CELL_BYTES) throw bad('has no CID')
-    if (!wanted) {
+    if (typeof cids === 'function') {
       try {
-        parse(cid)
+        cids(cid)
       } catch {
         throw bad(`has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`)
       }
@@ -173,10 +177,9 @@ async function lookup<T>(
   const wanted = [...new Set(cids)].sort()
   await checkCidStatistics(file, wanted)
   const set = new Set(wanted)
-  const parse = await cidParser()
   for (const range of await cidRanges(file, wanted)) {
     const columns = await readColumns(file, columnNames, range.start, range.end)
-    for (const row of rowsOf(file, columns, range.start, parse, set)) found.set(row.cid, pick(row))
+    for (const row of rowsOf(file, columns, range.start, set)) found.set(row.cid, pick(row))
   }
   return found
 }
