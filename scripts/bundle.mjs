@@ -81,6 +81,13 @@ await build({
   outfile: `${root}dist/src/ipfs-kit-manager.cjs`,
   plugins: [{ name: 'lazy-libraries', setup: lazyLibraries }],
 })
+// The worker thread that encodes large index files (src/store/encode-worker.ts), beside the
+// bundles that write them.
+await build({
+  ...common,
+  entryPoints: [`${root}src/store/encode-worker.ts`],
+  outfile: `${root}dist/src/ipfs-kit-encoder.cjs`,
+})
 await build({
   ...common,
   entryPoints: Object.fromEntries(Object.entries(LAZY).map(([pkg, file]) => [file, pkg])),

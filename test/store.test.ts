@@ -5,14 +5,18 @@ import { createHash } from 'node:crypto'
 import { chmod, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { Worker } from 'node:worker_threads'
+import { schemaFromColumnData } from 'hyparquet-writer'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import type { ContentRow } from '../src/store/content-format.js'
 import { largest } from '../src/store/content-writer.js'
+import { type EncoderSetup, IndexEncoder } from '../src/store/encoder.js'
 import { indexFilePath } from '../src/store/layout.js'
 import { queryPinFile } from '../src/store/pins.js'
-import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
+import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
+import { WORKER_ROWS } from '../src/store/writer.js'
 import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
@@ -350,6 +354,103 @@ function rawCid(text: string): string {
   const digest = createHash('sha256').update(text).digest()
   return CID.create(1, 0x55, Digest.create(0x12, digest)).toString()
 }
+
+describe('index files encoded in a worker thread', () => {
+  const manyCids = (n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const digest = new Uint8Array(32)
+      new DataView(digest.buffer).setUint32(0, i)
+      return CID.createV1(0x55, Digest.create(0x12, digest)).toString()
+    }).sort()
+
+  it('are, byte for byte, the file encoded in the writing thread, and read back whole', async () => {
+    const kit = await makeTempDir('kit')
+    const n = WORKER_ROWS + 5_000
+    const cids = manyCids(n)
+    const rows = {
+      cids,
+      names: cids.map((_, i) => (i % 7 === 0 ? `file ${i}` : null)),
+      types: cids.map((_, i) => (i % 100 === 0 ? 'direct' : 'recursive')),
+      generatedAt: new Date('2026-12-01T00:00:00Z'),
+      peerId: PEER,
+    }
+    const here = join(kit, 'here.parquet')
+    const there = join(kit, 'worker.parquet')
+    await writePinsFile(here, { ...rows, worker: false })
+    await writePinsFile(there, { ...rows, worker: true })
+    assert.ok((await readFile(here)).equals(await readFile(there)), 'the two files differ')
+    const check = await checkIndexFile(there, 'pins', PEER)
+    assert.equal(check.status, 'valid')
+    const file = await openIndexFile(there, 'pins', PEER)
+    try {
+      const read = []
+      for await (const row of queryPinFile(file, {})) read.push(row)
+      assert.deepEqual(
+        read.map((r) => [r.cid, r.type, r.name]),
+        cids.map((cid, i) => [cid, rows.types[i], rows.names[i]]),
+      )
+    } finally {
+      await file.close()
+    }
+    // The manager's writes of this size go to the worker on their own.
+    const byDefault = join(kit, 'default.parquet')
+    await writePinsFile(byDefault, rows)
+    assert.ok((await readFile(byDefault)).equals(await readFile(here)))
+  })
+
+  it("run from the manager's bundle as from the modules: the bundled encoder gives the same bytes", async () => {
+    // dist/test/store.test.js -> dist/src/ipfs-kit-encoder.cjs (scripts/bundle.mjs)
+    const script = new URL('../src/ipfs-kit-encoder.cjs', import.meta.url)
+    const cids = manyCids(3_000)
+    const columns = pinsColumns(
+      cids,
+      cids.map(() => 'recursive'),
+      cids.map((_, i) => (i % 3 === 0 ? `n${i}` : null)),
+      cids.map(() => new Date('2026-12-01T00:00:00Z')),
+      cids.map(() => false),
+    )
+    const setup: EncoderSetup = {
+      kv: [{ key: 'k', value: 'v' }],
+      createdBy: 'ipfs-kit test',
+      schema: schemaFromColumnData({ columnData: columns }),
+    }
+    const here = new IndexEncoder(setup)
+    const expected = Buffer.concat([here.group(columns, cids.length).slice(), here.finish()])
+    const worker = new Worker(script, { workerData: setup })
+    try {
+      const ask = (m: unknown) =>
+        new Promise<Uint8Array>((resolve, reject) => {
+          worker.once('message', (r: { bytes?: Uint8Array; error?: string }) =>
+            r.bytes ? resolve(r.bytes) : reject(new Error(r.error)),
+          )
+          worker.postMessage(m)
+        })
+      const got = Buffer.concat([await ask({ columns, rowCount: cids.length }), await ask({ finish: true })])
+      assert.ok(got.equals(expected))
+    } finally {
+      await worker.terminate()
+    }
+  })
+
+  it('fail the write when the worker cannot encode, leaving the old file and no temporary file', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    await writePins(path)
+    const before = await readFile(path)
+    await assert.rejects(
+      writePinsFile(path, {
+        peerId: PEER,
+        cids: manyCids(100),
+        worker: true,
+        // A time that is not one: hyparquet-writer refuses it in the worker.
+        mapColumn: (c) => (c.name === 'first_seen' ? { ...c, data: Array.from(c.data, () => 'noon') } : c),
+      }),
+      /encoding the file failed: .*BigInt/,
+    )
+    assert.deepEqual(await readdir(join(kit, 'pin_metadata/parquet_storage')), ['pins.parquet'])
+    assert.ok((await readFile(path)).equals(before))
+  })
+})
 
 describe("content.parquet's list of the largest DAGs", () => {
   it('is what a sort of every row by size, then CID, puts first', () => {

@@ -1,22 +1,15 @@
-// Writes index files: Parquet, one row group at a time, with the checksums readers verify,
-// through the atomic replace of atomic.ts. Only the manager imports this module.
-import type { FileMetaData, KeyValue, RowGroup } from 'hyparquet'
-import type { ColumnSource } from 'hyparquet-writer'
-import { ByteWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer'
-import { writeIndexes } from 'hyparquet-writer/src/indexes.js'
-import { writeMetadata } from 'hyparquet-writer/src/metadata.js'
+// Writes index files: Parquet, one row group at a time, with the checksums readers verify
+// (encoder.ts), through the atomic replace of atomic.ts. A large file is encoded in a worker thread
+// (encode-worker.ts). Only the manager imports this module.
+import { existsSync } from 'node:fs'
+import type { KeyValue } from 'hyparquet'
+import { schemaFromColumnData } from 'hyparquet-writer'
 import { replaceFileAtomic } from './atomic.js'
-import {
-  chunkDigest,
-  chunkRange,
-  INTEGRITY_KEY,
-  type IntegrityRecord,
-  kvDigest,
-  pageIndexDigest,
-  pageIndexRanges,
-  structureDigest,
-} from './integrity.js'
+import type { EncodeReply, EncodeRequest } from './encode-worker.js'
+import { type EncoderSetup, type IndexColumn, IndexEncoder } from './encoder.js'
 import { type FileKind, META } from './layout.js'
+
+export type { IndexColumn } from './encoder.js'
 
 export interface IndexFileHeader {
   kind: FileKind
@@ -38,15 +31,16 @@ export interface WriteIndexOptions {
   firstRowGroupSize?: number
   /** Bytes per data page (hyparquet-writer's default is 1 MiB). */
   pageSize?: number
+  /**
+   * Encode in a worker thread (true) or in this one (false). By default a file of at least
+   * WORKER_ROWS rows goes to a worker: a row group of a million-row file takes 70-250 ms to
+   * encode, in one synchronous call.
+   */
+  worker?: boolean
 }
 
-/**
- * One column of a row group. `pageIndex`: write Parquet's page index for it (each page's min and
- * max, and where each page starts), so that a reader can decode the one page that may hold a value
- * instead of the whole column chunk; 'offset': only where each page starts (the offset index),
- * for a column that is read by row, never searched by value.
- */
-export type IndexColumn = ColumnSource & { pageIndex?: boolean | 'offset' }
+/** Files of at least this many rows are encoded in a worker thread (see WriteIndexOptions). */
+export const WORKER_ROWS = 20_000
 
 /**
  * The rows of a file, handed out one row group at a time, so that a writer never needs a second
@@ -68,10 +62,67 @@ export function columnsSource(columns: IndexColumn[], rowCount: number): RowSour
   }
 }
 
+/** An encoder here or in a worker; `ahead`: it may be asked for the next group before the last is written. */
+interface Encoding {
+  ahead: boolean
+  group(columns: IndexColumn[], rowCount: number): Promise<Uint8Array>
+  finish(): Promise<Uint8Array>
+  close(): void
+}
+
+function inlineEncoding(setup: EncoderSetup): Encoding {
+  const encoder = new IndexEncoder(setup)
+  return {
+    // Its bytes are in a buffer that the next call reuses.
+    ahead: false,
+    group: async (columns, rowCount) => encoder.group(columns, rowCount),
+    finish: async () => encoder.finish(),
+    close: () => {},
+  }
+}
+
+/** The worker's script: beside the manager's bundle, or beside this module (tests, dist/src/store). */
+function encoderScript(): URL {
+  const bundled = new URL('./ipfs-kit-encoder.cjs', import.meta.url)
+  return existsSync(bundled) ? bundled : new URL('./encode-worker.js', import.meta.url)
+}
+
+async function workerEncoding(setup: EncoderSetup): Promise<Encoding> {
+  const { Worker } = await import('node:worker_threads')
+  const worker = new Worker(encoderScript(), { workerData: setup })
+  const waiting: Array<{ resolve: (b: Uint8Array) => void; reject: (e: Error) => void }> = []
+  let failed: Error | null = null
+  const fail = (err: Error) => {
+    failed ??= err
+    for (const w of waiting.splice(0)) w.reject(err)
+  }
+  worker.on('message', (m: EncodeReply) => {
+    const w = waiting.shift()
+    if ('bytes' in m) w?.resolve(m.bytes)
+    else w?.reject(new Error(`encoding the file failed: ${m.error}`))
+  })
+  worker.on('error', (err) => fail(err))
+  worker.on('exit', (code) => fail(new Error(`the encoding worker ended (exit code ${code})`)))
+  const ask = (m: EncodeRequest) =>
+    failed
+      ? Promise.reject(failed)
+      : new Promise<Uint8Array>((resolve, reject) => {
+          // A value that cannot be cloned throws here, before a reply is waited for.
+          worker.postMessage(m)
+          waiting.push({ resolve, reject })
+        })
+  return {
+    ahead: true,
+    group: (columns, rowCount) => ask({ columns, rowCount }),
+    finish: () => ask({ finish: true }),
+    close: () => void worker.terminate(),
+  }
+}
+
 /**
  * Writes a Parquet file atomically; returns its size in bytes. Row groups are encoded one at a
- * time and each goes to the temporary file (and into its checksum) as soon as it is encoded, so
- * the memory this takes is one row group, not the file.
+ * time and each goes to the temporary file as soon as it is encoded, so the memory this takes is
+ * a row group or two, not the file.
  */
 export async function writeIndexFileAtomic(
   path: string,
@@ -90,95 +141,44 @@ export async function writeIndexFileAtomic(
     ...Object.entries(header.extra ?? {}).map(([key, value]) => ({ key, value })),
   ]
   const groupSize = Math.max(1, options.rowGroupSize ?? rows.rowCount)
-  return replaceFileAtomic(path, async (fh) => {
-    const writer = new ByteWriter(1 << 20)
-    /** The file offset of writer's first buffered byte. */
-    let flushed = 0
-    const flush = async () => {
-      const bytes = writer.getBytes()
-      let at = 0
-      while (at < bytes.length)
-        at += (await fh.write(bytes, at, bytes.length - at, flushed + at)).bytesWritten
-      flushed += bytes.length
-      writer.index = 0
-    }
-    const parquet = new ParquetWriter({
-      writer,
-      schema: schemaFromColumnData({ columnData: rows.slice(0, Math.min(groupSize, rows.rowCount)) }),
-      createdBy: header.writer,
-      // Whole values in min/max statistics: a truncated max would be below the real one and
-      // make a reader skip the row group that holds the CID it looks for.
-      statisticsTruncateLength: Number.POSITIVE_INFINITY,
+  const firstSize = Math.max(1, Math.min(groupSize, options.firstRowGroupSize ?? groupSize))
+  const bounds: Array<[number, number]> = []
+  for (let start = 0; start < rows.rowCount; start += start === 0 ? firstSize : groupSize)
+    bounds.push([start, Math.min(rows.rowCount, start + (start === 0 ? firstSize : groupSize))])
+  const setup: EncoderSetup = {
+    kv,
+    createdBy: header.writer,
+    schema: schemaFromColumnData({ columnData: rows.slice(0, Math.min(groupSize, rows.rowCount)) }),
+    ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+  }
+  const encoding =
+    (options.worker ?? rows.rowCount >= WORKER_ROWS) ? await workerEncoding(setup) : inlineEncoding(setup)
+  const encode = (i: number) => {
+    const b = bounds[i]
+    return b ? encoding.group(rows.slice(b[0], b[1]), b[1] - b[0]) : encoding.finish()
+  }
+  try {
+    return await replaceFileAtomic(path, async (fh) => {
+      let size = 0
+      let next: Promise<Uint8Array> | null = null
+      for (let i = 0; i <= bounds.length; i++) {
+        const bytes = await (next ?? encode(i))
+        next = null
+        if (encoding.ahead && i < bounds.length) {
+          // The worker encodes the next group while this one is written. Its failure is met
+          // when it is awaited (or not at all, when the write fails first).
+          next = encode(i + 1)
+          next.catch(() => {})
+        }
+        let at = 0
+        while (at < bytes.length) at += (await fh.write(bytes, at, bytes.length - at, size + at)).bytesWritten
+        size += bytes.length
+        // Encoding a row group here is synchronous: give the event loop a turn between groups.
+        if (!encoding.ahead && i < bounds.length) await new Promise((resolve) => setImmediate(resolve))
+      }
+      return size
     })
-    const groups: string[][] = []
-    const firstSize = Math.max(1, Math.min(groupSize, options.firstRowGroupSize ?? groupSize))
-    for (let start = 0; start < rows.rowCount; start += start === 0 ? firstSize : groupSize) {
-      const end = Math.min(rows.rowCount, start + (start === 0 ? firstSize : groupSize))
-      parquet.write({
-        // Page indexes only where asked for (and checksummed like everything a reader uses).
-        columnData: rows.slice(start, end).map(({ name, data, statistics, codec, pageIndex }) => ({
-          name,
-          data,
-          columnIndex: pageIndex === true,
-          offsetIndex: pageIndex === true || pageIndex === 'offset',
-          statistics: statistics ?? true,
-          ...(codec ? { codec } : {}),
-        })),
-        rowGroupSize: end - start,
-        ...(options.pageSize ? { pageSize: options.pageSize } : {}),
-      })
-      // The row group is encoded and still in the buffer: checksum each column chunk, then write it out.
-      const group = parquet.row_groups[parquet.row_groups.length - 1] as RowGroup
-      const buffered = writer.getBytes()
-      groups.push(
-        group.columns.map((_, c) => {
-          const range = chunkRange(group, c)
-          return chunkDigest(buffered.subarray(range.start - flushed, range.end - flushed), group, c)
-        }),
-      )
-      await flush()
-      // Encoding a row group is synchronous: give the event loop a turn between groups.
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-    // What ParquetWriter.finish() does, with the page indexes checksummed in between: they lie
-    // after the last row group, and their checksums must be in the footer that follows them.
-    await flush()
-    const tailStart = flushed
-    writeIndexes(writer, parquet.pendingIndexes)
-    const tail = writer.getBytes()
-    const indexes = parquet.row_groups.map((g) =>
-      g.columns.map((chunk) => {
-        // In file order, as the reader reads them.
-        const parts = pageIndexRanges(chunk)
-          .sort((a, b) => a.start - b.start)
-          .map((r) => ({ bytes: tail.subarray(r.start - tailStart, r.end - tailStart), start: r.start }))
-        return parts.length > 0 ? pageIndexDigest(parts) : ''
-      }),
-    )
-    const record: IntegrityRecord = {
-      groups,
-      kv: kvDigest(kv),
-      structure: structureDigest(parquet.schema, parquet.row_groups),
-      ...(indexes.some((g) => g.some((d) => d !== '')) ? { indexes } : {}),
-    }
-    // Every query parses the whole footer: leave out encoding_stats (optional; no reader here uses
-    // it), a list of structs per column chunk.
-    for (const g of parquet.row_groups)
-      for (const c of g.columns) if (c.meta_data) delete c.meta_data.encoding_stats
-    const metadata: FileMetaData = {
-      version: 2,
-      created_by: header.writer,
-      schema: parquet.schema,
-      num_rows: parquet.num_rows,
-      row_groups: parquet.row_groups,
-      metadata_length: 0,
-      key_value_metadata: [...kv, { key: INTEGRITY_KEY, value: JSON.stringify(record) }],
-    }
-    // metadata_length is what a reader computes, not a field of the footer.
-    delete (metadata as Partial<FileMetaData>).metadata_length
-    writeMetadata(writer, metadata, Number.POSITIVE_INFINITY)
-    writer.appendUint32(0x31524150) // PAR1
-    await flush()
-    return flushed
-  })
+  } finally {
+    encoding.close()
+  }
 }

@@ -33,6 +33,8 @@ export interface FakePinsOptions {
   /** Smaller than the manager's, to get several row groups and pages from a few rows. */
   rowGroupSize?: number
   pageSize?: number
+  /** Encode in a worker thread, or in this one (default: as the manager would, by size). */
+  worker?: boolean
   /** Changes a column as written (a wrong type, a value no writer of ipfs-kit writes). */
   mapColumn?: (column: IndexColumn) => IndexColumn
 }
@@ -72,8 +74,11 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       },
     },
     columnsSource(written, o.cids.length),
-    o.rowGroupSize || o.pageSize
-      ? { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE }
-      : PINS_WRITE_OPTIONS,
+    {
+      ...(o.rowGroupSize || o.pageSize
+        ? { rowGroupSize: o.rowGroupSize ?? PINS_ROW_GROUP_SIZE, pageSize: o.pageSize ?? PINS_PAGE_SIZE }
+        : PINS_WRITE_OPTIONS),
+      ...(o.worker !== undefined ? { worker: o.worker } : {}),
+    },
   )
 }
