@@ -6,12 +6,19 @@ import assert from 'node:assert/strict'
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
 import { parseTimeArg } from '../src/cli/format.js'
 import { DayLogWriter } from '../src/indexer/day-log.js'
-import { growthOf, slope } from '../src/status/growth.js'
+import { growthOf, recentPins, slope } from '../src/status/growth.js'
+import { openContent } from '../src/store/content.js'
+import type { ContentRow } from '../src/store/content-format.js'
+import { writeContentFile } from '../src/store/content-writer.js'
 import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf } from '../src/store/layout.js'
+import { openIndexFile } from '../src/store/reader.js'
 import { writeTypedFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
+import { writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
@@ -276,6 +283,96 @@ describe('storage analytics', () => {
     // Not growing: no time to full, and why.
     g = await growthOf(kit2, PEER, { repoSize: 2e9, storageMax: 10e9 }, now + 8 * 86_400_000)
     assert.match(g.reasons.growth_bytes_per_week ?? '', /needs 1440 min/)
+  })
+
+  it('the pins added in the last day: still pinned, first seen in that day, their bytes once all are examined', async () => {
+    const kitPath = await makeTempDir('recent')
+    const now = Date.now()
+    const cid = (i: number) => CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32).fill(i))).toString()
+    const [a, b, old, gone, before] = [cid(1), cid(2), cid(3), cid(4), cid(5)]
+    const pinned = [a, b, old, before].sort()
+    const seen: Record<string, number> = {
+      [a]: now - 2 * 3_600_000,
+      [b]: now - 3 * 3_600_000,
+      // Added again today by its event, but pinned since before (a first_seen of three days ago).
+      [old]: now - 3 * 86_400_000,
+      [before]: now - 2 * 86_400_000,
+    }
+    await writePinsFile(join(kitPath, 'pin_metadata/parquet_storage/pins.parquet'), {
+      peerId: PEER,
+      cids: pinned,
+      firstSeen: pinned.map((c) => new Date(seen[c] as number)),
+    })
+    const events = new DayLogWriter({
+      kitPath,
+      kind: 'pin_events',
+      writer: 'ipfs-kit 0.1.0',
+      log: quiet,
+      retentionMs: () => 30 * 86_400_000,
+      now: () => now,
+    })
+    const event = (c: string, at: number) => ({
+      at: new Date(at),
+      cid: c,
+      event: 'added',
+      type: 'recursive',
+      name: null,
+      source: 'ipfs-kit',
+    })
+    await events.append({ peerId: PEER, kuboVersion: '0.43.1' }, [
+      event(before, now - 2 * 86_400_000),
+      event(b, now - 3 * 3_600_000),
+      event(a, now - 2 * 3_600_000),
+      event(old, now - 3_600_000),
+      // Added an hour ago, unpinned since: not in pins.parquet.
+      event(gone, now - 3_600_000),
+    ])
+    const contentRow = (c: string, size: number): ContentRow => ({
+      cid: c,
+      dag_size_bytes: size,
+      blocks: 1,
+      codec: 'raw',
+      kind: 'raw',
+      file_size_bytes: null,
+      mime: null,
+      complete: true,
+      examined_at: new Date(now),
+      problem: null,
+    })
+    const header = {
+      writer: 'ipfs-kit 0.1.0',
+      peerId: PEER,
+      kuboVersion: '0.43.1',
+      generatedAt: new Date(now),
+    }
+    const recent = async () => {
+      const pins = await openIndexFile(
+        join(kitPath, 'pin_metadata/parquet_storage/pins.parquet'),
+        'pins',
+        PEER,
+      )
+      const content = await openContent(kitPath, PEER)
+      try {
+        return await recentPins(kitPath, PEER, pins, content, now)
+      } finally {
+        await pins.close()
+        await content?.close()
+      }
+    }
+    await writeContentFile(kitPath, header, [contentRow(a, 1000), contentRow(old, 7)], null)
+    let r = await recent()
+    assert.equal(r.pins_added_last_day, 2)
+    assert.equal(r.pins_added_last_day_bytes, null)
+    assert.match(r.reasons.pins_added_last_day_bytes ?? '', /^1 of them not examined yet/)
+    await writeContentFile(
+      kitPath,
+      header,
+      [contentRow(a, 1000), contentRow(b, 500), contentRow(old, 7)].sort((x, y) => (x.cid < y.cid ? -1 : 1)),
+      null,
+    )
+    r = await recent()
+    assert.equal(r.pins_added_last_day, 2)
+    assert.equal(r.pins_added_last_day_bytes, 1500)
   })
 
   it('storage report on a node that just started: growth null with its reason, the pins added today counted', async () => {

@@ -13,7 +13,7 @@ import type { ContentRow } from '../src/store/content-format.js'
 import { largest } from '../src/store/content-writer.js'
 import { type EncoderSetup, IndexEncoder } from '../src/store/encoder.js'
 import { indexFilePath } from '../src/store/layout.js'
-import { queryPinFile } from '../src/store/pins.js'
+import { pinTimesOf, queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
 import { WORKER_ROWS } from '../src/store/writer.js'
@@ -449,6 +449,45 @@ describe('index files encoded in a worker thread', () => {
     )
     assert.deepEqual(await readdir(join(kit, 'pin_metadata/parquet_storage')), ['pins.parquet'])
     assert.ok((await readFile(path)).equals(before))
+  })
+})
+
+describe('pinTimesOf', () => {
+  it('gives what a CID lookup of queryPinFile gives of first_seen, for pinned CIDs only, over many row groups and pages', async () => {
+    const kit = await makeTempDir('kit')
+    const path = indexFilePath(kit, 'pins')
+    const cids = Array.from({ length: 3_000 }, (_, i) => {
+      const digest = new Uint8Array(32)
+      new DataView(digest.buffer).setUint32(4, i * 7919)
+      return CID.createV1(0x55, Digest.create(0x12, digest)).toString()
+    }).sort()
+    const firstSeen = cids.map((_, i) => new Date(Date.UTC(2026, 10, 1) + i * 60_000))
+    await writePinsFile(path, {
+      peerId: PEER,
+      cids,
+      firstSeen,
+      firstSeenExact: cids.map((_, i) => i % 2 === 0),
+      rowGroupSize: 500,
+      pageSize: 2_000,
+    })
+    const notPinned = CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32).fill(9))).toString()
+    const asked = [cids[0], cids[777], cids[778], cids[1500], cids[2999], notPinned, cids[777]] as string[]
+    const file = await openIndexFile(path, 'pins', PEER)
+    try {
+      const times = await pinTimesOf(file, asked)
+      const expected = new Map<string, { first_seen: string; first_seen_exact: boolean }>()
+      for await (const row of queryPinFile(file, { cids: asked }))
+        expected.set(row.cid, {
+          first_seen: row.first_seen as string,
+          first_seen_exact: row.first_seen_exact as boolean,
+        })
+      assert.equal(expected.size, 5)
+      assert.deepEqual(new Map([...times].sort()), new Map([...expected].sort()))
+      assert.equal(times.get(cids[778] as string)?.first_seen, (firstSeen[778] as Date).toISOString())
+      assert.equal((await pinTimesOf(file, [])).size, 0)
+    } finally {
+      await file.close()
+    }
   })
 })
 

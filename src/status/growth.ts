@@ -119,24 +119,23 @@ export async function recentPins(
   const events = await readDayLog(kitPath, 'pin_events', peerId, { since: new Date(now - DAY_MS) })
   const added = new Set<string>()
   for (const e of events.rows) if (e.event === 'added') added.add(e.cid as string)
-  const { queryPinFile } = await import('../store/pins.js')
+  const { pinTimesOf } = await import('../store/pins.js')
   const still: string[] = []
-  if (added.size > 0)
-    for await (const p of queryPinFile(pins, { cids: [...added] }))
-      if (Date.parse(p.first_seen as string) >= now - DAY_MS) still.push(p.cid)
-  out.pins_added_last_day = new Set(still).size
+  for (const [cid, t] of await pinTimesOf(pins, [...added]))
+    if (Date.parse(t.first_seen) >= now - DAY_MS) still.push(cid)
+  out.pins_added_last_day = still.length
   if (events.refused.length > 0)
     out.reasons.pins_added_last_day = `counted without ${events.refused.length} refused pin-event part(s)`
   if (!content) {
     out.reasons.pins_added_last_day_bytes = 'content.parquet is not there to say their sizes'
     return out
   }
-  const { contentFactsOf } = await import('../store/content.js')
-  const found = await contentFactsOf(content, [...new Set(still)])
+  const { contentSizesOf } = await import('../store/content.js')
+  const found = await contentSizesOf(content, still)
   let bytes = 0
   let unknown = 0
-  for (const cid of new Set(still)) {
-    const size = found.get(cid)?.dag_size_bytes
+  for (const cid of still) {
+    const size = found.get(cid)
     if (typeof size === 'number') bytes += size
     else unknown++
   }

@@ -76,7 +76,8 @@ function rowsOf(
     const kind = text('kind')
     if (kind !== null && !(CONTENT_KINDS as readonly string[]).includes(kind))
       throw bad(`has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
-    // A lookup of the facts `pin list` shows reads only their columns (contentFactsOf): the
+    // A lookup of the facts `pin list` shows, or of sizes, reads only their columns (contentFactsOf,
+    // contentSizesOf): the
     // others are neither read nor checked, and never handed out.
     const read = (name: string) => columns[name] !== undefined
     const codec = read('codec') ? text('codec') : '-'
@@ -164,6 +165,14 @@ export function contentFactsOf(
     kind: r.kind,
     mime: r.mime,
   }))
+}
+
+/** The DAG size of each of these CIDs that was examined (null: examined, size not known), reading only the cid and size columns. */
+export function contentSizesOf(
+  file: OpenIndexFile,
+  cids: readonly string[],
+): Promise<Map<string, number | null>> {
+  return lookup(file, cids, ['cid', 'dag_size_bytes'], (r) => r.dag_size_bytes)
 }
 
 async function lookup<T>(
