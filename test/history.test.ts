@@ -12,13 +12,12 @@ import { parseTimeArg } from '../src/cli/format.js'
 import { DayLogWriter } from '../src/indexer/day-log.js'
 import { growthOf, recentPins, slope } from '../src/status/growth.js'
 import { openContent } from '../src/store/content.js'
-import type { ContentRow } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
 import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf } from '../src/store/layout.js'
 import { openIndexFile } from '../src/store/reader.js'
 import { writeTypedFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
-import { writePinsFile } from './helpers/index-files.js'
+import { rawContentRow, writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 const OTHER_PEER = '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
@@ -327,18 +326,7 @@ describe('storage analytics', () => {
       // Added an hour ago, unpinned since: not in pins.parquet.
       event(gone, now - 3_600_000),
     ])
-    const contentRow = (c: string, size: number): ContentRow => ({
-      cid: c,
-      dag_size_bytes: size,
-      blocks: 1,
-      codec: 'raw',
-      kind: 'raw',
-      file_size_bytes: null,
-      mime: null,
-      complete: true,
-      examined_at: new Date(now),
-      problem: null,
-    })
+    const contentRow = (c: string, size: number) => rawContentRow(c, size, new Date(now))
     const header = {
       writer: 'ipfs-kit 0.1.0',
       peerId: PEER,

@@ -17,7 +17,7 @@ import { pinTimesOf, queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
 import { WORKER_ROWS } from '../src/store/writer.js'
-import { writePinsFile } from './helpers/index-files.js'
+import { rawContentRow, writePinsFile } from './helpers/index-files.js'
 import { makeTempDir } from './helpers/kubo.js'
 
 const PEER = '12D3KooWJ9c6EZs1KEJY8HADbZGWRTPnkpFq4hjbQ1WxDCiv2q4D'
@@ -498,18 +498,7 @@ describe("content.parquet's list of the largest DAGs", () => {
     const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
     const rows = Array.from({ length: 5000 }, (_, i): ContentRow => {
       const n = next()
-      return {
-        cid: rawCid(`largest ${i}`),
-        dag_size_bytes: n % 9 === 0 ? null : n % 40,
-        blocks: 1,
-        codec: 'raw',
-        kind: 'raw',
-        file_size_bytes: null,
-        mime: null,
-        complete: true,
-        examined_at: new Date(0),
-        problem: null,
-      }
+      return rawContentRow(rawCid(`largest ${i}`), n % 9 === 0 ? null : n % 40)
     })
     const sorted = rows
       .filter((r) => r.dag_size_bytes !== null)

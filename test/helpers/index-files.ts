@@ -3,6 +3,7 @@
 // lying row count. The reader must then refuse them for what they claim, not for how they were
 // made.
 
+import type { ContentRow } from '../../src/store/content-format.js'
 import { META, PINS_META, type PinSubsetKind } from '../../src/store/layout.js'
 import {
   firstSeenExactType,
@@ -81,4 +82,20 @@ export async function writePinsFile(path: string, o: FakePinsOptions): Promise<n
       ...(o.worker !== undefined ? { worker: o.worker } : {}),
     },
   )
+}
+
+/** A content row of a pin that is one raw block of `size` bytes (null: size not known). */
+export function rawContentRow(cid: string, size: number | null, examinedAt = new Date(0)): ContentRow {
+  return {
+    cid,
+    dag_size_bytes: size,
+    blocks: 1,
+    codec: 'raw',
+    kind: 'raw',
+    file_size_bytes: null,
+    mime: null,
+    complete: true,
+    examined_at: examinedAt,
+    problem: null,
+  }
 }
