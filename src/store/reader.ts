@@ -384,10 +384,10 @@ export async function readColumns(
       onChunk: (chunk) => {
         const values = out[chunk.columnName]
         if (!values) return
-        for (let i = 0; i < chunk.columnData.length; i++) {
-          const at = chunk.rowStart + i - rowStart
-          if (at >= 0 && at < values.length) values[at] = chunk.columnData[i]
-        }
+        // A chunk is a decoded page or more; only the rows asked for are copied (often one of thousands).
+        const from = Math.max(0, rowStart - chunk.rowStart)
+        const to = Math.min(chunk.columnData.length, rowEnd - chunk.rowStart)
+        for (let i = from; i < to; i++) values[chunk.rowStart + i - rowStart] = chunk.columnData[i]
       },
     })
   } catch (err) {
