@@ -61,11 +61,6 @@ export class IndexEncoder {
     })
   }
 
-  /** The bytes written so far: the file's size once `finish` has returned. */
-  get size(): number {
-    return this.#flushed
-  }
-
   /** The bytes buffered since the last call, and the buffer emptied for the next. */
   #take(): Uint8Array {
     const bytes = this.#writer.getBytes()
