@@ -19,7 +19,7 @@ const TRACE = fileURLToPath(new URL('./helpers/import-trace.js', import.meta.url
  * CID the index does not hold).
  */
 const WRITING =
-  /hyparquet-writer|\/store\/(writer|atomic|state-writer|pin-delta-writer|content-writer|pin-requests-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs|\/http\/|\/hono\/|@hono|prom-client|\/store\/cluster-pins-writer\.js$|\/cluster\/supervisor\.js$/
+  /hyparquet-writer|\/store\/(writer|encoder|encode-worker|atomic|state-writer|pin-delta-writer|content-writer|pin-requests-writer)\.js$|\/indexer\/|\/manager\/(manager|supervisor)\.js$|file-type|@ipld\/dag-pb|ipfs-unixfs|\/http\/|\/hono\/|@hono|prom-client|\/store\/cluster-pins-writer\.js$|\/cluster\/supervisor\.js$/
 
 async function trace(
   d: DaemonEnv,
