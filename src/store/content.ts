@@ -76,9 +76,8 @@ function rowsOf(
     const kind = text('kind')
     if (kind !== null && !(CONTENT_KINDS as readonly string[]).includes(kind))
       throw bad(`has an unknown kind ${JSON.stringify(kind.slice(0, 40))}`)
-    // A lookup of the facts `pin list` shows, or of sizes, reads only their columns (contentFactsOf,
-    // contentSizesOf): the
-    // others are neither read nor checked, and never handed out.
+    // A lookup of the facts `pin list` shows, or of sizes, reads only their columns
+    // (contentFactsOf, contentSizesOf): the others are neither read nor checked, nor handed out.
     const read = (name: string) => columns[name] !== undefined
     const codec = read('codec') ? text('codec') : '-'
     if (codec === null || codec === '') throw bad('has no codec')

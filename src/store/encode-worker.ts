@@ -11,15 +11,14 @@ const port = parentPort
 if (port) {
   const encoder = new IndexEncoder(workerData as EncoderSetup)
   port.on('message', (m: EncodeRequest) => {
-    let reply: EncodeReply
+    let bytes: Uint8Array
     try {
       // A copy of its own (the encoder reuses its buffer), handed over without another copy.
-      const bytes = ('finish' in m ? encoder.finish() : encoder.group(m.columns, m.rowCount)).slice()
-      port.postMessage({ bytes } satisfies EncodeReply, [bytes.buffer])
-      return
+      bytes = ('finish' in m ? encoder.finish() : encoder.group(m.columns, m.rowCount)).slice()
     } catch (err) {
-      reply = { error: err instanceof Error ? err.message : String(err) }
+      port.postMessage({ error: err instanceof Error ? err.message : String(err) } satisfies EncodeReply)
+      return
     }
-    port.postMessage(reply)
+    port.postMessage({ bytes } satisfies EncodeReply, [bytes.buffer as ArrayBuffer])
   })
 }

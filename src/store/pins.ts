@@ -117,6 +117,27 @@ function candidateGroups(file: OpenIndexFile, q: PinQuery): Array<RowRange & { g
   return groups
 }
 
+/** A row's CID, refused with its row number when it is not a valid CID. */
+function checkCid(file: OpenIndexFile, parse: (text: string) => unknown, rowNo: number, cid: string): void {
+  try {
+    parse(cid)
+  } catch {
+    throw new IndexRejectedError(
+      file.path,
+      `row ${rowNo} has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`,
+    )
+  }
+}
+
+/** A row's first_seen and its exactness, refused with its row number when either is not valid. */
+function checkedTime(file: OpenIndexFile, rowNo: number, seen: unknown, exact: unknown): PinTime {
+  // 0 or 1 (schema version 6), or a boolean (version 5).
+  const isExact = exact === 1 || exact === true
+  if (!(seen instanceof Date) || Number.isNaN(seen.getTime()) || !(isExact || exact === 0 || exact === false))
+    throw new IndexRejectedError(file.path, `row ${rowNo} has no valid first_seen`)
+  return { first_seen: seen.toISOString(), first_seen_exact: isExact }
+}
+
 /**
  * Yields the pins of an opened, validated pins file that match the query, in CID order. Throws
  * IndexRejectedError (before yielding it) when a row about to be yielded has an invalid CID or type.
@@ -231,30 +252,8 @@ export async function* queryPinFile(
         )
           continue
         const name = typeof r.name === 'string' && r.name !== '' ? r.name : null
-        const firstSeen = seen[i]
-        // 0 or 1 (schema version 6), or a boolean (version 5).
-        const isExact = exact[i] === 1 || exact[i] === true
-        if (
-          !(firstSeen instanceof Date) ||
-          Number.isNaN(firstSeen.getTime()) ||
-          !(isExact || exact[i] === 0 || exact[i] === false)
-        )
-          throw new IndexRejectedError(file.path, `row ${rowNo} has no valid first_seen`)
-        const row: PinRow = {
-          cid: r.cid,
-          type: r.type,
-          name,
-          first_seen: firstSeen.toISOString(),
-          first_seen_exact: isExact,
-        }
-        try {
-          parse(row.cid)
-        } catch {
-          throw new IndexRejectedError(
-            file.path,
-            `row ${rowNo} has an invalid CID: ${JSON.stringify(row.cid.slice(0, 80))}`,
-          )
-        }
+        const row: PinRow = { cid: r.cid, type: r.type, name, ...checkedTime(file, rowNo, seen[i], exact[i]) }
+        checkCid(file, parse, rowNo, row.cid)
         matchBudget--
         yield row
       }
@@ -293,25 +292,9 @@ export async function pinTimesOf(
       for (const i of cidsIn(file, values, range.start, sorted)) {
         const rowNo = range.start + i
         const cid = values[i] as string
-        try {
-          parse(cid)
-        } catch {
-          throw new IndexRejectedError(
-            file.path,
-            `row ${rowNo} has an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`,
-          )
-        }
+        checkCid(file, parse, rowNo, cid)
         const columns = await readColumns(file, ['first_seen', 'first_seen_exact'], rowNo, rowNo + 1)
-        const seen = columns.first_seen?.[0]
-        const exact = columns.first_seen_exact?.[0]
-        // 0 or 1 (schema version 6), or a boolean (version 5).
-        if (
-          !(seen instanceof Date) ||
-          Number.isNaN(seen.getTime()) ||
-          !(exact === 0 || exact === 1 || exact === true || exact === false)
-        )
-          throw new IndexRejectedError(file.path, `row ${rowNo} has no valid first_seen`)
-        found.set(cid, { first_seen: seen.toISOString(), first_seen_exact: exact === 1 || exact === true })
+        found.set(cid, checkedTime(file, rowNo, columns.first_seen?.[0], columns.first_seen_exact?.[0]))
       }
     }
   }
