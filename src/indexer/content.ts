@@ -14,6 +14,7 @@ import { allContent, openContent } from '../store/content.js'
 import { CONTENT_META, CONTENT_SCHEMA_VERSION, type ContentRow } from '../store/content-format.js'
 import { writeContentFile } from '../store/content-writer.js'
 import { contentPath } from '../store/layout.js'
+import { ChunkedList, ShardedMap, ShardedSet } from './big.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
 import { PACE_EVERY, pacer, sortInTurns } from './pace.js'
 
@@ -78,7 +79,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   const dagTimeoutMs = options.dagTimeoutMs ?? 60_000
   const retryAfterMs = options.retryAfterMs ?? 10 * 60_000
   /** What is known, by CID: loaded from content.parquet on the first run, kept in memory after. */
-  let rows: Map<string, ContentRow> | null = null
+  let rows: ShardedMap<ContentRow> | null = null
   let fileDigest: string | null = null
   let union: PinnedUnion | null = null
   /** The file this collector last wrote (or loaded): any other file at the path is rewritten. */
@@ -97,8 +98,9 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   let idle: { digest: string; until: number; outcome: CollectorOutcome } | null = null
   const rates: Array<{ n: number; ms: number; at: number }> = []
 
-  async function load(peerId: string): Promise<Map<string, ContentRow>> {
-    const known = new Map<string, ContentRow>()
+  async function load(peerId: string): Promise<ShardedMap<ContentRow>> {
+    // Sharded (big.ts): a Map grown to a million rows holds the event loop up when it rehashes.
+    const known = new ShardedMap<ContentRow>()
     let file: Awaited<ReturnType<typeof openContent>> = null
     try {
       file = await openContent(options.kitPath, peerId)
@@ -168,7 +170,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
   }
 
-  async function examine(ctx: CollectContext, cids: string[], known: Map<string, ContentRow>): Promise<void> {
+  async function examine(ctx: CollectContext, cids: string[], known: ShardedMap<ContentRow>): Promise<void> {
     for (const row of await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs }))
       known.set(row.cid, row)
   }
@@ -183,21 +185,34 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
 
   async function write(
     ctx: Omit<CollectContext, 'signal' | 'cycle'>,
-    known: Map<string, ContentRow>,
+    known: ShardedMap<ContentRow>,
     digest: string | null,
   ) {
-    // In CID order, sorted in turns (a million rows take a second or more to sort).
-    const all = [...known.values()]
-    const order = await sortInTurns(
-      Uint32Array.from(all.keys()),
+    // In CID order, sorted in turns (a million rows take a second or more to sort); every array
+    // of a million made at its full length, then filled in turns (big.ts: no growing).
+    const pace = pacer()
+    const all = new Array<ContentRow>(known.size)
+    const order = new Uint32Array(known.size)
+    let n = 0
+    for (const row of known.values()) {
+      if ((n & (PACE_EVERY - 1)) === 0) await pace()
+      order[n] = n
+      all[n++] = row
+    }
+    await sortInTurns(
+      order,
       (a, b) => {
         const x = (all[a] as ContentRow).cid
         const y = (all[b] as ContentRow).cid
         return x < y ? -1 : x > y ? 1 : 0
       },
-      pacer(),
+      pace,
     )
-    const sorted = Array.from(order, (i) => all[i] as ContentRow)
+    const sorted = new Array<ContentRow>(order.length)
+    for (let k = 0; k < order.length; k++) {
+      if ((k & (PACE_EVERY - 1)) === 0) await pace()
+      sorted[k] = all[order[k] as number] as ContentRow
+    }
     await writeContentFile(
       options.kitPath,
       { writer: options.writer, peerId: ctx.peerId, kuboVersion: ctx.kuboVersion, generatedAt: new Date() },
@@ -259,7 +274,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     if (!changed && idle?.digest === snapshot.digest && now < idle.until) return idle.outcome
     // At a million pins each pass over the pinset is a good part of a second: in turns (pace.ts).
     const pace = pacer()
-    const pinned = new Set<string>()
+    const pinned = new ShardedSet()
     for (let i = 0; i < snapshot.cids.length; i++) {
       if ((i & (PACE_EVERY - 1)) === 0) await pace()
       pinned.add(snapshot.cids[i] as string)
@@ -274,8 +289,8 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       }
     }
     // Never examined first (newest CIDs are not known here: CID order), then the retries.
-    const fresh: string[] = []
-    const retry: string[] = []
+    const fresh = new ChunkedList<string>()
+    const retry = new ChunkedList<string>()
     for (let i = 0; i < snapshot.cids.length; i++) {
       if ((i & (PACE_EVERY - 1)) === 0) await pace()
       const c = snapshot.cids[i] as string
@@ -283,10 +298,12 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       if (r === undefined) fresh.push(c)
       else if (r.complete !== true && now - r.examined_at.getTime() > retryAfterMs) retry.push(c)
     }
-    const todo = [...fresh, ...retry]
+    const todo = fresh.length + retry.length
+    const todoAt = (k: number) => (k < fresh.length ? fresh.at(k) : retry.at(k - fresh.length))
     let examined = 0
-    for (let i = 0; i < todo.length && performance.now() - t0 < options.budgetMs; i += BATCH) {
-      const batch = todo.slice(i, i + BATCH)
+    for (let i = 0; i < todo && performance.now() - t0 < options.budgetMs; i += BATCH) {
+      const batch: string[] = []
+      for (let k = i; k < Math.min(todo, i + BATCH); k++) batch.push(todoAt(k))
       await examine(ctx, batch, known)
       examined += batch.length
       changed = true
@@ -334,7 +351,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
     // All done for this listing: the next run that finds it again has nothing to do until the
     // first incomplete DAG is due for another look.
-    if (left === 0 && todo.length === examined) {
+    if (left === 0 && todo === examined) {
       let until = Number.POSITIVE_INFINITY
       for (const r of known.values())
         if (r.complete !== true) until = Math.min(until, r.examined_at.getTime() + retryAfterMs)

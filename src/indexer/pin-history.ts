@@ -17,7 +17,7 @@ import { type PinType, queryPinFile } from '../store/pins.js'
 import { openIndexFile } from '../store/reader.js'
 import type { StateRow } from '../store/state.js'
 import type { DayLogContext, DayLogWriter } from './day-log.js'
-import { PACE_EVERY, pacer } from './pace.js'
+import { fillInTurns, PACE_EVERY, pacer } from './pace.js'
 
 /** A pinset in CID order (then type: `direct` before `recursive`), with when each pin was first seen. */
 export interface KnownPinset {
@@ -121,26 +121,33 @@ export class PinHistory {
       const baseline = Date.parse(file.header.kv[PINS_META.baselineAt] ?? '')
       this.#baselineAt = Number.isNaN(baseline) ? null : baseline
       const n = file.header.rowCount
+      // A million rows read back and checked are seconds of work: in turns (pace.ts); the arrays
+      // made at their full length (big.ts: an array grown to a million by push holds the event
+      // loop up when it grows).
+      const pace = pacer()
+      const cids = new Array<string>(n)
+      await pace()
+      const names = new Array<string | null>(n)
       const known: KnownPinset = {
-        cids: [],
+        cids,
         recursive: new Uint8Array(n),
-        names: [],
+        names,
         firstSeen: new Float64Array(n),
         exact: new Uint8Array(n),
       }
       let k = 0
-      // A million rows read back and checked are seconds of work: in turns (pace.ts).
-      const pace = pacer()
       for await (const row of queryPinFile(file, {})) {
         if ((k & (PACE_EVERY - 1)) === 0) await pace()
         if (k >= n) throw new IndexRejectedError(file.path, 'it holds more rows than it says')
-        known.cids.push(row.cid)
-        known.names.push(row.name)
+        cids[k] = row.cid
+        names[k] = row.name
         known.recursive[k] = row.type === 'recursive' ? 1 : 0
         known.firstSeen[k] = Date.parse(row.first_seen as string)
         known.exact[k] = row.first_seen_exact ? 1 : 0
         k++
       }
+      cids.length = k
+      names.length = k
       this.#known = known
     } catch (err) {
       if (!(err instanceof IndexRejectedError)) throw err
@@ -294,7 +301,7 @@ export class PinHistory {
     const events: PinEvent[] = []
     if (!known) {
       // The baseline: these pins were there before ipfs-kit looked.
-      firstSeen.fill(atMs)
+      await fillInTurns(firstSeen, atMs, pacer())
       this.#overlay.clear()
       this.#baselineAt = atMs
     } else {

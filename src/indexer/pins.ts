@@ -33,8 +33,9 @@ import {
 } from '../store/pins-format.js'
 import { openIndexFile } from '../store/reader.js'
 import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
+import { ChunkedList } from './big.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
-import { PACE_EVERY, pacer, sortInTurns } from './pace.js'
+import { fillInTurns, PACE_EVERY, pacer, sortInTurns } from './pace.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 import type { PinHistory } from './pin-history.js'
 import { procStat } from './state.js'
@@ -172,14 +173,15 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       // Listing, sorting, hashing and diffing a million pins are seconds of CPU: done in turns, so
       // that the manager's event loop answers meanwhile (pace.ts).
       const pace = pacer()
-      // Columns, not row objects: a million pins are a million strings and little else.
-      let cids: string[] = []
-      let recursiveFlags: boolean[] = []
-      let names: Array<string | null> = []
+      // Columns, not row objects: a million pins are a million strings and little else. In
+      // pieces (big.ts): an array grown to a million by push holds the event loop up when it grows.
+      let cids = new ChunkedList<string>()
+      let recursiveFlags = new ChunkedList<boolean>()
+      let names = new ChunkedList<string | null>()
       const list = async (withNames: boolean) => {
-        cids = []
-        recursiveFlags = []
-        names = []
+        cids = new ChunkedList()
+        recursiveFlags = new ChunkedList()
+        names = new ChunkedList()
         for (const type of ['recursive', 'direct'] as const) {
           for await (const pin of ctx.rpc.pinLs({ type, names: withNames }, { signal: ctx.signal })) {
             // What the stream has buffered is handed out without a turn of the event loop.
@@ -191,15 +193,15 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         }
       }
       await list(namesDue)
-      const typeOf = (i: number) => (recursiveFlags[i] ? 'recursive' : 'direct')
+      const typeOf = (i: number) => (recursiveFlags.at(i) ? 'recursive' : 'direct')
       const sortOrder = () => {
         const order = new Uint32Array(cids.length)
         for (let i = 0; i < order.length; i++) order[i] = i
         return sortInTurns(
           order,
           (a, b) => {
-            const x = cids[a] as string
-            const y = cids[b] as string
+            const x = cids.at(a)
+            const y = cids.at(b)
             return x < y ? -1 : x > y ? 1 : typeOf(a) < typeOf(b) ? -1 : 1
           },
           pace,
@@ -214,8 +216,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         for (let k = 0; k < order.length; k++) {
           if ((k & (PACE_EVERY - 1)) === 0) await pace()
           const i = order[k] as number
-          inOrder.cids[k] = cids[i] as string
-          inOrder.recursive[k] = recursiveFlags[i] ? 1 : 0
+          inOrder.cids[k] = cids.at(i)
+          inOrder.recursive[k] = recursiveFlags.at(i) ? 1 : 0
         }
         const known = await options.history?.knownNames(ctx.peerId, inOrder)
         if (!known || known.unknown.length > NAMES_ASKED_MAX) {
@@ -226,11 +228,11 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         } else {
           for (let k = 0; k < order.length; k++) {
             if ((k & (PACE_EVERY - 1)) === 0) await pace()
-            names[order[k] as number] = known.names[k] ?? null
+            names.set(order[k] as number, known.names[k] ?? null)
           }
           for (const k of known.unknown) {
             const i = order[k] as number
-            names[i] = await nameOf(ctx, cids[i] as string, typeOf(i))
+            names.set(i, await nameOf(ctx, cids.at(i), typeOf(i)))
           }
           namesDetail = `listed without names (kept from ${new Date(namesListedAt as number).toISOString()}, ${known.unknown.length} new asked of Kubo)`
         }
@@ -242,8 +244,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       for (let k = 0; k < order.length; k++) {
         if ((k & (PACE_EVERY - 1)) === 0) await pace()
         const i = order[k] as number
-        if (recursiveFlags[i]) recursive++
-        lines += `${cids[i]}\t${typeOf(i)}\t${names[i] ?? ''}\n`
+        if (recursiveFlags.at(i)) recursive++
+        lines += `${cids.at(i)}\t${typeOf(i)}\t${names.at(i) ?? ''}\n`
         if (lines.length > 65_536) {
           hash.update(lines)
           lines = ''
@@ -255,22 +257,25 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       options.onCounts?.(counts, ctx.cycle)
       // The listing in CID order, column by column, in turns like the rest.
       const n = order.length
+      // A million-item array is allocated in one step (tens of ms): one per turn.
       const sortedCids = new Array<string>(n)
+      await pace()
       const sortedRecursive = new Uint8Array(n)
       const sortedNames = new Array<string | null>(n)
       const direct = new Set<string>()
       for (let k = 0; k < n; k++) {
         if ((k & (PACE_EVERY - 1)) === 0) await pace()
         const i = order[k] as number
-        const cid = cids[i] as string
+        const cid = cids.at(i)
         sortedCids[k] = cid
-        sortedRecursive[k] = recursiveFlags[i] ? 1 : 0
-        sortedNames[k] = names[i] ?? null
-        if (!recursiveFlags[i]) direct.add(cid)
+        sortedRecursive[k] = recursiveFlags.at(i) ? 1 : 0
+        sortedNames[k] = names.at(i) ?? null
+        if (!recursiveFlags.at(i)) direct.add(cid)
       }
       options.onPinset?.({ cycle: ctx.cycle, listedAt: startedAt, cids: sortedCids, direct, digest })
       // When each pin was first seen, by its place in the stream (the rows are written from it).
-      const firstSeen = new Float64Array(order.length).fill(listedAt.getTime())
+      const firstSeen = new Float64Array(order.length)
+      await fillInTurns(firstSeen, listedAt.getTime(), pace)
       const firstSeenExact = new Uint8Array(order.length)
       let baselineAt: Date | null = null
       if (options.history) {
@@ -311,9 +316,9 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         slice(start, end) {
           const rows = positions.subarray(start, end)
           return pinsColumns(
-            Array.from(rows, (i) => cids[i] as string),
+            Array.from(rows, (i) => cids.at(i)),
             Array.from(rows, typeOf),
-            Array.from(rows, (i) => names[i] ?? null),
+            Array.from(rows, (i) => names.at(i) ?? null),
             Array.from(rows, (i) => new Date(firstSeen[i] as number)),
             Array.from(rows, (i) => firstSeenExact[i] === 1),
           )
@@ -323,8 +328,8 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       // The named pins (for `pin list --name`) and the direct pins (for `--type direct`), each
       // in a file of its own while they are few.
       const subsets: Record<PinSubsetKind, Uint32Array> = {
-        pins_named: order.filter((i) => names[i] != null),
-        pins_direct: order.filter((i) => !recursiveFlags[i]),
+        pins_named: order.filter((i) => names.at(i) != null),
+        pins_direct: order.filter((i) => !recursiveFlags.at(i)),
       }
       const writeSubset = async (kind: PinSubsetKind) => {
         const subset = subsets[kind]

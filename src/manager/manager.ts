@@ -75,8 +75,8 @@ export interface ManagerStatus {
     log_file: string
     /**
      * How long the manager's event loop was held up (perf_hooks' timer-delay histogram since the
-     * manager started, in ms): what a control-socket request, a proxied call or an HTTP request
-     * may have waited behind the manager's own work.
+     * manager's control socket began to listen, in ms): what a control-socket request, a proxied
+     * call or an HTTP request may have waited behind the manager's own work.
      */
     event_loop_delay_max_ms: number
     event_loop_delay_p99_ms: number
@@ -153,8 +153,9 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
 
   const ipfsPath = ipfsRepoPath(env)
   const startedAt = Date.now()
+  // Enabled once the control socket listens: before that no request can be waiting, and loading
+  // the HTTP listener's and the proxy's code holds the loop up ~100 ms once, at start.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 })
-  loopDelay.enable()
   let ready = false
   let stopping = false
   let resolveStopped: (code: number) => void = () => {}
@@ -499,6 +500,7 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
     server = await serveControl(files.socket, handle, (err) =>
       log.error('control socket error', { error: err }),
     )
+    loopDelay.enable()
 
     await supervisor.start()
     if (stopping) return await stopped
