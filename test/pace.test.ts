@@ -93,15 +93,12 @@ describe('ShardedMap and ShardedSet', () => {
     const set = new ShardedSet()
     const refSet = new Set<string>()
     let x = 7
+    const next = () => {
+      x = (x * 48271) % 2147483647
+      return x.toString(32)
+    }
     // CID-like keys and the odd ones out: empty, one character, repeated keys.
-    const keys = [
-      '',
-      'a',
-      ...Array.from(
-        { length: 50_000 },
-        (_, i) => `bafy${((x = (x * 48271) % 2147483647)).toString(32)}${i % 3}`,
-      ),
-    ]
+    const keys = ['', 'a', ...Array.from({ length: 50_000 }, (_, i) => `bafy${next()}${i % 3}`)]
     for (const [i, k] of keys.entries()) {
       assert.equal(map.set(k, i), map)
       ref.set(k, i)
