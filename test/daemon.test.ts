@@ -28,6 +28,10 @@ describe('ipfs-kit daemon', () => {
     const st = await d.status()
     assert.equal(st.manager.running, true)
     assert.equal(st.manager.ready, true)
+    // How long its event loop was held up since the control socket listens (perf_hooks' histogram).
+    const { event_loop_delay_max_ms: max, event_loop_delay_p99_ms: p99 } = st.manager
+    assert.ok(typeof max === 'number' && max >= 0, `event_loop_delay_max_ms ${max}`)
+    assert.ok(typeof p99 === 'number' && p99 >= 0 && p99 <= max, `event_loop_delay_p99_ms ${p99}`)
     assert.equal(st.kubo.mode, 'started')
     assert.equal(st.kubo.healthy, true)
     assert.ok(st.kubo.peer_id)

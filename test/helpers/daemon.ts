@@ -17,7 +17,13 @@ export interface DaemonEnv {
 
 export interface StatusJson {
   source: string | null
-  manager: { running: boolean; pid: number | null; ready: boolean | null }
+  manager: {
+    running: boolean
+    pid: number | null
+    ready: boolean | null
+    event_loop_delay_max_ms?: number | null
+    event_loop_delay_p99_ms?: number | null
+  }
   kubo: {
     peer_id: string | null
     version: string | null
