@@ -138,6 +138,21 @@ describe('the dashboard in Chromium', () => {
       )) as string[]
       assert.equal(sizes.length, pinCount)
       assert.ok(!sizes.includes('—'), 'every pin has its size')
+      // In the order of `pin list --sort size`: largest first, then by CID (sorted in turns).
+      const api = (await page.evaluate(`fetch('/api/pins?sort=size&limit=500').then((r) => r.json())`)) as {
+        total: number
+        pins: Array<{ cid: string; size: number | null }>
+      }
+      const cli = JSON.parse(
+        (await d.cli(['pin', 'list', '--sort', 'size', '--limit', '0', '--json'])).stdout,
+      ) as {
+        pins: Array<{ cid: string; size: number | null }>
+      }
+      assert.equal(api.total, pinCount)
+      assert.deepEqual(
+        api.pins.map((p) => [p.cid, p.size]),
+        cli.pins.map((p) => [p.cid, p.size]),
+      )
       if (process.env.IPFS_KIT_SCREENSHOT_DIR)
         await page.screenshot({
           path: join(process.env.IPFS_KIT_SCREENSHOT_DIR, 'dashboard-light.png'),

@@ -52,8 +52,8 @@ export async function writeContentFile(
   )
 }
 
-/** Largest first, then by CID (the order of `pin list --sort size`). */
-const bySize = (a: ContentRow, b: ContentRow) =>
+/** Largest first, then by CID (the order of `pin list --sort size`); rows with a size only. */
+export const bySize = (a: ContentRow, b: ContentRow) =>
   (b.dag_size_bytes as number) - (a.dag_size_bytes as number) || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0)
 
 /**

@@ -2,6 +2,7 @@
 // filter (from the content index), sorted newest first, by CID or largest first, paged. Scans
 // work on the listing's columns and make a pin object only for the rows of the page, so a page
 // of a million pins costs one pass at most, and none without a filter.
+import { PACE_EVERY, pacer } from '../../indexer/pace.js'
 import type { ContentRow } from '../../store/content-format.js'
 import type { PinsSnapshot, ViewPin } from '../pins-view.js'
 
@@ -16,8 +17,8 @@ export interface PinsPageQuery {
 
 export interface ContentLookup {
   rows: () => ReadonlyMap<string, ContentRow> | null
-  /** Examined pins with a size, largest first. */
-  bySize: () => readonly ContentRow[] | null
+  /** Examined pins with a size, largest first (built in turns at a new version of the content index). */
+  bySize: () => Promise<readonly ContentRow[]> | null
 }
 
 /** The spellings of `text` when it is a CID, else null. */
@@ -49,10 +50,14 @@ export async function dashboardPins(
   const added = view.added.filter((p) => textOk(p.cid, p.name) && kindOk(p.cid))
 
   if (q.sort === 'size') {
-    const sized = content.bySize() ?? []
+    const sized = (await content.bySize()) ?? []
     const out: ViewPin[] = []
     let total = 0
-    for (const r of sized) {
+    // Every sized row is looked up in the listing: at a million, in turns (pace.ts).
+    const pace = pacer()
+    for (let i = 0; i < sized.length; i++) {
+      if ((i & (PACE_EVERY - 1)) === 0) await pace()
+      const r = sized[i] as ContentRow
       if (q.kind !== null && r.kind !== q.kind) continue
       const pins = view.find([r.cid]).filter((p) => textOk(p.cid, p.name))
       if (pins.length === 0) continue

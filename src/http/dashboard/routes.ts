@@ -8,8 +8,11 @@ import { fileURLToPath } from 'node:url'
 import type { Context, Hono } from 'hono'
 import { setCookie } from 'hono/cookie'
 import { IndexRejectedError } from '../../errors.js'
+import { ChunkedList } from '../../indexer/big.js'
 import type { ContentCollector } from '../../indexer/content.js'
+import { PACE_EVERY, pacer, sortInTurns } from '../../indexer/pace.js'
 import type { ContentRow } from '../../store/content-format.js'
+import { bySize as largestFirst } from '../../store/content-writer.js'
 import { packagePath } from '../../version.js'
 import { type HttpAuth, SESSION_COOKIE, SESSION_TTL_MS } from '../auth.js'
 import type { PinsSnapshot, PinsView, ViewPin } from '../pins-view.js'
@@ -92,17 +95,13 @@ export function dashboardRoutes(o: DashboardSources): HttpRoutes {
     c.header('X-Content-Type-Options', 'nosniff')
     return c.body(file.body as Uint8Array<ArrayBuffer>, 200, { 'Content-Type': file.type })
   }
-  let sizes: { version: number; bySize: ContentRow[] } | null = null
-  const bySize = (): ContentRow[] | null => {
+  // The examined pins largest first, sorted once per version of the content index, in turns:
+  // at a million rows one sort held the manager's event loop up for seconds (big.ts, pace.ts).
+  let sizes: { version: number; bySize: Promise<ContentRow[]> } | null = null
+  const bySize = (): Promise<ContentRow[]> | null => {
     const known = o.content.known()
     if (!known) return null
-    if (sizes?.version !== known.version) {
-      const rows = [...known.rows.values()].filter((r) => r.dag_size_bytes !== null)
-      rows.sort(
-        (a, b) => (b.dag_size_bytes as number) - (a.dag_size_bytes as number) || (a.cid < b.cid ? -1 : 1),
-      )
-      sizes = { version: known.version, bySize: rows }
-    }
+    if (sizes?.version !== known.version) sizes = { version: known.version, bySize: sortedBySize(known.rows) }
     return sizes.bySize
   }
   const pinJson = (p: ViewPin) => {
@@ -215,4 +214,24 @@ export function dashboardRoutes(o: DashboardSources): HttpRoutes {
       })
     },
   }
+}
+
+/** The rows with a size, largest first (then by CID), sorted in turns. */
+export async function sortedBySize(rows: ReadonlyMap<string, ContentRow>): Promise<ContentRow[]> {
+  const pace = pacer()
+  const sized = new ChunkedList<ContentRow>()
+  let seen = 0
+  for (const r of rows.values()) {
+    if ((++seen & (PACE_EVERY - 1)) === 0) await pace()
+    if (r.dag_size_bytes !== null) sized.push(r)
+  }
+  const order = new Uint32Array(sized.length)
+  for (let i = 0; i < order.length; i++) order[i] = i
+  await sortInTurns(order, (a, b) => largestFirst(sized.at(a), sized.at(b)), pace)
+  const out = new Array<ContentRow>(order.length)
+  for (let k = 0; k < order.length; k++) {
+    if ((k & (PACE_EVERY - 1)) === 0) await pace()
+    out[k] = sized.at(order[k] as number)
+  }
+  return out
 }
