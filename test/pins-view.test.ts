@@ -36,9 +36,9 @@ function rng(seed: number) {
 
 const cidOf = (i: number) => `bafk${i.toString(36).padStart(8, '0')}`
 
-function world(seed: number) {
+function world(seed: number, minPins = 50) {
   const r = rng(seed)
-  const n = 50 + Math.floor(r() * 400)
+  const n = minPins + Math.floor(r() * 400)
   const times = [1_700_000_000_000, 1_700_000_100_000, 1_700_000_100_000 + Math.floor(r() * 1000)]
   const names = ['alpha', 'Beta', 'gamma ray', null, null, 'ALPHA two']
   const rows = Array.from({ length: n }, (_, i) => ({
@@ -193,6 +193,20 @@ describe('the Pinning Service API listing, against an oracle', () => {
         assert.equal(got.count, want.count, what)
         assert.deepEqual(got.results.map(id), want.results.map(id), what)
       }
+    }
+  })
+
+  it('orders a listing the same in turns (prepare, after a cycle) as at once (the first request)', async () => {
+    for (let seed = 200; seed < 210; seed++) {
+      // Thousands of pins: the ordering yields every 1,024 rows.
+      const { now, requests } = world(seed, seed % 2 === 0 ? 5_000 : 50)
+      const prepared = new PinsView(() => now)
+      await prepared.prepare()
+      const inTurns = everything(prepared.snapshot(), requests)
+      const atOnce = everything(new PinsView(() => now).snapshot(), requests)
+      const show = (es: Listed[]) =>
+        es.map((e) => (e.kind === 'node' ? `${id(e)} ${formatCreated(e.pin.created)}` : id(e)))
+      assert.deepEqual(show(inTurns), show(atOnce), `seed ${seed}`)
     }
   })
 

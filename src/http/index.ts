@@ -93,7 +93,11 @@ export async function createHttpSurface(o: HttpSurfaceOptions): Promise<HttpSurf
       const url = server?.status().url
       return url && auth ? `${url}/login?code=${auth.loginCode()}` : null
     },
-    observeCycle: metrics.observeCycle,
+    observeCycle: (result) => {
+      metrics.observeCycle(result)
+      // The new listing's order for the pin routes, in turns, before a request needs it.
+      view.prepare().catch((err: unknown) => o.log.warn('ordering the listing failed', { error: err }))
+    },
     async start(peerId) {
       auth = createHttpAuth(await ensureHttpToken(o.runDir))
       server = new HttpServer({
