@@ -3,7 +3,8 @@
 // from the main thread's /proc schedstat (Linux), how much of that time the thread ran on a CPU
 // (`run_ms`: the manager's own work, its collections included) and how much it was ready to run
 // but waited for a CPU (`wait_ms`: other threads and processes had both cores), the rest asleep.
-// The `gc` performance entries that overlapped the hold are listed with their durations.
+// The `gc` performance entries that overlapped the hold are counted, and their pauses of 1 ms or
+// more listed.
 //
 // Usage (only the process started with `--foreground`, the manager, watches itself):
 //   NODE_OPTIONS="--import $PWD/bench/loop-watch.mjs" LOOP_WATCH_DIR=/tmp/loop-watch \
@@ -34,14 +35,16 @@ if (isMainThread && process.argv.includes('--foreground')) {
     const after = read()
     const late = now - beforeAt - 5
     if (late > 60) {
-      const gc = gcs.filter(([s, d]) => s + d > beforeAt && s < now).map(([, d]) => Math.round(d))
+      const inHold = gcs.filter(([s, d]) => s + d > beforeAt && s < now)
       const line = {
         to_ns: String(process.hrtime.bigint()),
         since_start_ms: Math.round(now),
         late_ms: Math.round(late),
         run_ms: Math.round((after[0] - before[0]) / 1e6),
         wait_ms: Math.round((after[1] - before[1]) / 1e6),
-        gc_ms: gc,
+        // Collections that overlapped the hold: how many, and the pauses of a millisecond or more.
+        gc_count: inHold.length,
+        gc_ms: inHold.filter(([, d]) => d >= 1).map(([, d]) => Math.round(d)),
       }
       appendFileSync(out, `${JSON.stringify(line)}\n`)
     }
