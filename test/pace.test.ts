@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ChunkedList, ShardedMap, ShardedSet } from '../src/indexer/big.js'
-import { fillInTurns, pacer, sortInTurns } from '../src/indexer/pace.js'
+import { fillInTurns, pacer, sortedInTurns, sortInTurns } from '../src/indexer/pace.js'
 
 /** Keys with many ties (a CID listed as recursive and direct compares on type), in a known pseudo-random order. */
 function keys(n: number): string[] {
@@ -47,6 +47,19 @@ describe('sortInTurns', () => {
       clearInterval(timer)
     }
     assert.ok(ticks > 0, 'no timer ran while the sort went on')
+  })
+})
+
+describe('sortedInTurns', () => {
+  it('returns the items of an array or a ChunkedList as a stable sort orders them, leaving them as they were', async () => {
+    const k = keys(40_000)
+    const list = new ChunkedList<string>()
+    for (const x of k) list.push(x)
+    const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+    const want = [...k].sort(compare)
+    assert.deepEqual(await sortedInTurns(k, compare, pacer(0)), want)
+    assert.deepEqual(await sortedInTurns(list, compare, pacer(0)), want)
+    assert.deepEqual(k, keys(40_000), 'the array is not sorted in place')
   })
 })
 

@@ -16,7 +16,7 @@ import { writeContentFile } from '../store/content-writer.js'
 import { contentPath } from '../store/layout.js'
 import { ChunkedList, ShardedMap, ShardedSet } from './big.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
-import { PACE_EVERY, pacer, sortInTurns } from './pace.js'
+import { PACE_EVERY, pacer, sortedInTurns } from './pace.js'
 
 /** The pinset as the pin collector last listed it: CIDs in order, and its digest. */
 export interface PinsetSnapshot {
@@ -192,27 +192,12 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     // of a million made at its full length, then filled in turns (big.ts: no growing).
     const pace = pacer()
     const all = new Array<ContentRow>(known.size)
-    const order = new Uint32Array(known.size)
     let n = 0
     for (const row of known.values()) {
       if ((n & (PACE_EVERY - 1)) === 0) await pace()
-      order[n] = n
       all[n++] = row
     }
-    await sortInTurns(
-      order,
-      (a, b) => {
-        const x = (all[a] as ContentRow).cid
-        const y = (all[b] as ContentRow).cid
-        return x < y ? -1 : x > y ? 1 : 0
-      },
-      pace,
-    )
-    const sorted = new Array<ContentRow>(order.length)
-    for (let k = 0; k < order.length; k++) {
-      if ((k & (PACE_EVERY - 1)) === 0) await pace()
-      sorted[k] = all[order[k] as number] as ContentRow
-    }
+    const sorted = await sortedInTurns(all, (x, y) => (x.cid < y.cid ? -1 : x.cid > y.cid ? 1 : 0), pace)
     await writeContentFile(
       options.kitPath,
       { writer: options.writer, peerId: ctx.peerId, kuboVersion: ctx.kuboVersion, generatedAt: new Date() },

@@ -86,3 +86,23 @@ export async function sortInTurns(
   if (from !== order) order.set(from)
   return order
 }
+
+/**
+ * The items in `compare` order, as a new array: their places sorted with sortInTurns, then the
+ * array made at its length and filled in turns (an array grown to a million holds the loop up).
+ */
+export async function sortedInTurns<T>(
+  items: { readonly length: number; at(index: number): T | undefined },
+  compare: (a: T, b: T) => number,
+  pace: Pace,
+): Promise<T[]> {
+  const order = new Uint32Array(items.length)
+  for (let i = 0; i < order.length; i++) order[i] = i
+  await sortInTurns(order, (a, b) => compare(items.at(a) as T, items.at(b) as T), pace)
+  const out = new Array<T>(order.length)
+  for (let k = 0; k < order.length; k++) {
+    if ((k & (PACE_EVERY - 1)) === 0) await pace()
+    out[k] = items.at(order[k] as number) as T
+  }
+  return out
+}

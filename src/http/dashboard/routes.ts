@@ -10,7 +10,7 @@ import { setCookie } from 'hono/cookie'
 import { IndexRejectedError } from '../../errors.js'
 import { ChunkedList } from '../../indexer/big.js'
 import type { ContentCollector } from '../../indexer/content.js'
-import { PACE_EVERY, pacer, sortInTurns } from '../../indexer/pace.js'
+import { PACE_EVERY, pacer, sortedInTurns } from '../../indexer/pace.js'
 import type { ContentRow } from '../../store/content-format.js'
 import { bySize as largestFirst } from '../../store/content-writer.js'
 import { packagePath } from '../../version.js'
@@ -225,13 +225,5 @@ export async function sortedBySize(rows: ReadonlyMap<string, ContentRow>): Promi
     if ((++seen & (PACE_EVERY - 1)) === 0) await pace()
     if (r.dag_size_bytes !== null) sized.push(r)
   }
-  const order = new Uint32Array(sized.length)
-  for (let i = 0; i < order.length; i++) order[i] = i
-  await sortInTurns(order, (a, b) => largestFirst(sized.at(a), sized.at(b)), pace)
-  const out = new Array<ContentRow>(order.length)
-  for (let k = 0; k < order.length; k++) {
-    if ((k & (PACE_EVERY - 1)) === 0) await pace()
-    out[k] = sized.at(order[k] as number)
-  }
-  return out
+  return sortedInTurns(sized, largestFirst, pace)
 }
