@@ -1,10 +1,14 @@
-// Builds a real Kubo repository holding N pins, quickly, for the benchmarks: raw blocks imported
+// Builds a real Kubo repository holding N pins, quickly, for the benchmarks: blocks imported
 // as CAR files of 100,000 blocks each (`ipfs dag import`), then pinned with `ipfs pin add` in
 // batches of 10,000: 99% recursive, 1% direct, and 100 named pins. Kubo's test profile (loopback, no bootstrap) plus the
 // pebbleds datastore (a million flatfs files would make building, not querying, the cost).
 // The repository is kept in the cache and reused for the same N.
 //
-// Usage: node bench/make-repo.mjs --pins <N> [--dir <folder>] [--fresh]
+// Every pin is one block: a raw block (CIDv1, what `ipfs add --cid-version 1` makes of a small
+// file), or with roots 'dag-pb' a UnixFS file node holding its bytes (CIDv0, what plain
+// `ipfs add` makes of one), in repo-<N>-dag-pb.
+//
+// Usage: node bench/make-repo.mjs --pins <N> [--roots raw|dag-pb] [--dir <folder>] [--fresh]
 // Prints the repository path. Needs `npm ci` (dev dependency @ipld/car) and a Kubo binary.
 import { spawn, spawnSync } from 'node:child_process'
 import {
@@ -22,6 +26,8 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { CarWriter } from '@ipld/car/writer'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 
@@ -67,9 +73,11 @@ export async function makeRepo({
   dir,
   fresh = false,
   bin,
+  roots = 'raw',
   log = (m) => process.stderr.write(`${m}\n`),
 }) {
-  const finalPath = join(dir, `repo-${pins}`)
+  if (roots !== 'raw' && roots !== 'dag-pb') throw new Error(`roots: raw or dag-pb, not ${roots}`)
+  const finalPath = join(dir, roots === 'raw' ? `repo-${pins}` : `repo-${pins}-${roots}`)
   const doneMarker = join(finalPath, '.ipfs-kit-bench-done')
   if (existsSync(doneMarker) && !fresh) return finalPath
   rmSync(finalPath, { recursive: true, force: true })
@@ -91,13 +99,16 @@ export async function makeRepo({
   const named = Math.min(100, pins - direct)
   const recursive = pins - direct - named
 
-  // Blocks: "ipfs-kit bench <kind> <i>" as raw leaves; their CIDs are computed, not guessed.
+  // Blocks: files of the text "ipfs-kit bench <kind> <i>", as raw leaves or UnixFS file nodes;
+  // their CIDs are computed, not guessed.
   const block = async (kind, i) => {
-    const bytes = new TextEncoder().encode(`ipfs-kit bench ${kind} ${i}`)
-    return { cid: CID.createV1(RAW, await sha256.digest(bytes)), bytes }
+    const text = new TextEncoder().encode(`ipfs-kit bench ${kind} ${i}`)
+    if (roots === 'raw') return { cid: CID.createV1(RAW, await sha256.digest(text)), bytes: text }
+    const bytes = dagPb.encode(dagPb.prepare({ Data: new UnixFS({ type: 'file', data: text }).marshal() }))
+    return { cid: CID.createV0(await sha256.digest(bytes)), bytes }
   }
-  const writeCar = async (file, blocks, roots) => {
-    const { writer, out } = CarWriter.create(roots)
+  const writeCar = async (file, blocks, carRoots) => {
+    const { writer, out } = CarWriter.create(carRoots)
     const done = pipeline(Readable.from(out), createWriteStream(file))
     for (const b of blocks) await writer.put(b)
     await writer.close()
@@ -158,6 +169,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       pins: { type: 'string' },
+      roots: { type: 'string', default: 'raw' },
       dir: { type: 'string' },
       fresh: { type: 'boolean' },
       bin: { type: 'string' },
@@ -165,10 +177,20 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   })
   const bin = values.bin ?? process.env.IPFS_KIT_IPFS_BIN
   if (!values.pins || !bin) {
-    console.error('usage: node bench/make-repo.mjs --pins <N> --bin <ipfs> [--dir <folder>] [--fresh]')
+    console.error(
+      'usage: node bench/make-repo.mjs --pins <N> --bin <ipfs> [--roots raw|dag-pb] [--dir <folder>] [--fresh]',
+    )
     process.exit(2)
   }
   const dir =
     values.dir ?? join(process.env.IPFS_KIT_CACHE ?? join(process.env.HOME, '.cache', 'ipfs-kit'), 'bench')
-  console.log(await makeRepo({ pins: Number(values.pins), dir, fresh: values.fresh ?? false, bin }))
+  console.log(
+    await makeRepo({
+      pins: Number(values.pins),
+      roots: values.roots,
+      dir,
+      fresh: values.fresh ?? false,
+      bin,
+    }),
+  )
 }

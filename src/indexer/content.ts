@@ -34,6 +34,9 @@ export type PinnedUnion =
   | { pinned_bytes: number; shared_bytes: number; pinset: string; at: string }
   | { reason: string; pinset: string | null }
 
+/** CIDs handed to the examiner at a time: several of its batches, so that it keeps them going at once. */
+const CHUNK = BATCH * 16
+
 /** The union is taken with one `dag stat` of every root: up to this many roots (a query string under 1 MB). */
 const UNION_MAX_ROOTS = 10_000
 
@@ -170,9 +173,16 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
   }
 
-  async function examine(ctx: CollectContext, cids: string[], known: ShardedMap<ContentRow>): Promise<void> {
-    for (const row of await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs }))
-      known.set(row.cid, row)
+  /** Examines these CIDs into `known` (the first of them only, once `stop` says so); returns how many. */
+  async function examine(
+    ctx: CollectContext,
+    cids: string[],
+    known: ShardedMap<ContentRow>,
+    stop?: () => boolean,
+  ): Promise<number> {
+    const rows = await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs, stop })
+    for (const row of rows) known.set(row.cid, row)
+    return rows.length
   }
 
   /** Runs one at a time: a cycle's run and an examination asked for by a pin change. */
@@ -235,8 +245,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       const examined = await serial(async () => {
         rows ??= await load(ctx.peerId)
         const todo = [...new Set(cids)].filter((c) => rows?.get(c)?.complete !== true)
-        for (let i = 0; i < todo.length; i += BATCH)
-          await examine({ ...ctx, cycle: 0 }, todo.slice(i, i + BATCH), rows)
+        await examine({ ...ctx, cycle: 0 }, todo, rows)
         return todo.length
       })
       if (examined > 0) await writeSoon(ctx)
@@ -285,13 +294,17 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     }
     const todo = fresh.length + retry.length
     const todoAt = (k: number) => (k < fresh.length ? fresh.at(k) : retry.at(k - fresh.length))
+    // In chunks of a few thousand (no list of a million made at once), batches begun until the
+    // budget is spent.
     let examined = 0
-    for (let i = 0; i < todo && performance.now() - t0 < options.budgetMs; i += BATCH) {
-      const batch: string[] = []
-      for (let k = i; k < Math.min(todo, i + BATCH); k++) batch.push(todoAt(k))
-      await examine(ctx, batch, known)
-      examined += batch.length
-      changed = true
+    const spentBudget = () => performance.now() - t0 >= options.budgetMs
+    while (examined < todo && !spentBudget()) {
+      const chunk: string[] = []
+      for (let k = examined; k < Math.min(todo, examined + CHUNK); k++) chunk.push(todoAt(k))
+      const n = await examine(ctx, chunk, known, spentBudget)
+      examined += n
+      if (n > 0) changed = true
+      if (n < chunk.length) break
     }
     const spent = performance.now() - t0
     if (examined > 0) {

@@ -174,6 +174,10 @@ function num(o: Record<string, unknown>, key: string, what: string): number {
   }
   return v
 }
+/** A number Kubo writes with `omitempty`: absent is 0, anything but a number is garbage. */
+function zeroIfOmitted(o: Record<string, unknown>, key: string, what: string): number {
+  return key in o ? num(o, key, what) : 0
+}
 function optNum(o: Record<string, unknown>, key: string): number | null {
   const v = o[key]
   return typeof v === 'number' && Number.isFinite(v) ? v : null
@@ -328,9 +332,10 @@ export class KuboRpc {
             : null
       if (cid === null)
         throw new KuboResponseError(`Kubo's answer to ${w} has a DagStats entry without a Cid`)
-      return { cid, size: num(e, 'Size', w), numBlocks: num(e, 'NumBlocks', w) }
+      // Kubo leaves out a field that is zero (`omitempty`): an empty DAG has no Size.
+      return { cid, size: zeroIfOmitted(e, 'Size', w), numBlocks: num(e, 'NumBlocks', w) }
     })
-    return { dags, totalSize: num(o, 'TotalSize', w), sharedSize: optNum(o, 'SharedSize') ?? 0 }
+    return { dags, totalSize: zeroIfOmitted(o, 'TotalSize', w), sharedSize: optNum(o, 'SharedSize') ?? 0 }
   }
 
   /** One block's bytes (`block/get`), without fetching it when offline. */
@@ -341,6 +346,19 @@ export class KuboRpc {
   /** The first `length` bytes of a UnixFS file (`cat`), without fetching when offline. */
   async cat(cid: string, length: number, options?: CallOptions & { offline?: boolean }): Promise<Uint8Array> {
     return this.bytes('cat', { arg: cid, length, offline: options?.offline ?? true }, options, length)
+  }
+
+  /**
+   * The whole of several UnixFS files, one after another with nothing between (`cat` of many
+   * paths), at most maxBytes in all: the caller knows each file's length and splits them. One
+   * file that cannot be read fails the call.
+   */
+  async catMany(
+    cids: readonly string[],
+    maxBytes: number,
+    options?: CallOptions & { offline?: boolean },
+  ): Promise<Uint8Array> {
+    return this.bytes('cat', { arg: [...cids], offline: options?.offline ?? true }, options, maxBytes)
   }
 
   async swarmPeers(
@@ -495,7 +513,9 @@ export class KuboRpc {
       if (how.whole !== false && !res.complete)
         throw new KuboStreamError(`Kubo's answer to ${command} at ${this.where} was cut before it ended`)
       this.#checkTrailer(command, res)
-      return new Uint8Array(Buffer.concat(chunks))
+      // A view of the joined bytes, not a copy of them (new Uint8Array(buffer) copies).
+      const all = Buffer.concat(chunks, size)
+      return new Uint8Array(all.buffer, all.byteOffset, all.length)
     } catch (err) {
       throw stoppedBy() ?? this.#translate(err, command, options?.signal)
     } finally {
