@@ -127,6 +127,13 @@ describe('content index', () => {
     for (const sub of ['a', 'b'])
       await writeFile(join(files, 'tree', sub, 'same.txt'), 'the same file twice\n')
     expected.set((await ipfs(['add', '-rQ', join(files, 'tree')])).trim(), { kind: 'directory', mime: null })
+    // An empty directory: one block, like the small files it is read beside, but no file (the
+    // `cat` of them all fails, and is split until it is read on its own).
+    await mkdir(join(files, 'nothing-inside'))
+    expected.set((await ipfs(['add', '-rQ', join(files, 'nothing-inside')])).trim(), {
+      kind: 'directory',
+      mime: null,
+    })
     await mkdir(join(files, 'many'))
     for (let i = 0; i < 40; i++)
       await writeFile(join(files, 'many', `entry-with-a-long-name-${i}.txt`), `entry ${i}\n`)

@@ -1,9 +1,12 @@
 // Finding out what a CID is, from Kubo alone and offline: `dag stat` (size and block count, many
-// roots a call; a batch that fails is split until each failure is one root's own), `block/get`
-// of the root decoded with @ipld/dag-pb and ipfs-unixfs (kind, file size), and the first bytes
-// of a file for its MIME type (file-type, then a text check). Used by the content collector and
-// by readers that ask Kubo when content.parquet cannot answer; writes nothing.
+// roots a call; a batch that fails is split until each failure is one root's own); the bytes of
+// small one-block files, many to a `cat` (a raw root is its file; a one-block dag-pb root that
+// `cat` reads is a UnixFS file); every other root by `block/get`, decoded with @ipld/dag-pb and
+// ipfs-unixfs (kind, file size), and the first bytes of a larger file; the MIME type from a
+// file's first bytes (file-type, then a text check). Used by the content collector and by
+// readers that ask Kubo when content.parquet cannot answer; writes nothing.
 import { isUtf8 } from 'node:buffer'
+import { randomBytes } from 'node:crypto'
 import { KuboRpcError, KuboTimeoutError } from '../errors.js'
 import type { KuboRpc } from '../kubo/rpc.js'
 import { type ContentKind, type ContentRow, codecName } from '../store/content-format.js'
@@ -22,6 +25,7 @@ const CAT_WHOLE_MAX = 256 * 1024
 /** The most bytes one `cat` of many raw roots returns. */
 const CAT_CALL_MAX_BYTES = 4 * 1024 * 1024
 const RAW = 0x55
+const DAG_PB = 0x70
 /** Bytes of a file read for the MIME type: what file-type needs for every format it knows. */
 const SNIFF_BYTES = 4100
 
@@ -118,7 +122,8 @@ export async function examineRoot(
       problem: `the root block cannot be read: ${message(err)}`,
     }
   }
-  if (code === RAW) return { kind: 'raw', file_size_bytes: null, mime: await mimeOfRaw(block), problem: null }
+  if (code === RAW)
+    return { kind: 'raw', file_size_bytes: null, mime: await mimeOfFile(block), problem: null }
   if (code === 0x71) return { kind: 'dag-cbor', file_size_bytes: null, mime: null, problem: null }
   if (code !== 0x70) return { kind: 'other', file_size_bytes: null, mime: null, problem: null }
   const [{ decode }, { UnixFS }] = await Promise.all([import('@ipld/dag-pb'), import('ipfs-unixfs')])
@@ -271,15 +276,20 @@ async function examineBatch(
   const { CID } = await import('multiformats/cid')
   const codes = cids.map((c) => CID.parse(c).code)
   const roots = new Map<string, RootFacts>()
-  // Raw roots read together: those dag stat found whole and small enough to read in full.
-  const together: Array<{ cid: string; size: number }> = []
+  // Roots read together, those dag stat found whole and small enough to read in full: raw
+  // roots, and dag-pb roots of one block (a small file, most often).
+  const raw: Array<{ cid: string; size: number }> = []
+  const leaves: Array<{ cid: string; size: number }> = []
   for (let i = 0; i < cids.length; i++) {
     const stat = stats.get(cids[i] as string)
-    if (codes[i] === RAW && stat && 'size' in stat && stat.size <= CAT_WHOLE_MAX)
-      together.push({ cid: cids[i] as string, size: stat.size })
+    if (!stat || !('size' in stat) || stat.size > CAT_WHOLE_MAX) continue
+    if (codes[i] === RAW) raw.push({ cid: cids[i] as string, size: stat.size })
+    else if (codes[i] === DAG_PB && stat.blocks === 1)
+      leaves.push({ cid: cids[i] as string, size: stat.size })
   }
-  for (const group of catGroups(together)) await rawRoots(rpc, group, options.signal, roots)
-  // Every other root (and a raw one whose bytes the calls above did not give) on its own.
+  for (const group of catGroups(raw)) await rawRoots(rpc, group, options.signal, roots)
+  for (const group of catGroups(leaves)) await leafFiles(rpc, group, options.signal, roots)
+  // Every other root (and one whose bytes the calls above did not give) on its own.
   let next = 0
   const worker = async () => {
     while (next < cids.length) {
@@ -362,10 +372,81 @@ async function rawRoots(
   for (const r of group) {
     const block = bytes.subarray(at, at + r.size)
     at += r.size
-    out.set(r.cid, { kind: 'raw', file_size_bytes: null, mime: await mimeOfRaw(block), problem: null })
+    out.set(r.cid, { kind: 'raw', file_size_bytes: null, mime: await mimeOfFile(block), problem: null })
   }
 }
 
-function mimeOfRaw(block: Uint8Array): Promise<string | null> {
-  return detectMime(block.subarray(0, SNIFF_BYTES), block.length <= SNIFF_BYTES)
+/**
+ * The facts of these one-block dag-pb roots, if they are UnixFS files, from one `cat` of them
+ * all. A file's length is not known before it is read (dag stat counts the block, not the
+ * file), so each is followed by a separator: an identity CID whose bytes are 32 random bytes
+ * drawn for this call, which Kubo serves from the CID itself. The answer is cut at the
+ * separators; unless there are exactly as many as roots, with nothing after the last (a
+ * directory or symlink among them fails the call; a file holding the separator's bytes cannot
+ * be made on purpose, but is caught too), the group is halved as in rawRoots, and a root that
+ * fails alone is left to `block/get`.
+ */
+async function leafFiles(
+  rpc: KuboRpc,
+  group: ReadonlyArray<{ cid: string; size: number }>,
+  signal: AbortSignal,
+  out: Map<string, RootFacts>,
+): Promise<void> {
+  const separator = await separatorCid()
+  const args: string[] = []
+  for (const r of group) args.push(r.cid, separator.cid)
+  // A file's bytes are fewer than its block's.
+  const most = group.reduce((sum, r) => sum + r.size + SEPARATOR_BYTES, 0)
+  let bytes: Uint8Array | null = null
+  try {
+    bytes = await rpc.catMany(args, most, { offline: true, signal, timeoutMs: 10_000 })
+  } catch (err) {
+    if (signal.aborted) throw err
+  }
+  const files = bytes && cutAt(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), separator.bytes)
+  if (!files || files.length !== group.length) {
+    if (group.length === 1) return
+    const half = Math.ceil(group.length / 2)
+    await leafFiles(rpc, group.slice(0, half), signal, out)
+    await leafFiles(rpc, group.slice(half), signal, out)
+    return
+  }
+  for (let i = 0; i < group.length; i++) {
+    const file = files[i] as Uint8Array
+    out.set((group[i] as { cid: string }).cid, {
+      kind: 'file',
+      file_size_bytes: file.length,
+      mime: await mimeOfFile(file),
+      problem: null,
+    })
+  }
+}
+
+/** The pieces before each separator; null when bytes follow the last one. */
+function cutAt(bytes: Buffer, separator: Uint8Array): Uint8Array[] | null {
+  const pieces: Uint8Array[] = []
+  let at = 0
+  while (at < bytes.length) {
+    const end = bytes.indexOf(separator, at)
+    if (end < 0) return null
+    pieces.push(bytes.subarray(at, end))
+    at = end + separator.length
+  }
+  return pieces
+}
+
+const SEPARATOR_BYTES = 32
+/** A new separator for every call: its bytes cannot be known to whoever made the files. */
+async function separatorCid(): Promise<{ cid: string; bytes: Uint8Array }> {
+  const [{ CID }, { identity }] = await Promise.all([
+    import('multiformats/cid'),
+    import('multiformats/hashes/identity'),
+  ])
+  const bytes = randomBytes(SEPARATOR_BYTES)
+  return { cid: CID.createV1(RAW, identity.digest(bytes)).toString(), bytes }
+}
+
+/** The MIME type of a file from its bytes (all of them, or its first). */
+function mimeOfFile(bytes: Uint8Array): Promise<string | null> {
+  return detectMime(bytes.subarray(0, SNIFF_BYTES), bytes.length <= SNIFF_BYTES)
 }
