@@ -7,6 +7,7 @@
 // readers that ask Kubo when content.parquet cannot answer; writes nothing.
 import { isUtf8 } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { KuboRpcError, KuboTimeoutError } from '../errors.js'
 import type { KuboRpc } from '../kubo/rpc.js'
 import { type ContentKind, type ContentRow, codecName } from '../store/content-format.js'
@@ -243,19 +244,32 @@ export async function examineCids(
   cids: readonly string[],
   options: { signal: AbortSignal; dagTimeoutMs: number; stop?: () => boolean },
 ): Promise<ContentRow[]> {
+  // The calls in flight (up to PARALLEL batches, each up to ROOT_CONCURRENCY block reads) each
+  // listen to the signal: one signal of their own, so that the caller's holds one listener and
+  // Node does not warn of a leak past ten.
+  const own = new AbortController()
+  setMaxListeners(PARALLEL * (ROOT_CONCURRENCY + 1), own.signal)
+  const relay = () => own.abort(options.signal.reason)
+  if (options.signal.aborted) relay()
+  else options.signal.addEventListener('abort', relay, { once: true })
+  const inner = { ...options, signal: own.signal }
   const batches: ContentRow[][] = []
   let next = 0
   const worker = async () => {
-    while (next < cids.length && !options.signal.aborted && !(options.stop?.() ?? false)) {
+    while (next < cids.length && !own.signal.aborted && !(options.stop?.() ?? false)) {
       const at = next
       next += BATCH
       const slot = batches.length
       batches.push([])
-      batches[slot] = await examineBatch(rpc, cids.slice(at, at + BATCH), options)
+      batches[slot] = await examineBatch(rpc, cids.slice(at, at + BATCH), inner)
     }
   }
   const workers = Math.min(PARALLEL, Math.ceil(cids.length / BATCH))
-  await Promise.all(Array.from({ length: workers }, worker))
+  try {
+    await Promise.all(Array.from({ length: workers }, worker))
+  } finally {
+    options.signal.removeEventListener('abort', relay)
+  }
   options.signal.throwIfAborted()
   return batches.flat()
 }
