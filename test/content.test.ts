@@ -3,7 +3,7 @@
 // has; a pin made through ipfs-kit is examined within seconds; `pin list` sorts and filters by
 // it; `du` answers from it (and from Kubo when it cannot); a hostile content.parquet is refused.
 import assert from 'node:assert/strict'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
@@ -164,6 +164,15 @@ describe('content index', () => {
       kind: 'raw',
       mime: 'application/octet-stream',
     })
+    // One-block dag-pb roots that `cat` reads like files but are not plain ones: a symlink (its
+    // target's path would read as text) and a file that keeps its mode. Their CIDs are not the
+    // hash of a plain file node of those bytes, so their root blocks are read and decoded.
+    await symlink('notes.txt', join(files, 'link'))
+    expected.set((await ipfs(['add', '-Q', join(files, 'link')])).trim(), { kind: 'symlink', mime: null })
+    expected.set((await ipfs(['add', '-Q', '--preserve-mode', join(files, 'notes.txt')])).trim(), {
+      kind: 'file',
+      mime: 'text/plain',
+    })
     const cborFile = join(files, 'node.json')
     await writeFile(cborFile, '{"hello": "dag-cbor", "n": 1}')
     expected.set((await ipfs(['dag', 'put', '--pin', cborFile])).trim(), { kind: 'dag-cbor', mime: null })
@@ -226,6 +235,27 @@ describe('content index', () => {
     assert.equal(status.content.examined, status.content.total)
     assert.equal(status.content.eta_s, 0)
     assert.equal(status.content.incomplete, 1)
+  })
+
+  it("Kubo's one-block file is the node @ipld/dag-pb and ipfs-unixfs make of its bytes (so it is read many to a cat)", async () => {
+    // The examiner takes a one-block dag-pb root read by `cat` for a file only when its CID is
+    // the hash of that node: were Kubo to write small files otherwise, each would cost a
+    // block/get again (correct, but slower); this says so here first.
+    const [{ encode, prepare }, { UnixFS }, { CID }, { sha256 }] = await Promise.all([
+      import('@ipld/dag-pb'),
+      import('ipfs-unixfs'),
+      import('multiformats/cid'),
+      import('multiformats/hashes/sha2'),
+    ])
+    const added = [...expected].filter(([cid, w]) => w.kind === 'file' && cid.startsWith('Qm'))
+    let plain = 0
+    for (const [name, sample] of Object.entries(SAMPLES)) {
+      const node = encode(prepare({ Data: new UnixFS({ type: 'file', data: sample.bytes }).marshal() }))
+      const cid = CID.createV0(await sha256.digest(node)).toString()
+      if (added.some(([c]) => c === cid)) plain++
+      else assert.fail(`${name}: \`ipfs add\` made another CID than the file node of its bytes`)
+    }
+    assert.equal(plain, Object.keys(SAMPLES).length)
   })
 
   it('pin list shows size, kind and MIME type, sorts by size and filters by them', async () => {

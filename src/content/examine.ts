@@ -6,7 +6,7 @@
 // file's first bytes (file-type, then a text check). Used by the content collector and by
 // readers that ask Kubo when content.parquet cannot answer; writes nothing.
 import { isUtf8 } from 'node:buffer'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { KuboRpcError, KuboTimeoutError } from '../errors.js'
 import type { KuboRpc } from '../kubo/rpc.js'
@@ -27,6 +27,7 @@ const CAT_WHOLE_MAX = 256 * 1024
 const CAT_CALL_MAX_BYTES = 4 * 1024 * 1024
 const RAW = 0x55
 const DAG_PB = 0x70
+const SHA2_256 = 0x12
 /** Bytes of a file read for the MIME type: what file-type needs for every format it knows. */
 const SNIFF_BYTES = 4100
 
@@ -288,18 +289,23 @@ async function examineBatch(
   const stats = new Map<string, StatResult>()
   await statAll(rpc, cids, options.signal, options.dagTimeoutMs, stats)
   const { CID } = await import('multiformats/cid')
-  const codes = cids.map((c) => CID.parse(c).code)
+  const parsed = cids.map((c) => CID.parse(c))
+  const codes = parsed.map((c) => c.code)
   const roots = new Map<string, RootFacts>()
   // Roots read together, those dag stat found whole and small enough to read in full: raw
   // roots, and dag-pb roots of one block (a small file, most often).
   const raw: Array<{ cid: string; size: number }> = []
-  const leaves: Array<{ cid: string; size: number }> = []
+  const leaves: Leaf[] = []
   for (let i = 0; i < cids.length; i++) {
     const stat = stats.get(cids[i] as string)
     if (!stat || !('size' in stat) || stat.size > CAT_WHOLE_MAX) continue
     if (codes[i] === RAW) raw.push({ cid: cids[i] as string, size: stat.size })
     else if (codes[i] === DAG_PB && stat.blocks === 1)
-      leaves.push({ cid: cids[i] as string, size: stat.size })
+      leaves.push({
+        cid: cids[i] as string,
+        size: stat.size,
+        hash: (parsed[i] as (typeof parsed)[number]).multihash,
+      })
   }
   for (const group of catGroups(raw)) await rawRoots(rpc, group, options.signal, roots)
   for (const group of catGroups(leaves)) await leafFiles(rpc, group, options.signal, roots)
@@ -390,19 +396,26 @@ async function rawRoots(
   }
 }
 
+/** A one-block dag-pb root: its CID, its block's size, and the hash its CID names. */
+interface Leaf {
+  cid: string
+  size: number
+  hash: { code: number; digest: Uint8Array }
+}
+
 /**
  * The facts of these one-block dag-pb roots, if they are UnixFS files, from one `cat` of them
  * all. A file's length is not known before it is read (dag stat counts the block, not the
  * file), so each is followed by a separator: an identity CID whose bytes are 32 random bytes
  * drawn for this call, which Kubo serves from the CID itself. The answer is cut at the
  * separators; unless there are exactly as many as roots, with nothing after the last (a
- * directory or symlink among them fails the call; a file holding the separator's bytes cannot
- * be made on purpose, but is caught too), the group is halved as in rawRoots, and a root that
- * fails alone is left to `block/get`.
+ * directory among them fails the call; a file holding the separator's bytes cannot be made on
+ * purpose, but is caught too), the group is halved as in rawRoots, and a root that fails alone
+ * is left to `block/get`. So is a root whose CID is not the hash of the file node of its bytes.
  */
 async function leafFiles(
   rpc: KuboRpc,
-  group: ReadonlyArray<{ cid: string; size: number }>,
+  group: readonly Leaf[],
   signal: AbortSignal,
   out: Map<string, RootFacts>,
 ): Promise<void> {
@@ -425,14 +438,18 @@ async function leafFiles(
     await leafFiles(rpc, group.slice(half), signal, out)
     return
   }
+  const [{ encode, prepare }, { UnixFS }] = await Promise.all([import('@ipld/dag-pb'), import('ipfs-unixfs')])
   for (let i = 0; i < group.length; i++) {
     const file = files[i] as Uint8Array
-    out.set((group[i] as { cid: string }).cid, {
-      kind: 'file',
-      file_size_bytes: file.length,
-      mime: await mimeOfFile(file),
-      problem: null,
-    })
+    const { cid, hash: mh } = group[i] as Leaf
+    // `cat` reads a symlink as a file of its target's path (and a UnixFS node of type raw, or one
+    // with a mode or mtime, as plain bytes): only a root whose CID is the hash of the one-block
+    // file node holding these bytes (made with @ipld/dag-pb and ipfs-unixfs, as `ipfs add` makes
+    // it) is taken for that file. Any other is left to `block/get`, which decodes what it is.
+    if (mh.code !== SHA2_256) continue
+    const node = encode(prepare({ Data: new UnixFS({ type: 'file', data: file }).marshal() }))
+    if (!createHash('sha256').update(node).digest().equals(mh.digest)) continue
+    out.set(cid, { kind: 'file', file_size_bytes: file.length, mime: await mimeOfFile(file), problem: null })
   }
 }
 

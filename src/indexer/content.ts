@@ -2,9 +2,10 @@
 // never changes, so a CID is examined once (an incomplete one again after a while); each cycle
 // works through the CIDs not yet known for at most `budgetMs`, newest pins first, so a million
 // pins (or a terabyte pin) fill in over time without holding up the index. Everything is asked
-// of Kubo offline: `dag stat` (size and blocks, many roots a call; a batch that fails is split),
-// `block/get` of the root (decoded with @ipld/dag-pb and ipfs-unixfs) and the first bytes of a
-// file (`cat`, for the MIME type, by file-type and a text check).
+// of Kubo offline (content/examine.ts): `dag stat` (size and blocks, many roots a call; a batch
+// that fails is split), the bytes of small one-block files many to a `cat`, every other root by
+// `block/get` (decoded with @ipld/dag-pb and ipfs-unixfs), and the MIME type of a file's first
+// bytes (file-type and a text check).
 
 import { statSync } from 'node:fs'
 import { BATCH, examineCids } from '../content/examine.js'
