@@ -205,6 +205,38 @@ describe('IndexLoop', () => {
     await loop.close()
   })
 
+  it('a collector with a budget of its own neither stretches the interval nor pushes the next cycle back', async () => {
+    // The content collector's shape: quick pins, then a budgeted run of 0.2 of a 0.5 s interval.
+    const quick = counting('pins')
+    const budgeted = counting('content', () => work(200))
+    budgeted.collector.budgeted = true
+    const loop = new IndexLoop({
+      collectors: [quick.collector, budgeted.collector],
+      intervalS: 0.5,
+      context,
+      log,
+    })
+    const starts: number[] = []
+    const collector = quick.collector
+    const run = collector.run.bind(collector)
+    collector.run = (ctx) => {
+      starts.push(performance.now())
+      return run(ctx)
+    }
+    loop.start()
+    await quick.finished(4)
+    await loop.close()
+    const st = loop.status()
+    assert.ok((st.last_cycle?.duration_ms ?? 0) >= 190, 'each cycle holds the budgeted run')
+    assert.equal(st.effective_interval_s, 0.5, 'not stretched by the budgeted run')
+    assert.equal(st.stretched_reason, null)
+    // The cycles start an interval apart (0.5 s), not an interval after the budgeted run ends
+    // (0.7 s and more).
+    const gaps = starts.slice(1).map((t, i) => t - (starts[i] as number))
+    for (const gap of gaps)
+      assert.ok(gap >= 490 && gap < 650, `cycles ${gaps.map(Math.round).join(', ')} ms apart`)
+  })
+
   it('close lets a running cycle finish and rejects waiting refreshes', async () => {
     let finished = false
     const started = gate()

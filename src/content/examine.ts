@@ -21,9 +21,9 @@ export const BATCH = 256
 const PARALLEL = 4
 /** Root blocks read at once, one `block/get` each, within a batch. */
 const ROOT_CONCURRENCY = 4
-/** A raw root up to this size is read whole, with others, in one `cat` (a call costs more than this many bytes). */
+/** A one-block root up to this size is read whole, with others, in one `cat` (a call costs more than this many bytes). */
 const CAT_WHOLE_MAX = 256 * 1024
-/** The most bytes one `cat` of many raw roots returns. */
+/** The most bytes one `cat` of many roots returns. */
 const CAT_CALL_MAX_BYTES = 4 * 1024 * 1024
 const RAW = 0x55
 const DAG_PB = 0x70
@@ -276,10 +276,9 @@ export async function examineCids(
 }
 
 /**
- * One batch: `dag stat` of every root; then the raw roots' bytes (a raw block is the whole
- * file, and dag stat gave its length) in few `cat` calls of many roots each, cut apart by those
- * lengths; then every other root's block, one `block/get` each (Kubo has no call that returns
- * many blocks), a few at a time.
+ * One batch: `dag stat` of every root; then the small one-block files' bytes in few `cat` calls
+ * of many roots each (rawRoots, leafFiles); then every other root's block, one `block/get` each
+ * (Kubo has no call that returns many blocks), a few at a time.
  */
 async function examineBatch(
   rpc: KuboRpc,
@@ -342,7 +341,7 @@ async function examineBatch(
 
 type RootFacts = Awaited<ReturnType<typeof examineRoot>>
 
-/** Consecutive runs of raw roots whose bytes add up to at most CAT_CALL_MAX_BYTES each. */
+/** Consecutive runs of roots whose blocks add up to at most CAT_CALL_MAX_BYTES each. */
 function* catGroups<T extends { size: number }>(items: readonly T[]): Generator<T[]> {
   let group: T[] = []
   let bytes = 0

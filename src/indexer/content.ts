@@ -236,6 +236,8 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
 
   return {
     name: 'content',
+    // Its time is content.budget_ms's to bound, not the interval's stretch rule's (loop.ts).
+    budgeted: true,
     progress: () => progress,
     known: () => (rows ? { rows, version } : null),
     /**

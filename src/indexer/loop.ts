@@ -2,7 +2,9 @@
 // never two cycles at a time. A failed collector is logged, reported, and retried after 5 s
 // without holding up the others. `refresh` runs a cycle now (also while paused) and resolves
 // when its files are in place; a cycle that takes more than a tenth of the interval stretches
-// the interval so that indexing never eats more than about a tenth of the time.
+// the interval so that indexing never eats more than about a tenth of the time (a collector with
+// a budget of its own, content's, is left out of that rule: its budget is its share). The
+// interval counts from a cycle's start.
 import type { KuboRpc } from '../kubo/rpc.js'
 import type { Logger } from '../manager/log.js'
 
@@ -27,6 +29,12 @@ export interface CollectorOutcome {
 export interface Collector {
   name: string
   run(ctx: CollectContext): Promise<CollectorOutcome>
+  /**
+   * This collector's time is its own setting's to bound (the content collector examines for at
+   * most content.budget_ms a cycle): it is left out of the time that stretches the interval,
+   * which would otherwise multiply a budget of a tenth of the interval by ten.
+   */
+  budgeted?: boolean
 }
 
 export interface CollectorStatus {
@@ -281,6 +289,7 @@ export class IndexLoop {
     const t0 = performance.now()
     const outcomes: CycleResult['outcomes'] = {}
     const base = this.#o.context()
+    let budgetedMs = 0
     for (const collector of this.#o.collectors) {
       if (only && !only.has(collector.name)) continue
       const status = this.#collectorStatus.get(collector.name) as CollectorStatus
@@ -314,6 +323,7 @@ export class IndexLoop {
         }
       } finally {
         status.last_duration_ms = Math.round(performance.now() - c0)
+        if (collector.budgeted) budgetedMs += performance.now() - c0
       }
     }
     const duration = performance.now() - t0
@@ -338,8 +348,14 @@ export class IndexLoop {
     const failed = this.#failedCollectors()
     this.#retryAt = failed.size > 0 ? Date.now() + this.#o.retryAfterMs : null
     if (only === null) {
-      this.#adjustInterval(duration)
-      this.#nextRegularAt = Date.now() + this.#effectiveIntervalMs
+      this.#adjustInterval(duration - budgetedMs)
+      // Every interval from this cycle's start, so that a budgeted collector's time does not
+      // push the next cycle back; at least a tenth of the interval after this one's end.
+      const end = Date.now()
+      this.#nextRegularAt = Math.max(
+        end - duration + this.#effectiveIntervalMs,
+        end + this.#effectiveIntervalMs / 10,
+      )
       if (failed.size === 0) this.#markUpdated(startedAt, result)
     } else if (failed.size === 0) {
       this.#markUpdated(startedAt, result)
