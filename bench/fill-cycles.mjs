@@ -80,10 +80,12 @@ try {
     }
     await new Promise((r) => setTimeout(r, 1000))
   }
-  // Regular cycles only (a change seen by the watch would run one sooner); the first is the
-  // first index. The fill's cycles end with the one that examined the last pins.
+  // Regular cycles only (a change seen by the watch would run one sooner). The first is the
+  // first index, whose listing stretches the interval after it whatever the content step does:
+  // the fill's periods are counted from the third cycle's start, and end with the cycle that
+  // examined the last pins.
   const rows = [...cycles.values()].sort((a, b) => a.cycle - b.cycle)
-  const fill = rows.filter((r) => r.cycle > 1 && r.cycle <= doneAt)
+  const fill = rows.filter((r) => r.cycle > 2 && r.cycle <= doneAt)
   const after = rows.filter((r) => r.cycle > doneAt)
   const periods = (set) => {
     const out = []
