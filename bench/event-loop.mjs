@@ -8,11 +8,11 @@
 //
 // Usage: npm run build && node bench/event-loop.mjs [--pins 1000000]
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { makeRepo } from './make-repo.mjs'
+import { makeRepo, managerCopy } from './make-repo.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin/ipfs-kit.cjs')
@@ -28,15 +28,7 @@ const cacheDir =
 const { resolveKuboBinary } = await import(join(root, 'dist/src/kubo/binary.js'))
 const kubo = await resolveKuboBinary()
 const repo = await makeRepo({ pins: N, dir: cacheDir, bin: kubo.path, log })
-const work = mkdtempSync('/tmp/ipfs-kit-bench-loop-')
-const env = {
-  ...process.env,
-  IPFS_PATH: join(work, 'ipfs'),
-  IPFS_KIT_PATH: join(work, 'kit'),
-  IPFS_KIT_IPFS_BIN: kubo.path,
-  IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
-  IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
-}
+const { work, env } = managerCopy(repo, kubo.path, 'loop', log)
 const run = (cmd, args, input) => {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 28, ...(input ? { input } : {}) })
   if (r.error) throw r.error
@@ -49,8 +41,6 @@ const loop = (what) => {
   console.log(`| ${what} | ${m.event_loop_delay_max_ms} ms | ${m.event_loop_delay_p99_ms} ms |`)
 }
 
-log(`copying the ${N}-pin repository`)
-cpSync(repo, env.IPFS_PATH, { recursive: true })
 try {
   console.log(
     `${N.toLocaleString('en')} pins; the manager's event loop, held up at most / 99th percentile:\n`,

@@ -10,11 +10,11 @@
 // Usage: npm run build && node bench/fill-cycles.mjs [--pins 100000] [--interval 30]
 //   [--budget-ms 1000] [--after 3]
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { makeRepo } from './make-repo.mjs'
+import { makeRepo, managerCopy } from './make-repo.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin/ipfs-kit.cjs')
@@ -34,17 +34,8 @@ const cacheDir = join(
   'bench',
 )
 const repo = await makeRepo({ pins: Number(values.pins), dir: cacheDir, bin: kubo.path, log })
-const work = mkdtempSync('/tmp/ipfs-kit-bench-fill-')
-const env = {
-  ...process.env,
-  IPFS_PATH: join(work, 'ipfs'),
-  IPFS_KIT_PATH: join(work, 'kit'),
-  IPFS_KIT_IPFS_BIN: kubo.path,
-  IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
-  IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
-  IPFS_KIT_CONTENT_BUDGET_MS: values['budget-ms'],
-}
-cpSync(repo, env.IPFS_PATH, { recursive: true })
+const { work, env } = managerCopy(repo, kubo.path, 'fill', log)
+env.IPFS_KIT_CONTENT_BUDGET_MS = values['budget-ms']
 const kit = (args) => {
   const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28 })
   if (r.error) throw r.error

@@ -9,11 +9,11 @@
 // Usage: npm run build && node bench/freshness.mjs --pins 100000 [--changes 3] [--idle-seconds 300]
 //        [--content-budget-s 0] [--content-wait 1200]
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { makeRepo } from './make-repo.mjs'
+import { makeRepo, managerCopy } from './make-repo.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin/ipfs-kit.cjs')
@@ -41,16 +41,7 @@ const { resolveKuboBinary } = await import(join(root, 'dist/src/kubo/binary.js')
 const kubo = await resolveKuboBinary()
 
 const repo = await makeRepo({ pins, dir: cacheDir, bin: kubo.path, log })
-const work = mkdtempSync('/tmp/ipfs-kit-bench-fresh-')
-const env = {
-  ...process.env,
-  IPFS_PATH: join(work, 'ipfs'),
-  IPFS_KIT_PATH: join(work, 'kit'),
-  IPFS_KIT_IPFS_BIN: kubo.path,
-  IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
-  IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
-}
-cpSync(repo, env.IPFS_PATH, { recursive: true })
+const { work, env } = managerCopy(repo, kubo.path, 'fresh', log)
 function run(cmd, args) {
   const t0 = performance.now()
   const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 })

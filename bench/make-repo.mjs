@@ -68,6 +68,26 @@ export async function startBenchKubo(repo, bin, { KuboRpc, parseApiMultiaddr, rp
   throw new Error('Kubo did not answer within 60 s')
 }
 
+/**
+ * A copy of a built repository for a manager to run on, in a new folder under /tmp: the copy
+ * (ipfs), an ipfs-kit path (kit), and the environment to run ipfs-kit in (the HTTP server and
+ * the proxy on ports of their own). The caller removes `work`.
+ */
+export function managerCopy(repo, bin, name, log = () => {}) {
+  const work = mkdtempSync(`/tmp/ipfs-kit-bench-${name}-`)
+  const env = {
+    ...process.env,
+    IPFS_PATH: join(work, 'ipfs'),
+    IPFS_KIT_PATH: join(work, 'kit'),
+    IPFS_KIT_IPFS_BIN: bin,
+    IPFS_KIT_HTTP_LISTEN: '127.0.0.1:0',
+    IPFS_KIT_PROXY_LISTEN: '127.0.0.1:0',
+  }
+  log(`copying the repository ${repo}`)
+  cpSync(repo, env.IPFS_PATH, { recursive: true })
+  return { work, env }
+}
+
 export async function makeRepo({
   pins,
   dir,
