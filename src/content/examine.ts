@@ -221,15 +221,19 @@ export async function statAll(
   }
 }
 
-let companionCid: string | undefined
-/** A raw CID whose multihash is its own bytes ("identity"): Kubo has it without storing or fetching it. */
-async function identityCompanion(): Promise<string> {
-  if (companionCid) return companionCid
+/** A raw CID whose multihash is these bytes ("identity"): Kubo has it without storing or fetching it. */
+async function identityCid(bytes: Uint8Array): Promise<string> {
   const [{ CID }, { identity }] = await Promise.all([
     import('multiformats/cid'),
     import('multiformats/hashes/identity'),
   ])
-  companionCid = CID.createV1(RAW, identity.digest(new TextEncoder().encode('ipfs-kit'))).toString()
+  return CID.createV1(RAW, identity.digest(bytes)).toString()
+}
+
+let companionCid: string | undefined
+/** A root never empty and never fetched, to ask `dag stat` of an empty DAG beside. */
+async function identityCompanion(): Promise<string> {
+  companionCid ??= await identityCid(new TextEncoder().encode('ipfs-kit'))
   return companionCid
 }
 
@@ -370,21 +374,14 @@ async function rawRoots(
   out: Map<string, RootFacts>,
 ): Promise<void> {
   const total = group.reduce((sum, r) => sum + r.size, 0)
-  let bytes: Uint8Array | null = null
-  try {
-    bytes = await rpc.catMany(
-      group.map((r) => r.cid),
-      total,
-      { offline: true, signal, timeoutMs: 10_000 },
-    )
-  } catch (err) {
-    if (signal.aborted) throw err
-  }
+  const bytes = await catOrNull(
+    rpc,
+    group.map((r) => r.cid),
+    total,
+    signal,
+  )
   if (bytes === null || bytes.length !== total) {
-    if (group.length === 1) return
-    const half = Math.ceil(group.length / 2)
-    await rawRoots(rpc, group.slice(0, half), signal, out)
-    await rawRoots(rpc, group.slice(half), signal, out)
+    await inHalves(group, (half) => rawRoots(rpc, half, signal, out))
     return
   }
   let at = 0
@@ -393,6 +390,29 @@ async function rawRoots(
     at += r.size
     out.set(r.cid, { kind: 'raw', file_size_bytes: null, mime: await mimeOfFile(block), problem: null })
   }
+}
+
+/** One `cat` of these paths, offline; null when Kubo fails it (the caller reads them apart). */
+async function catOrNull(
+  rpc: KuboRpc,
+  paths: string[],
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Uint8Array | null> {
+  try {
+    return await rpc.catMany(paths, maxBytes, { offline: true, signal, timeoutMs: 10_000 })
+  } catch (err) {
+    if (signal.aborted) throw err
+    return null
+  }
+}
+
+/** A group that could not be read together, read again in two halves; a lone root is left out. */
+async function inHalves<T>(group: readonly T[], read: (half: T[]) => Promise<void>): Promise<void> {
+  if (group.length === 1) return
+  const half = Math.ceil(group.length / 2)
+  await read(group.slice(0, half))
+  await read(group.slice(half))
 }
 
 /** A one-block dag-pb root: its CID, its block's size, and the hash its CID names. */
@@ -423,18 +443,10 @@ async function leafFiles(
   for (const r of group) args.push(r.cid, separator.cid)
   // A file's bytes are fewer than its block's.
   const most = group.reduce((sum, r) => sum + r.size + SEPARATOR_BYTES, 0)
-  let bytes: Uint8Array | null = null
-  try {
-    bytes = await rpc.catMany(args, most, { offline: true, signal, timeoutMs: 10_000 })
-  } catch (err) {
-    if (signal.aborted) throw err
-  }
+  const bytes = await catOrNull(rpc, args, most, signal)
   const files = bytes && cutAt(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), separator.bytes)
   if (!files || files.length !== group.length) {
-    if (group.length === 1) return
-    const half = Math.ceil(group.length / 2)
-    await leafFiles(rpc, group.slice(0, half), signal, out)
-    await leafFiles(rpc, group.slice(half), signal, out)
+    await inHalves(group, (half) => leafFiles(rpc, half, signal, out))
     return
   }
   const [{ encode, prepare }, { UnixFS }] = await Promise.all([import('@ipld/dag-pb'), import('ipfs-unixfs')])
@@ -468,12 +480,8 @@ function cutAt(bytes: Buffer, separator: Uint8Array): Uint8Array[] | null {
 const SEPARATOR_BYTES = 32
 /** A new separator for every call: its bytes cannot be known to whoever made the files. */
 async function separatorCid(): Promise<{ cid: string; bytes: Uint8Array }> {
-  const [{ CID }, { identity }] = await Promise.all([
-    import('multiformats/cid'),
-    import('multiformats/hashes/identity'),
-  ])
   const bytes = randomBytes(SEPARATOR_BYTES)
-  return { cid: CID.createV1(RAW, identity.digest(bytes)).toString(), bytes }
+  return { cid: await identityCid(bytes), bytes }
 }
 
 /** The MIME type of a file from its bytes (all of them, or its first). */
