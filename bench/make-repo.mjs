@@ -1,14 +1,17 @@
 // Builds a real Kubo repository holding N pins, quickly, for the benchmarks: blocks imported
 // as CAR files of 100,000 blocks each (`ipfs dag import`), then pinned with `ipfs pin add` in
 // batches of 10,000: 99% recursive, 1% direct, and 100 named pins. Kubo's test profile (loopback, no bootstrap) plus the
-// pebbleds datastore (a million flatfs files would make building, not querying, the cost).
+// pebbleds datastore (a million flatfs files would make building, not querying, the cost), or
+// with datastore 'flatfs' Kubo's default (a file per block, leveldb for the rest), in
+// repo-<N>[-dag-pb]-flatfs.
 // The repository is kept in the cache and reused for the same N.
 //
 // Every pin is one block: a raw block (CIDv1, what `ipfs add --cid-version 1` makes of a small
 // file), or with roots 'dag-pb' a UnixFS file node holding its bytes (CIDv0, what plain
 // `ipfs add` makes of one), in repo-<N>-dag-pb.
 //
-// Usage: node bench/make-repo.mjs --pins <N> [--roots raw|dag-pb] [--dir <folder>] [--fresh]
+// Usage: node bench/make-repo.mjs --pins <N> [--roots raw|dag-pb] [--datastore pebbleds|flatfs]
+//   [--dir <folder>] [--fresh]
 // Prints the repository path. Needs `npm ci` (dev dependency @ipld/car) and a Kubo binary.
 import { spawn, spawnSync } from 'node:child_process'
 import {
@@ -94,10 +97,14 @@ export async function makeRepo({
   fresh = false,
   bin,
   roots = 'raw',
+  datastore = 'pebbleds',
   log = (m) => process.stderr.write(`${m}\n`),
 }) {
   if (roots !== 'raw' && roots !== 'dag-pb') throw new Error(`roots: raw or dag-pb, not ${roots}`)
-  const finalPath = join(dir, roots === 'raw' ? `repo-${pins}` : `repo-${pins}-${roots}`)
+  if (datastore !== 'pebbleds' && datastore !== 'flatfs')
+    throw new Error(`datastore: pebbleds or flatfs, not ${datastore}`)
+  const name = `repo-${pins}${roots === 'raw' ? '' : `-${roots}`}${datastore === 'flatfs' ? '-flatfs' : ''}`
+  const finalPath = join(dir, name)
   const doneMarker = join(finalPath, '.ipfs-kit-bench-done')
   if (existsSync(doneMarker) && !fresh) return finalPath
   rmSync(finalPath, { recursive: true, force: true })
@@ -114,7 +121,8 @@ export async function makeRepo({
     return r.stdout
   }
   const t0 = performance.now()
-  ipfs(['init', '--profile=test,pebbleds'])
+  // flatfs with leveldb is what `ipfs init` makes without a datastore profile.
+  ipfs(['init', datastore === 'flatfs' ? '--profile=test' : '--profile=test,pebbleds'])
   const direct = Math.floor(pins / 100)
   const named = Math.min(100, pins - direct)
   const recursive = pins - direct - named
@@ -190,6 +198,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     options: {
       pins: { type: 'string' },
       roots: { type: 'string', default: 'raw' },
+      datastore: { type: 'string', default: 'pebbleds' },
       dir: { type: 'string' },
       fresh: { type: 'boolean' },
       bin: { type: 'string' },
@@ -198,7 +207,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const bin = values.bin ?? process.env.IPFS_KIT_IPFS_BIN
   if (!values.pins || !bin) {
     console.error(
-      'usage: node bench/make-repo.mjs --pins <N> --bin <ipfs> [--roots raw|dag-pb] [--dir <folder>] [--fresh]',
+      'usage: node bench/make-repo.mjs --pins <N> --bin <ipfs> [--roots raw|dag-pb] [--datastore pebbleds|flatfs] [--dir <folder>] [--fresh]',
     )
     process.exit(2)
   }
@@ -208,6 +217,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await makeRepo({
       pins: Number(values.pins),
       roots: values.roots,
+      datastore: values.datastore,
       dir,
       fresh: values.fresh ?? false,
       bin,

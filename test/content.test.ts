@@ -6,7 +6,11 @@ import assert from 'node:assert/strict'
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { examineCids } from '../src/content/examine.js'
+import { type BlockFiles, openBlockFiles } from '../src/kubo/flatfs.js'
 import { runIpfs } from '../src/kubo/process.js'
+import { readApiFile } from '../src/kubo/repo.js'
+import { KuboRpc } from '../src/kubo/rpc.js'
 import { allContent, openContent } from '../src/store/content.js'
 import {
   CONTENT_META,
@@ -230,8 +234,11 @@ describe('content index', () => {
     assert.ok((rows.get(big)?.blocks ?? 0) > 1, 'the random file spans several blocks')
     assert.equal(rows.get(big)?.file_size_bytes, 700_000)
     const status = JSON.parse((await d.cli(['index', 'status', '--json'])).stdout) as {
-      content: { examined: number; total: number; eta_s: number; incomplete: number }
+      content: { examined: number; total: number; eta_s: number; incomplete: number; root_blocks: unknown }
     }
+    // The test profile keeps blocks in flatfs, Kubo's default: read from their files.
+    assert.deepEqual(status.content.root_blocks, { from: 'files', folder: join(d.ipfsPath, 'blocks') })
+    assert.match((await d.cli(['index', 'status'])).stdout, /root blocks read from Kubo's block files in /)
     assert.equal(status.content.examined, status.content.total)
     assert.equal(status.content.eta_s, 0)
     assert.equal(status.content.incomplete, 1)
@@ -256,6 +263,32 @@ describe('content index', () => {
       else assert.fail(`${name}: \`ipfs add\` made another CID than the file node of its bytes`)
     }
     assert.equal(plain, Object.keys(SAMPLES).length)
+  })
+
+  it("reading root blocks from Kubo's files and through its RPC API gives the same rows", async () => {
+    const address = await readApiFile(d.ipfsPath)
+    assert.ok(address)
+    const rpc = new KuboRpc({ address, timeoutMs: 30_000 })
+    const peerId = (await d.status()).kubo.peer_id as string
+    const opened = await openBlockFiles(d.ipfsPath, peerId)
+    assert.ok('read' in opened, 'reason' in opened ? opened.reason : '')
+    let fromFiles = 0
+    const blocks: BlockFiles = {
+      ...opened,
+      read: (mh) => {
+        const got = opened.read(mh)
+        if (got) fromFiles++
+        return got
+      },
+    }
+    const cids = [...expected.keys()]
+    const signal = new AbortController().signal
+    const strip = (rows: ContentRow[]) => rows.map(({ examined_at, ...rest }) => rest)
+    const throughKubo = strip(await examineCids(rpc, cids, { signal, dagTimeoutMs: 60_000 }))
+    const fromTheFiles = strip(await examineCids(rpc, cids, { signal, dagTimeoutMs: 60_000, blocks }))
+    assert.deepEqual(fromTheFiles, throughKubo)
+    // Every root block is here (the incomplete pin lacks a child, not its root).
+    assert.equal(fromFiles, cids.length, 'every root block read from its file')
   })
 
   it('pin list shows size, kind and MIME type, sorts by size and filters by them', async () => {

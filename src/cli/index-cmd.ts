@@ -46,6 +46,14 @@ function renderIndexStatus(s: IndexStatus, content: ContentProgress | null): str
     lines.push(
       `  content: ${content.examined} of ${content.total} pins examined${content.rate_per_s !== null ? `, ${content.rate_per_s}/s while examining` : ''}, ${eta}${content.incomplete > 0 ? `; ${content.incomplete} not complete locally` : ''}`,
     )
+    // Older managers do not say.
+    const rb = content.root_blocks as ContentProgress['root_blocks'] | undefined
+    if (rb)
+      lines.push(
+        rb.from === 'files'
+          ? `    root blocks read from Kubo's block files in ${rb.folder}`
+          : `    root blocks read through Kubo's RPC API: ${rb.reason}`,
+      )
   }
   return `${lines.join('\n')}\n`
 }

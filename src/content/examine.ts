@@ -1,14 +1,18 @@
 // Finding out what a CID is, from Kubo alone and offline: `dag stat` (size and block count, many
-// roots a call; a batch that fails is split until each failure is one root's own); the bytes of
-// small one-block files, many to a `cat` (a raw root is its file; a one-block dag-pb root that
-// `cat` reads is a UnixFS file); every other root by `block/get`, decoded with @ipld/dag-pb and
-// ipfs-unixfs (kind, file size), and the first bytes of a larger file; the MIME type from a
+// roots a call; a batch that fails is split until each failure is one root's own); each root
+// block from Kubo's own block files where its repository is here and keeps them in flatfs
+// (kubo/flatfs.ts: each checked against its CID's hash); else the bytes of small one-block files
+// many to a `cat` (a raw root is its file; a one-block dag-pb root that `cat` reads is a UnixFS
+// file), and every other root by `block/get`; each root decoded with @ipld/dag-pb and ipfs-unixfs
+// (kind, file size), and the first bytes of a larger file read with `cat`; the MIME type from a
 // file's first bytes (file-type, then a text check). Used by the content collector and by
 // readers that ask Kubo when content.parquet cannot answer; writes nothing.
 import { isUtf8 } from 'node:buffer'
 import { createHash, randomBytes } from 'node:crypto'
 import { setMaxListeners } from 'node:events'
 import { KuboRpcError, KuboTimeoutError } from '../errors.js'
+import { type Pace, pacer } from '../indexer/pace.js'
+import type { BlockFiles } from '../kubo/flatfs.js'
 import type { KuboRpc } from '../kubo/rpc.js'
 import { type ContentKind, type ContentRow, codecName } from '../store/content-format.js'
 
@@ -98,6 +102,19 @@ function mayBeJson(bytes: Uint8Array): boolean {
   return false
 }
 
+type Unixfs = Pick<typeof import('@ipld/dag-pb'), 'decode' | 'encode' | 'prepare'> &
+  Pick<typeof import('ipfs-unixfs'), 'UnixFS'>
+/** @ipld/dag-pb and ipfs-unixfs, loaded once (an import() per root costs more than decoding it). */
+let codecs: Unixfs | undefined
+async function loadUnixfs(): Promise<Unixfs> {
+  const [{ decode, encode, prepare }, { UnixFS }] = await Promise.all([
+    import('@ipld/dag-pb'),
+    import('ipfs-unixfs'),
+  ])
+  codecs = { decode, encode, prepare, UnixFS }
+  return codecs
+}
+
 const UNIXFS_KINDS: Record<string, ContentKind> = {
   file: 'file',
   raw: 'file',
@@ -106,13 +123,13 @@ const UNIXFS_KINDS: Record<string, ContentKind> = {
   symlink: 'symlink',
 }
 
-/** What the root block says: kind, file size, and the MIME type of a file's first bytes. */
+/** What the root block says (read with `block/get`): kind, file size, and the MIME type of a file's first bytes. */
 export async function examineRoot(
   rpc: KuboRpc,
   cid: string,
   code: number,
   signal: AbortSignal,
-): Promise<Pick<ContentRow, 'kind' | 'file_size_bytes' | 'mime'> & { problem: string | null }> {
+): Promise<RootFacts> {
   let block: Uint8Array
   try {
     block = await rpc.blockGet(cid, { offline: true, signal, timeoutMs: 10_000 })
@@ -124,11 +141,27 @@ export async function examineRoot(
       problem: `the root block cannot be read: ${message(err)}`,
     }
   }
+  return factsOfRoot(rpc, cid, code, block, signal)
+}
+
+type RootFacts = Pick<ContentRow, 'kind' | 'file_size_bytes' | 'mime'> & { problem: string | null }
+
+/**
+ * What this root block says: decoded with @ipld/dag-pb and ipfs-unixfs; the first bytes of a
+ * file larger than its root read with `cat`.
+ */
+async function factsOfRoot(
+  rpc: KuboRpc,
+  cid: string,
+  code: number,
+  block: Uint8Array,
+  signal: AbortSignal,
+): Promise<RootFacts> {
   if (code === RAW)
     return { kind: 'raw', file_size_bytes: null, mime: await mimeOfFile(block), problem: null }
   if (code === 0x71) return { kind: 'dag-cbor', file_size_bytes: null, mime: null, problem: null }
   if (code !== 0x70) return { kind: 'other', file_size_bytes: null, mime: null, problem: null }
-  const [{ decode }, { UnixFS }] = await Promise.all([import('@ipld/dag-pb'), import('ipfs-unixfs')])
+  const { decode, UnixFS } = codecs ?? (await loadUnixfs())
   let unixfs: InstanceType<typeof UnixFS>
   try {
     const node = decode(block)
@@ -237,6 +270,18 @@ async function identityCompanion(): Promise<string> {
   return companionCid
 }
 
+export interface ExamineOptions {
+  signal: AbortSignal
+  dagTimeoutMs: number
+  /**
+   * Kubo's block files (kubo/flatfs.ts), when its repository is here and keeps them in flatfs:
+   * each root block is read from its file, checked against its hash, instead of through Kubo.
+   */
+  blocks?: BlockFiles | null
+}
+
+type BatchOptions = ExamineOptions & { pace: Pace }
+
 /**
  * Examines these CIDs and returns a row for each, in their order: in batches of BATCH roots,
  * PARALLEL batches at a time (while Kubo walks one batch, it reads another's roots and this
@@ -247,7 +292,7 @@ async function identityCompanion(): Promise<string> {
 export async function examineCids(
   rpc: KuboRpc,
   cids: readonly string[],
-  options: { signal: AbortSignal; dagTimeoutMs: number; stop?: () => boolean },
+  options: ExamineOptions & { stop?: () => boolean },
 ): Promise<ContentRow[]> {
   // The calls in flight (up to PARALLEL batches, each up to ROOT_CONCURRENCY block reads) each
   // listen to the signal: one signal of their own, so that the caller's holds one listener and
@@ -257,7 +302,9 @@ export async function examineCids(
   const relay = () => own.abort(options.signal.reason)
   if (options.signal.aborted) relay()
   else options.signal.addEventListener('abort', relay, { once: true })
-  const inner = { ...options, signal: own.signal }
+  // One pacer for every batch: their reads of block files run in turns of the event loop, which
+  // batches at once would otherwise each hold for a turn of their own.
+  const inner: BatchOptions = { ...options, signal: own.signal, pace: pacer() }
   const batches: ContentRow[][] = []
   let next = 0
   const worker = async () => {
@@ -280,28 +327,37 @@ export async function examineCids(
 }
 
 /**
- * One batch: `dag stat` of every root; then the small one-block files' bytes in few `cat` calls
- * of many roots each (rawRoots, leafFiles); then every other root's block, one `block/get` each
- * (Kubo has no call that returns many blocks), a few at a time.
+ * One batch: `dag stat` of every root; then each root block from its file where Kubo's block
+ * files are at hand; then (of the roots not read so) the small one-block files' bytes in few
+ * `cat` calls of many roots each (rawRoots, leafFiles); then every other root's block, one
+ * `block/get` each (Kubo has no call that returns many blocks), a few at a time.
  */
-async function examineBatch(
-  rpc: KuboRpc,
-  cids: string[],
-  options: { signal: AbortSignal; dagTimeoutMs: number },
-): Promise<ContentRow[]> {
+async function examineBatch(rpc: KuboRpc, cids: string[], options: BatchOptions): Promise<ContentRow[]> {
   const stats = new Map<string, StatResult>()
   await statAll(rpc, cids, options.signal, options.dagTimeoutMs, stats)
   const { CID } = await import('multiformats/cid')
   const parsed = cids.map((c) => CID.parse(c))
   const codes = parsed.map((c) => c.code)
   const roots = new Map<string, RootFacts>()
+  if (options.blocks)
+    for (let i = 0; i < cids.length; i++) {
+      // A read is a system call or three on the event loop (a few µs from the page cache, where
+      // `dag stat` has just put the block): in turns.
+      if ((i & 15) === 15) await options.pace()
+      const block = options.blocks.read((parsed[i] as (typeof parsed)[number]).multihash)
+      if (block)
+        roots.set(
+          cids[i] as string,
+          await factsOfRoot(rpc, cids[i] as string, codes[i] as number, block, options.signal),
+        )
+    }
   // Roots read together, those dag stat found whole and small enough to read in full: raw
   // roots, and dag-pb roots of one block (a small file, most often).
   const raw: Array<{ cid: string; size: number }> = []
   const leaves: Leaf[] = []
   for (let i = 0; i < cids.length; i++) {
     const stat = stats.get(cids[i] as string)
-    if (!stat || !('size' in stat) || stat.size > CAT_WHOLE_MAX) continue
+    if (!stat || !('size' in stat) || stat.size > CAT_WHOLE_MAX || roots.has(cids[i] as string)) continue
     if (codes[i] === RAW) raw.push({ cid: cids[i] as string, size: stat.size })
     else if (codes[i] === DAG_PB && stat.blocks === 1)
       leaves.push({
@@ -342,8 +398,6 @@ async function examineBatch(
     }
   })
 }
-
-type RootFacts = Awaited<ReturnType<typeof examineRoot>>
 
 /** Consecutive runs of roots whose blocks add up to at most CAT_CALL_MAX_BYTES each. */
 function* catGroups<T extends { size: number }>(items: readonly T[]): Generator<T[]> {
@@ -449,7 +503,7 @@ async function leafFiles(
     await inHalves(group, (half) => leafFiles(rpc, half, signal, out))
     return
   }
-  const [{ encode, prepare }, { UnixFS }] = await Promise.all([import('@ipld/dag-pb'), import('ipfs-unixfs')])
+  const { encode, prepare, UnixFS } = codecs ?? (await loadUnixfs())
   for (let i = 0; i < group.length; i++) {
     const file = files[i] as Uint8Array
     const { cid, hash: mh } = group[i] as Leaf

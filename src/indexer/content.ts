@@ -3,13 +3,16 @@
 // works through the CIDs not yet known for at most `budgetMs`, newest pins first, so a million
 // pins (or a terabyte pin) fill in over time without holding up the index. Everything is asked
 // of Kubo offline (content/examine.ts): `dag stat` (size and blocks, many roots a call; a batch
-// that fails is split), the bytes of small one-block files many to a `cat`, every other root by
-// `block/get` (decoded with @ipld/dag-pb and ipfs-unixfs), and the MIME type of a file's first
-// bytes (file-type and a text check).
+// that fails is split); each root block from Kubo's block files when its repository is here and
+// keeps them in flatfs (content.block_files; each checked against its CID's hash), else through
+// the RPC API (small one-block files many to a `cat`, other roots by `block/get`); decoded with
+// @ipld/dag-pb and ipfs-unixfs, and the MIME type of a file's first bytes (file-type and a text
+// check).
 
 import { statSync } from 'node:fs'
 import { BATCH, examineCids } from '../content/examine.js'
 import { IndexRejectedError } from '../errors.js'
+import { type BlockFiles, openBlockFiles } from '../kubo/flatfs.js'
 import type { Logger } from '../manager/log.js'
 import { allContent, openContent } from '../store/content.js'
 import { CONTENT_META, CONTENT_SCHEMA_VERSION, type ContentRow } from '../store/content-format.js'
@@ -52,7 +55,16 @@ export interface ContentCollectorOptions {
   dagTimeoutMs?: number
   /** An incomplete or unfinished DAG is looked at again after this long. */
   retryAfterMs?: number
+  /**
+   * Kubo's repository, to read root blocks from its flatfs folder (kubo/flatfs.ts) when
+   * `blockFiles()` says so (content.block_files); without it every block is read through Kubo.
+   */
+  ipfsPath?: string
+  blockFiles?: () => boolean
 }
+
+/** Where root blocks are read: Kubo's block files (their folder), or Kubo's RPC API and why. */
+export type RootBlocks = { from: 'files'; folder: string } | { from: 'kubo'; reason: string }
 
 export interface ContentProgress {
   examined: number
@@ -67,6 +79,7 @@ export interface ContentProgress {
    */
   eta_s: number | null
   incomplete: number
+  root_blocks: RootBlocks
 }
 
 export type ContentCollector = Collector & {
@@ -101,6 +114,35 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   /** The listing a run found nothing left to do for, until when, and what it said. */
   let idle: { digest: string; until: number; outcome: CollectorOutcome } | null = null
   const rates: Array<{ n: number; ms: number; at: number }> = []
+  /** Kubo's block files for the node of this peer ID, or why not (opened once a node, the choice logged). */
+  let files: { peerId: string; blocks: BlockFiles | null; said: RootBlocks } | null = null
+  let failuresSaid = 0
+  async function blockFiles(peerId: string): Promise<BlockFiles | null> {
+    if (files?.peerId !== peerId) {
+      const opened: BlockFiles | { reason: string } =
+        options.blockFiles?.() === false
+          ? { reason: 'content.block_files is false' }
+          : options.ipfsPath === undefined
+            ? { reason: "Kubo's repository is not known" }
+            : await openBlockFiles(options.ipfsPath, peerId)
+      const said: RootBlocks =
+        'read' in opened ? { from: 'files', folder: opened.folder } : { from: 'kubo', reason: opened.reason }
+      files = { peerId, blocks: 'read' in opened ? opened : null, said }
+      if (said.from === 'files') options.log.info("reading root blocks from Kubo's block files", said)
+      else options.log.info("reading root blocks through Kubo's RPC API", { reason: said.reason })
+    }
+    // A block file that cannot be read (not one that is missing: that one is asked of Kubo) is
+    // said once, with the count so far whenever it grows tenfold.
+    const failures = files.blocks?.failures()
+    if (failures && failures.count > 0 && failures.count >= failuresSaid * 10) {
+      options.log.warn("some of Kubo's block files cannot be read; those blocks are read through Kubo", {
+        count: failures.count,
+        first: failures.first,
+      })
+      failuresSaid = failures.count
+    }
+    return files.blocks
+  }
 
   async function load(peerId: string): Promise<ShardedMap<ContentRow>> {
     // Sharded (big.ts): a Map grown to a million rows holds the event loop up when it rehashes.
@@ -181,7 +223,8 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
     known: ShardedMap<ContentRow>,
     stop?: () => boolean,
   ): Promise<number> {
-    const rows = await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs, stop })
+    const blocks = await blockFiles(ctx.peerId)
+    const rows = await examineCids(ctx.rpc, cids, { signal: ctx.signal, dagTimeoutMs, stop, blocks })
     for (const row of rows) known.set(row.cid, row)
     return rows.length
   }
@@ -336,6 +379,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       rate_per_s: rate === null ? null : Math.round(rate * 10) / 10,
       eta_s: left === 0 ? 0 : speed ? Math.round(left / speed) : null,
       incomplete,
+      root_blocks: files?.said ?? { from: 'kubo', reason: 'nothing examined yet' },
     }
     if (left === 0 && union?.pinset !== snapshot.digest) {
       union = await pinnedUnion(ctx, snapshot, incomplete)

@@ -17,14 +17,28 @@ interface SpecNode {
   child?: unknown
   mounts?: unknown
   mountpoint?: unknown
+  shardFunc?: unknown
 }
 
-/** The folders to watch, from a Datastore.Spec; null when the spec is one this does not know. */
-export function watchedFolders(spec: unknown, ipfsPath: string): string[] | null {
-  const out: string[] = []
+/** A datastore of a Datastore.Spec (not a mount, measure or log node), and where it is mounted. */
+export interface SpecLeaf {
+  mountpoint: string
+  type: string
+  /** Its folder, made absolute (relative ones are inside the repository). */
+  folder: string | null
+  /** flatfs: its shard function as the spec names it. */
+  shardFunc: string | null
+}
+
+/**
+ * The datastores of a Datastore.Spec, through its mount, measure and log nodes; null when the
+ * spec has a node this does not know how to walk.
+ */
+export function specLeaves(spec: unknown, ipfsPath: string): SpecLeaf[] | null {
+  const out: SpecLeaf[] = []
   const visit = (node: unknown, mountpoint: string): boolean => {
     const n = node as SpecNode | null
-    if (!n || typeof n !== 'object') return false
+    if (!n || typeof n !== 'object' || typeof n.type !== 'string') return false
     switch (n.type) {
       case 'mount':
         if (!Array.isArray(n.mounts)) return false
@@ -37,16 +51,31 @@ export function watchedFolders(spec: unknown, ipfsPath: string): string[] | null
       case 'measure':
       case 'log':
         return visit(n.child, mountpoint)
-      case 'flatfs':
-        // Blocks only; a flatfs at '/' would hold the pins too, in a file per key: not watched.
-        return mountpoint !== '/'
       default:
-        if (typeof n.type !== 'string' || !WATCHED.has(n.type) || typeof n.path !== 'string') return false
-        out.push(isAbsolute(n.path) ? n.path : join(ipfsPath, n.path))
+        out.push({
+          mountpoint,
+          type: n.type,
+          folder: typeof n.path === 'string' ? (isAbsolute(n.path) ? n.path : join(ipfsPath, n.path)) : null,
+          shardFunc: typeof n.shardFunc === 'string' ? n.shardFunc : null,
+        })
         return true
     }
   }
-  return visit(spec, '/') && out.length > 0 ? out : null
+  return visit(spec, '/') ? out : null
+}
+
+/** The folders to watch, from a Datastore.Spec; null when the spec is one this does not know. */
+export function watchedFolders(spec: unknown, ipfsPath: string): string[] | null {
+  const leaves = specLeaves(spec, ipfsPath)
+  if (!leaves) return null
+  const out: string[] = []
+  for (const leaf of leaves) {
+    // Blocks only; a flatfs at '/' would hold the pins too, in a file per key: not watched.
+    if (leaf.type === 'flatfs' && leaf.mountpoint !== '/') continue
+    if (!WATCHED.has(leaf.type) || leaf.folder === null) return null
+    out.push(leaf.folder)
+  }
+  return out.length > 0 ? out : null
 }
 
 export interface DatastoreWatch {

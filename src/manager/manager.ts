@@ -292,6 +292,8 @@ export async function runManager(options: ManagerOptions = {}): Promise<number> 
       log: log.child('content'),
       budgetMs: Number(config.settings['content.budget_ms'].value),
       dagTimeoutMs: Number(config.settings['content.dag_timeout_s'].value) * 1000,
+      ipfsPath,
+      blockFiles: () => config.settings['content.block_files'].value === true,
     })
     const setting = (key: ConfigKey) => Number(config.settings[key].value)
     const pins = pinCollector({
