@@ -8,7 +8,7 @@
 // compared between the two.
 //
 // Usage: npm run build && node bench/fill-cycles.mjs [--pins 100000] [--interval 30]
-//   [--budget-ms 1000] [--after 3]
+//   [--budget-ms 1000] [--after 3] [--datastore pebbleds|flatfs]
 import { spawnSync } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,6 +24,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '30' },
     'budget-ms': { type: 'string', default: '1000' },
     after: { type: 'string', default: '3' },
+    datastore: { type: 'string', default: 'pebbleds' },
   },
 })
 const log = (m) => process.stderr.write(`bench: ${m}\n`)
@@ -33,7 +34,13 @@ const cacheDir = join(
   process.env.IPFS_KIT_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'ipfs-kit'),
   'bench',
 )
-const repo = await makeRepo({ pins: Number(values.pins), dir: cacheDir, bin: kubo.path, log })
+const repo = await makeRepo({
+  pins: Number(values.pins),
+  datastore: values.datastore,
+  dir: cacheDir,
+  bin: kubo.path,
+  log,
+})
 const { work, env } = managerCopy(repo, kubo.path, 'fill', log)
 env.IPFS_KIT_CONTENT_BUDGET_MS = values['budget-ms']
 const kit = (args) => {

@@ -14,7 +14,7 @@
 // Background indexing is paused while the queries are timed (see below).
 //
 // Usage: npm run build && node bench/warm.mjs [--pins 1000000] [--runs 11] [--content-budget-s 3600]
-//   [--full-runs 3]
+//   [--full-runs 3] [--datastore pebbleds|flatfs]
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'content-budget-s': { type: 'string', default: '3600' },
     // Full listings timed against Kubo's `ipfs pin ls --type=recursive` (issue #18: at most 0.5x).
     'full-runs': { type: 'string', default: '3' },
+    // The repository's datastore (make-repo.mjs): flatfs is Kubo's default.
+    datastore: { type: 'string', default: 'pebbleds' },
   },
 })
 const N = Number(values.pins)
@@ -47,7 +49,7 @@ const { resolveKuboBinary } = await import(join(root, 'dist/src/kubo/binary.js')
 const { DayLogWriter } = await import(join(root, 'dist/src/indexer/day-log.js'))
 const { DAY_LOG_COLUMNS } = await import(join(root, 'dist/src/store/layout.js'))
 const kubo = await resolveKuboBinary()
-const repo = await makeRepo({ pins: N, dir: cacheDir, bin: kubo.path, log })
+const repo = await makeRepo({ pins: N, datastore: values.datastore, dir: cacheDir, bin: kubo.path, log })
 const work = mkdtempSync('/tmp/ipfs-kit-bench-warm-')
 const ipfsPath = join(work, 'ipfs')
 const kitPath = join(work, 'kit')

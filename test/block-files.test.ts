@@ -128,6 +128,13 @@ describe("Kubo's block files", () => {
     const failures = files.failures()
     assert.equal(failures.count, 1)
     assert.match(failures.first ?? '', /EISDIR|illegal operation on a directory/)
+    // A FIFO in its place: the read fails at once, it does not wait for a writer.
+    const fifo = await sha256.digest(new TextEncoder().encode('a fifo where a block would be'))
+    const fifoKey = base32upper.baseEncode(fifo.bytes)
+    mkdirSync(join(ipfsPath, 'blocks', fifoKey.slice(-3, -1)), { recursive: true })
+    execFileSync('mkfifo', [join(ipfsPath, 'blocks', fifoKey.slice(-3, -1), `${fifoKey}.data`)])
+    assert.equal(files.read(fifo), null)
+    assert.equal(files.failures().count, 2)
   })
 
   it('reads under any shard function flatfs has (prefix, suffix, next-to-last)', async () => {

@@ -12,7 +12,7 @@
 // a block's key is its multihash in upper-case base32 without padding (Kubo's
 // dshelp.MultihashToDsKey), its file `<shard>/<key>.data`.
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
+import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { specLeaves } from './datastore-watch.js'
 
@@ -87,7 +87,9 @@ export async function openBlockFiles(
       const file = `${base}${shard.fun(key)}/${key}.data`
       let fd: number | undefined
       try {
-        fd = openSync(file, 'r')
+        // Non-blocking: a FIFO planted where a block would be fails the read instead of waiting
+        // for a writer (for a regular file the flag changes nothing).
+        fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
         const size = readSync(fd, scratch, 0, scratch.length, 0)
         if (size > MAX_BLOCK_FILE) return null
         const bytes = scratch.subarray(0, size)
