@@ -115,25 +115,33 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
   let idle: { digest: string; until: number; outcome: CollectorOutcome } | null = null
   const rates: Array<{ n: number; ms: number; at: number }> = []
   /** Kubo's block files for the node of this peer ID, or why not (opened once a node, the choice logged). */
-  let files: { peerId: string; blocks: BlockFiles | null; said: RootBlocks } | null = null
+  let files: { peerId: string; opened: BlockFiles | { reason: string } } | null = null
+  const rootBlocks = (): RootBlocks => {
+    const opened = files?.opened ?? { reason: 'nothing examined yet' }
+    return 'read' in opened
+      ? { from: 'files', folder: opened.folder }
+      : { from: 'kubo', reason: opened.reason }
+  }
   let failuresSaid = 0
   async function blockFiles(peerId: string): Promise<BlockFiles | null> {
     if (files?.peerId !== peerId) {
-      const opened: BlockFiles | { reason: string } =
-        options.blockFiles?.() === false
-          ? { reason: 'content.block_files is false' }
-          : options.ipfsPath === undefined
-            ? { reason: "Kubo's repository is not known" }
-            : await openBlockFiles(options.ipfsPath, peerId)
-      const said: RootBlocks =
-        'read' in opened ? { from: 'files', folder: opened.folder } : { from: 'kubo', reason: opened.reason }
-      files = { peerId, blocks: 'read' in opened ? opened : null, said }
+      files = {
+        peerId,
+        opened:
+          options.blockFiles?.() === false
+            ? { reason: 'content.block_files is false' }
+            : options.ipfsPath === undefined
+              ? { reason: "Kubo's repository is not known" }
+              : await openBlockFiles(options.ipfsPath, peerId),
+      }
+      const said = rootBlocks()
       if (said.from === 'files') options.log.info("reading root blocks from Kubo's block files", said)
       else options.log.info("reading root blocks through Kubo's RPC API", { reason: said.reason })
     }
+    const blocks = 'read' in files.opened ? files.opened : null
     // A block file that cannot be read (not one that is missing: that one is asked of Kubo) is
     // said once, with the count so far whenever it grows tenfold.
-    const failures = files.blocks?.failures()
+    const failures = blocks?.failures()
     if (failures && failures.count > 0 && failures.count >= failuresSaid * 10) {
       options.log.warn("some of Kubo's block files cannot be read; those blocks are read through Kubo", {
         count: failures.count,
@@ -141,7 +149,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       })
       failuresSaid = failures.count
     }
-    return files.blocks
+    return blocks
   }
 
   async function load(peerId: string): Promise<ShardedMap<ContentRow>> {
@@ -379,7 +387,7 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       rate_per_s: rate === null ? null : Math.round(rate * 10) / 10,
       eta_s: left === 0 ? 0 : speed ? Math.round(left / speed) : null,
       incomplete,
-      root_blocks: files?.said ?? { from: 'kubo', reason: 'nothing examined yet' },
+      root_blocks: rootBlocks(),
     }
     if (left === 0 && union?.pinset !== snapshot.digest) {
       union = await pinnedUnion(ctx, snapshot, incomplete)

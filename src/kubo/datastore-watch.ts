@@ -17,7 +17,6 @@ interface SpecNode {
   child?: unknown
   mounts?: unknown
   mountpoint?: unknown
-  shardFunc?: unknown
 }
 
 /** A datastore of a Datastore.Spec (not a mount, measure or log node), and where it is mounted. */
@@ -26,8 +25,6 @@ export interface SpecLeaf {
   type: string
   /** Its folder, made absolute (relative ones are inside the repository). */
   folder: string | null
-  /** flatfs: its shard function as the spec names it. */
-  shardFunc: string | null
 }
 
 /**
@@ -56,7 +53,6 @@ export function specLeaves(spec: unknown, ipfsPath: string): SpecLeaf[] | null {
           mountpoint,
           type: n.type,
           folder: typeof n.path === 'string' ? (isAbsolute(n.path) ? n.path : join(ipfsPath, n.path)) : null,
-          shardFunc: typeof n.shardFunc === 'string' ? n.shardFunc : null,
         })
         return true
     }
