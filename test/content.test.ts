@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test'
 import { examineCids } from '../src/content/examine.js'
 import { type BlockFiles, openBlockFiles } from '../src/kubo/flatfs.js'
 import { runIpfs } from '../src/kubo/process.js'
-import { readApiFile } from '../src/kubo/repo.js'
+import { readApiFile, readRepoConfig } from '../src/kubo/repo.js'
 import { KuboRpc } from '../src/kubo/rpc.js'
+import { recentPins } from '../src/status/growth.js'
 import { allContent, openContent } from '../src/store/content.js'
 import {
   CONTENT_META,
@@ -20,7 +21,8 @@ import {
   contentColumns,
 } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
-import { contentPath } from '../src/store/layout.js'
+import { contentPath, indexFilePath, PINS_META } from '../src/store/layout.js'
+import { type OpenIndexFile, openIndexFile } from '../src/store/reader.js'
 import { columnsSource, writeIndexFileAtomic } from '../src/store/writer.js'
 import { type DaemonEnv, daemonEnv, waitFor } from './helpers/daemon.js'
 import { initTestRepo, makeTempDir } from './helpers/kubo.js'
@@ -638,6 +640,75 @@ describe('storage report', () => {
     }
     assert.equal(report.pinned_bytes, null)
     assert.match(report.reasons.pinned_bytes ?? '', /1 direct pins/)
+  })
+
+  it("counts the pins added since the first index and their bytes from the files' footers, as the pin events and lookups would", async () => {
+    // One pin made by Kubo alone (the next listing finds it), one through ipfs-kit.
+    const dir = await makeTempDir('recent')
+    await writeFile(join(dir, 'new.txt'), 'pinned by Kubo after the first index\n')
+    const byKubo = (await run(['add', '-Q', join(dir, 'new.txt')])).trim()
+    await writeFile(join(dir, 'block'), 'pinned through ipfs-kit after the first index')
+    const block = (await run(['block', 'put', '--cid-codec=raw', join(dir, 'block')])).trim()
+    assert.equal((await s.cli(['pin', 'add', block])).code, 0)
+    assert.equal((await s.cli(['index', 'refresh'])).code, 0)
+    // What the rows say: the pins first seen exactly (after the first index), each sized by Kubo.
+    const listed = JSON.parse((await s.cli(['pin', 'list', '--limit', '0', '--json'])).stdout) as {
+      pins: Array<{ cid: string; first_seen: string; first_seen_exact: boolean }>
+    }
+    const added = [...new Set(listed.pins.filter((p) => p.first_seen_exact).map((p) => p.cid))].sort()
+    assert.ok(added.includes(byKubo) && added.includes(block), `${added}`)
+    let bytes = 0
+    for (const cid of added)
+      bytes += (
+        JSON.parse(await run(['dag', 'stat', '--offline', '--progress=false', '--enc=json', cid])) as {
+          TotalSize: number
+        }
+      ).TotalSize
+    const report = JSON.parse((await s.cli(['storage', 'report', '--json'])).stdout) as {
+      pins_added_last_day: number
+      pins_added_last_day_bytes: number
+      reasons: Record<string, string>
+    }
+    assert.equal(report.pins_added_last_day, added.length)
+    assert.equal(report.pins_added_last_day_bytes, bytes, JSON.stringify(report.reasons))
+    // Both footers list them (so no lookup was made), and without the lists the events and
+    // lookups give the same answer.
+    const peerId = (await readRepoConfig(s.ipfsPath))?.peerId ?? ''
+    const pins = await openIndexFile(indexFilePath(s.kitPath, 'pins'), 'pins', peerId)
+    const content = await openContent(s.kitPath, peerId)
+    try {
+      const recent = JSON.parse(pins.header.kv[PINS_META.recentPins] ?? 'null') as {
+        pins: Array<[string, number]>
+        count: number
+      }
+      assert.deepEqual(recent.pins.map(([cid]) => cid).sort(), added)
+      assert.equal(recent.count, added.length)
+      const sizes = JSON.parse(content?.header.kv[CONTENT_META.recentSizes] ?? 'null') as Record<
+        string,
+        number
+      >
+      assert.deepEqual(Object.keys(sizes).sort(), added)
+      const without = (f: OpenIndexFile, key: string): OpenIndexFile => ({
+        ...f,
+        header: {
+          ...f.header,
+          kv: Object.fromEntries(Object.entries(f.header.kv).filter(([k]) => k !== key)),
+        },
+      })
+      assert.ok(content)
+      const fromFooters = await recentPins(s.kitPath, peerId, pins, content)
+      const looked = await recentPins(
+        s.kitPath,
+        peerId,
+        without(pins, PINS_META.recentPins),
+        without(content, CONTENT_META.recentSizes),
+      )
+      assert.deepEqual(fromFooters, looked)
+      assert.equal(looked.pins_added_last_day, added.length)
+    } finally {
+      await pins.close()
+      await content?.close()
+    }
   })
 
   async function pinnedRoots(): Promise<string[]> {

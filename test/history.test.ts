@@ -12,8 +12,9 @@ import { parseTimeArg } from '../src/cli/format.js'
 import { DayLogWriter } from '../src/indexer/day-log.js'
 import { growthOf, recentPins, slope } from '../src/status/growth.js'
 import { openContent } from '../src/store/content.js'
+import { CONTENT_META } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
-import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf } from '../src/store/layout.js'
+import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf, PINS_META } from '../src/store/layout.js'
 import { openIndexFile } from '../src/store/reader.js'
 import { writeTypedFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -361,6 +362,80 @@ describe('storage analytics', () => {
     r = await recent()
     assert.equal(r.pins_added_last_day, 2)
     assert.equal(r.pins_added_last_day_bytes, 1500)
+  })
+
+  it("the last day's pins from the files' footers: the window applied, sizes listed or else looked up; no usable list: the events; a lying list refused", async () => {
+    const kitPath = await makeTempDir('recent-footers')
+    const now = Date.now()
+    const cid = (i: number) => CID.createV1(0x55, Digest.create(0x12, new Uint8Array(32).fill(i))).toString()
+    const [a, b, c, old] = [cid(11), cid(12), cid(13), cid(14)]
+    const pinned = [a, b, c, old].sort()
+    const pinsPath = join(kitPath, 'pin_metadata/parquet_storage/pins.parquet')
+    const header = {
+      writer: 'ipfs-kit 0.1.0',
+      peerId: PEER,
+      kuboVersion: '0.43.1',
+      generatedAt: new Date(now),
+    }
+    const rows = [
+      rawContentRow(a, 1000, new Date(now)),
+      rawContentRow(b, 500, new Date(now)),
+      rawContentRow(c, 7, new Date(now)),
+    ]
+    rows.sort((x, y) => (x.cid < y.cid ? -1 : 1))
+    const recent = async (pinsKv: unknown, sizesKv: unknown = { [a]: 1000, [b]: 500 }) => {
+      const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
+      await writePinsFile(pinsPath, {
+        peerId: PEER,
+        cids: pinned,
+        extra: { [PINS_META.recentPins]: text(pinsKv) },
+      })
+      await writeContentFile(kitPath, header, rows, null, { [CONTENT_META.recentSizes]: text(sizesKv) })
+      const pins = await openIndexFile(pinsPath, 'pins', PEER)
+      const content = await openContent(kitPath, PEER)
+      try {
+        return await recentPins(kitPath, PEER, pins, content, now)
+      } finally {
+        await pins.close()
+        await content?.close()
+      }
+    }
+    const from = new Date(now - 86_400_000 - 60_000).toISOString()
+    const list: Array<[string, number]> = [
+      // First seen after the list's start, but more than a day before now: out of the window.
+      [old, now - 86_400_000 - 30_000],
+      [a, now - 3_600_000],
+      [b, now - 60_000],
+      [c, now - 1000],
+    ]
+    // No pin event is written here: only the lists can name these pins. c's size is looked up.
+    let r = await recent({ from, pins: list, count: 4 })
+    assert.equal(r.pins_added_last_day, 3)
+    assert.equal(r.pins_added_last_day_bytes, 1507)
+    // A size the footer lists as unknown (an incomplete DAG) is unknown.
+    r = await recent({ from, pins: list, count: 4 }, { [a]: null, [b]: 500 })
+    assert.equal(r.pins_added_last_day_bytes, null)
+    assert.match(r.reasons.pins_added_last_day_bytes ?? '', /^1 of them not examined yet/)
+    // Too many to list, or a list that starts inside the window: the pin events (none here).
+    for (const kv of [
+      { from, pins: null, count: 1001 },
+      { from: new Date(now - 3_600_000).toISOString(), pins: list.slice(2), count: 2 },
+    ]) {
+      r = await recent(kv)
+      assert.equal(r.pins_added_last_day, 0, JSON.stringify(kv))
+    }
+    // Lists that are not what the manager writes are refused with their reason.
+    for (const [pinsKv, sizesKv, why] of [
+      ['{not json', undefined, /recent_pins is not valid JSON/],
+      [{ from: 'yesterday', pins: list, count: 4 }, undefined, /no valid window start/],
+      [{ from, pins: list, count: 5 }, undefined, /does not list as many pins as it counts/],
+      [{ from, pins: null, count: 3 }, undefined, /lists no pins for a count of 3/],
+      [{ from, pins: [...list.slice(1), [a, now]], count: 4 }, undefined, /invalid entry/],
+      [{ from, pins: [['bafynotacid', now]], count: 1 }, undefined, /invalid CID/],
+      [{ from, pins: list, count: 4 }, { [a]: -5 }, /recent_sizes holds an impossible size/],
+      [{ from, pins: list, count: 4 }, [1000], /recent_sizes is not an object/],
+    ] as Array<[unknown, unknown, RegExp]>)
+      await assert.rejects(recent(pinsKv, sizesKv), why)
   })
 
   it('storage report on a node that just started: growth null with its reason, the pins added today counted', async () => {

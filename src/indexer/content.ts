@@ -31,6 +31,8 @@ export interface PinsetSnapshot {
   /** The direct pins among them. */
   direct: ReadonlySet<string>
   digest: string
+  /** The CIDs first seen in the last day (pins.parquet's recent pins), or null when there are too many to list. */
+  recent: readonly string[] | null
 }
 
 /** Bytes of the union of all pinned DAGs, or why it is not known. */
@@ -260,12 +262,22 @@ export function contentCollector(options: ContentCollectorOptions): ContentColle
       all[n++] = row
     }
     const sorted = await sortedInTurns(all, (x, y) => (x.cid < y.cid ? -1 : x.cid > y.cid ? 1 : 0), pace)
+    // The sizes of the last day's pins, from the rows written (storage report reads them here).
+    const recent = options.pinset()?.recent
+    const sizes: Record<string, number | null> = {}
+    for (const cid of recent ?? []) {
+      const row = known.get(cid)
+      if (row) sizes[cid] = row.dag_size_bytes
+    }
     await writeContentFile(
       options.kitPath,
       { writer: options.writer, peerId: ctx.peerId, kuboVersion: ctx.kuboVersion, generatedAt: new Date() },
       sorted,
       digest,
-      union ? { [CONTENT_META.union]: JSON.stringify(union) } : {},
+      {
+        ...(union ? { [CONTENT_META.union]: JSON.stringify(union) } : {}),
+        ...(recent ? { [CONTENT_META.recentSizes]: JSON.stringify(sizes) } : {}),
+      },
     )
     written = identity()
     version++

@@ -23,6 +23,9 @@ import {
   type PinSubsetKind,
   pinSubsetPath,
   pinsCheckedPath,
+  RECENT_PINS_KEPT,
+  RECENT_PINS_WINDOW_MS,
+  type RecentPinsMeta,
 } from '../store/layout.js'
 import {
   PINS_SCHEMA_VERSION,
@@ -35,7 +38,7 @@ import { openIndexFile } from '../store/reader.js'
 import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import { ChunkedList } from './big.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
-import { fillInTurns, PACE_EVERY, pacer, sortInTurns } from './pace.js'
+import { fillInTurns, PACE_EVERY, type Pace, pacer, sortInTurns } from './pace.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 import type { PinHistory } from './pin-history.js'
 import { procStat } from './state.js'
@@ -56,6 +59,8 @@ export interface PinCollectorOptions {
     cids: string[]
     direct: Set<string>
     digest: string
+    /** The CIDs first seen (exactly) in the last day, or null past RECENT_PINS_KEPT (PINS_META.recentPins). */
+    recent: readonly string[] | null
   }) => void
   /** The pin changes recorded since the last file; folded in once the new file is in place. */
   deltaLog?: PinDeltaLog
@@ -272,7 +277,6 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         sortedNames[k] = names.at(i) ?? null
         if (!recursiveFlags.at(i)) direct.add(cid)
       }
-      options.onPinset?.({ cycle: ctx.cycle, listedAt: startedAt, cids: sortedCids, direct, digest })
       // When each pin was first seen, by its place in the stream (the rows are written from it).
       const firstSeen = new Float64Array(order.length)
       await fillInTurns(firstSeen, listedAt.getTime(), pace)
@@ -293,6 +297,15 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
           firstSeenExact[i] = seen.exact[k] as number
         }
       }
+      const recent = await recentPinsOf(sortedCids, order, firstSeen, firstSeenExact, listedAt, pace)
+      options.onPinset?.({
+        cycle: ctx.cycle,
+        listedAt: startedAt,
+        cids: sortedCids,
+        direct,
+        digest,
+        recent: recent.pins?.map(([cid]) => cid) ?? null,
+      })
 
       const checked = async () => {
         await writeChecked(ctx, digest, 'listing')
@@ -384,6 +397,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
             [COUNT_DIRECT_KEY]: String(counts.direct),
             [PINS_META.deltaSeq]: String(deltaSeq),
             ...(baselineAt ? { [PINS_META.baselineAt]: baselineAt.toISOString() } : {}),
+            [PINS_META.recentPins]: JSON.stringify(recent),
           },
         },
         rowsOf(order),
@@ -394,6 +408,37 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       return { wrote: true, rows: order.length, detail: namesDetail }
     },
   }
+}
+
+/**
+ * The pins first seen exactly (not at the baseline) in the day before `at`, one entry a CID, oldest
+ * first (PINS_META.recentPins); at most RECENT_PINS_KEPT, else their count alone.
+ */
+async function recentPinsOf(
+  sortedCids: readonly string[],
+  order: Uint32Array,
+  firstSeen: Float64Array,
+  exact: Uint8Array,
+  at: Date,
+  pace: Pace,
+): Promise<RecentPinsMeta> {
+  const from = at.getTime() - RECENT_PINS_WINDOW_MS
+  const pins: Array<[string, number]> = []
+  let count = 0
+  let last: string | null = null
+  for (let k = 0; k < order.length; k++) {
+    if ((k & (PACE_EVERY - 1)) === 0) await pace()
+    const i = order[k] as number
+    const t = firstSeen[i] as number
+    const cid = sortedCids[k] as string
+    // A CID pinned both ways is two rows, next to each other: one entry.
+    if (exact[i] !== 1 || t < from || cid === last) continue
+    last = cid
+    count++
+    if (count <= RECENT_PINS_KEPT) pins.push([cid, t])
+  }
+  pins.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1))
+  return { from: new Date(from).toISOString(), pins: count <= RECENT_PINS_KEPT ? pins : null, count }
 }
 
 /** The name Kubo holds for one pin (`pin/ls` of that CID, with names): no walk, one short call. */

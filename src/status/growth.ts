@@ -2,6 +2,8 @@
 // least-squares slope of the repository size over the last day and over the last week, and
 // how long the room left under StorageMax lasts at that rate. Each figure is null, with the
 // reason, until the history spans enough time to say it.
+import { IndexRejectedError } from '../errors.js'
+import { CONTENT_META } from '../store/content-format.js'
 import { readDayLog } from '../store/day-log.js'
 
 const DAY_MS = 86_400_000
@@ -102,7 +104,12 @@ export interface RecentPins {
   reasons: Record<string, string>
 }
 
-/** The pins added in the last day and still pinned, with their size from content.parquet. */
+/**
+ * The pins added in the last day and still pinned, with their size from content.parquet. Both
+ * files carry them in their footers (PINS_META.recentPins, CONTENT_META.recentSizes) as the
+ * manager wrote them; where a footer does not (a file written before, too many pins to list, a
+ * size not there) the pin events and lookups of each CID answer, as they always did.
+ */
 export async function recentPins(
   kitPath: string,
   peerId: string,
@@ -116,30 +123,106 @@ export async function recentPins(
     out.reasons.pins_added_last_day_bytes = out.reasons.pins_added_last_day
     return out
   }
-  const events = await readDayLog(kitPath, 'pin_events', peerId, { since: new Date(now - DAY_MS) })
-  const added = new Set<string>()
-  for (const e of events.rows) if (e.event === 'added') added.add(e.cid as string)
-  const { pinTimesOf } = await import('../store/pins.js')
-  const still: string[] = []
-  for (const [cid, t] of await pinTimesOf(pins, [...added]))
-    if (Date.parse(t.first_seen) >= now - DAY_MS) still.push(cid)
+  let still = await listedRecentPins(pins, now)
+  if (still === null) {
+    const events = await readDayLog(kitPath, 'pin_events', peerId, { since: new Date(now - DAY_MS) })
+    const added = new Set<string>()
+    for (const e of events.rows) if (e.event === 'added') added.add(e.cid as string)
+    const { pinTimesOf } = await import('../store/pins.js')
+    still = []
+    for (const [cid, t] of await pinTimesOf(pins, [...added]))
+      if (Date.parse(t.first_seen) >= now - DAY_MS) still.push(cid)
+    if (events.refused.length > 0)
+      out.reasons.pins_added_last_day = `counted without ${events.refused.length} refused pin-event part(s)`
+  }
   out.pins_added_last_day = still.length
-  if (events.refused.length > 0)
-    out.reasons.pins_added_last_day = `counted without ${events.refused.length} refused pin-event part(s)`
   if (!content) {
     out.reasons.pins_added_last_day_bytes = 'content.parquet is not there to say their sizes'
     return out
   }
+  const listed = listedSizes(content)
+  const missing = still.filter((cid) => !listed.has(cid))
   const { contentSizesOf } = await import('../store/content.js')
-  const found = await contentSizesOf(content, still)
+  const found = missing.length > 0 ? await contentSizesOf(content, missing) : listed
   let bytes = 0
   let unknown = 0
   for (const cid of still) {
-    const size = found.get(cid)
+    const size = listed.has(cid) ? listed.get(cid) : found.get(cid)
     if (typeof size === 'number') bytes += size
     else unknown++
   }
   if (unknown > 0) out.reasons.pins_added_last_day_bytes = `${unknown} of them not examined yet`
   else out.pins_added_last_day_bytes = bytes
   return out
+}
+
+/**
+ * The CIDs pins.parquet lists as first seen in the day before `now` (PINS_META.recentPins), or
+ * null where its list cannot say (none, more pins than it lists, a window that begins after
+ * the list's); refused when the list is not what the manager writes.
+ */
+async function listedRecentPins(
+  pins: import('../store/reader.js').OpenIndexFile,
+  now: number,
+): Promise<string[] | null> {
+  const { PINS_META, RECENT_PINS_KEPT } = await import('../store/layout.js')
+  const text = pins.header.kv[PINS_META.recentPins]
+  if (text === undefined) return null
+  const bad = (why: string) => new IndexRejectedError(pins.path, `its ${PINS_META.recentPins} ${why}`)
+  let meta: { from?: unknown; pins?: unknown; count?: unknown }
+  try {
+    meta = JSON.parse(text) ?? {}
+  } catch {
+    throw bad('is not valid JSON')
+  }
+  const from = typeof meta.from === 'string' ? Date.parse(meta.from) : Number.NaN
+  const count = meta.count
+  if (Number.isNaN(from) || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
+    throw bad('has no valid window start or count')
+  if (meta.pins === null) {
+    if (count <= RECENT_PINS_KEPT) throw bad(`lists no pins for a count of ${count}`)
+    return null
+  }
+  if (!Array.isArray(meta.pins) || meta.pins.length !== count)
+    throw bad('does not list as many pins as it counts')
+  const parse = await (await import('../store/reader.js')).cidParser()
+  const seen = new Set<string>()
+  const since = now - DAY_MS
+  const still: string[] = []
+  for (const entry of meta.pins as unknown[]) {
+    const [cid, t] = Array.isArray(entry) ? entry : []
+    if (typeof cid !== 'string' || typeof t !== 'number' || !Number.isFinite(t) || seen.has(cid))
+      throw bad(`holds an invalid entry: ${JSON.stringify(entry)?.slice(0, 120)}`)
+    try {
+      parse(cid)
+    } catch {
+      throw bad(`holds an invalid CID: ${JSON.stringify(cid.slice(0, 80))}`)
+    }
+    seen.add(cid)
+    if (t >= since) still.push(cid)
+  }
+  // The list holds the pins first seen since its start: a window that begins before that
+  // (a clock set back since the file was written) is not all in it.
+  return from <= since ? still : null
+}
+
+/** The sizes content.parquet lists for the last day's pins (CONTENT_META.recentSizes): none in a file without them. */
+function listedSizes(content: import('../store/reader.js').OpenIndexFile): Map<string, number | null> {
+  const text = content.header.kv[CONTENT_META.recentSizes]
+  const sizes = new Map<string, number | null>()
+  if (text === undefined) return sizes
+  const bad = (why: string) => new IndexRejectedError(content.path, `its ${CONTENT_META.recentSizes} ${why}`)
+  let listed: unknown
+  try {
+    listed = JSON.parse(text)
+  } catch {
+    throw bad('is not valid JSON')
+  }
+  if (typeof listed !== 'object' || listed === null || Array.isArray(listed)) throw bad('is not an object')
+  for (const [cid, size] of Object.entries(listed)) {
+    if (size !== null && !(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0))
+      throw bad(`holds an impossible size for ${cid.slice(0, 80)}: ${JSON.stringify(size)}`)
+    sizes.set(cid, size)
+  }
+  return sizes
 }

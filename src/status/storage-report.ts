@@ -90,57 +90,64 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
     r.repo_size_bytes = `storage_state.parquet ${err.reason}`
     r.storage_max_bytes = r.repo_size_bytes
   }
+  // Each file opened once: the largest pins and the pins of the last day read the same ones.
+  let pinsRefused: string | null = null
+  const pins = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId).catch(
+    (err: unknown) => {
+      if (!(err instanceof IndexRejectedError)) throw err
+      pinsRefused = err.reason
+      return null
+    },
+  )
   let content: Awaited<ReturnType<typeof openContent>> = null
+  /** content.parquet once its checks passed; null when missing or refused. */
+  let examined: Awaited<ReturnType<typeof openContent>> = null
+  let contentRefused: string | null = null
   try {
-    content = await openContent(kitPath, repo.peerId)
-    if (!content) {
-      const why = 'content.parquet is not written yet (the daemon examines pins in the background)'
-      for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins']) r[k] = why
-    } else {
-      const kv = content.header.kv
-      report.source = 'index'
-      report.content_as_of = content.header.generatedAt.toISOString()
-      report.pins_examined = content.header.rowCount
-      const incomplete = Number(kv[CONTENT_META.incomplete])
-      report.incomplete_pins = Number.isSafeInteger(incomplete) && incomplete >= 0 ? incomplete : null
-      const json = <T>(key: string): T | null => {
-        try {
-          return JSON.parse(kv[key] ?? 'null') as T
-        } catch {
-          throw new IndexRejectedError(content?.path ?? '', `its ${key} is not valid JSON`)
-        }
-      }
-      const union = json<{ pinned_bytes?: unknown; shared_bytes?: unknown; reason?: unknown }>(
-        CONTENT_META.union,
-      )
-      const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
-      if (union && count(union.pinned_bytes) !== null && count(union.shared_bytes) !== null) {
-        report.pinned_bytes = count(union.pinned_bytes)
-        report.shared_bytes = count(union.shared_bytes)
+    try {
+      content = await openContent(kitPath, repo.peerId)
+      if (!content) {
+        const why = 'content.parquet is not written yet (the daemon examines pins in the background)'
+        for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins']) r[k] = why
       } else {
-        r.pinned_bytes =
-          typeof union?.reason === 'string' ? union.reason : 'not taken yet: every pin must be examined first'
-        r.shared_bytes = r.pinned_bytes
-      }
-      const checked = await largestOf(content)
-      report.incomplete = (
-        json<Array<{ cid?: unknown; problem?: unknown }>>(CONTENT_META.incompleteSample) ?? []
-      ).flatMap((e) =>
-        typeof e?.cid === 'string'
-          ? [{ cid: e.cid, problem: typeof e.problem === 'string' ? e.problem : null }]
-          : [],
-      )
-      // Names, and that they are still pinned, from pins.parquet.
-      const pins = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId).catch(
-        (err: unknown) => {
-          if (err instanceof IndexRejectedError) {
-            report.problems.push(`pins.parquet ${err.reason}; the largest pins are shown without names`)
-            return null
+        const kv = content.header.kv
+        report.source = 'index'
+        report.content_as_of = content.header.generatedAt.toISOString()
+        report.pins_examined = content.header.rowCount
+        const incomplete = Number(kv[CONTENT_META.incomplete])
+        report.incomplete_pins = Number.isSafeInteger(incomplete) && incomplete >= 0 ? incomplete : null
+        const json = <T>(key: string): T | null => {
+          try {
+            return JSON.parse(kv[key] ?? 'null') as T
+          } catch {
+            throw new IndexRejectedError(content?.path ?? '', `its ${key} is not valid JSON`)
           }
-          throw err
-        },
-      )
-      try {
+        }
+        const union = json<{ pinned_bytes?: unknown; shared_bytes?: unknown; reason?: unknown }>(
+          CONTENT_META.union,
+        )
+        const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null)
+        if (union && count(union.pinned_bytes) !== null && count(union.shared_bytes) !== null) {
+          report.pinned_bytes = count(union.pinned_bytes)
+          report.shared_bytes = count(union.shared_bytes)
+        } else {
+          r.pinned_bytes =
+            typeof union?.reason === 'string'
+              ? union.reason
+              : 'not taken yet: every pin must be examined first'
+          r.shared_bytes = r.pinned_bytes
+        }
+        const checked = await largestOf(content)
+        report.incomplete = (
+          json<Array<{ cid?: unknown; problem?: unknown }>>(CONTENT_META.incompleteSample) ?? []
+        ).flatMap((e) =>
+          typeof e?.cid === 'string'
+            ? [{ cid: e.cid, problem: typeof e.problem === 'string' ? e.problem : null }]
+            : [],
+        )
+        // Names, and that they are still pinned, from pins.parquet.
+        if (pinsRefused !== null)
+          report.problems.push(`pins.parquet ${pinsRefused}; the largest pins are shown without names`)
         const names = new Map<string, string | null>()
         if (pins) {
           report.pins = pins.header.rowCount
@@ -151,46 +158,44 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
         report.largest = checked
           .filter((c) => !pins || names.has(c.cid))
           .map((c) => ({ ...c, name: names.get(c.cid) ?? null }))
-      } finally {
-        await pins?.close()
+        examined = content
       }
+    } catch (err) {
+      if (!(err instanceof IndexRejectedError)) throw err
+      contentRefused = err.reason
+      report.problems.push(`content.parquet ${err.reason}`)
+      for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins'])
+        r[k] = `content.parquet ${err.reason}`
+      report.largest = []
+      report.incomplete = []
     }
-  } catch (err) {
-    if (!(err instanceof IndexRejectedError)) throw err
-    report.problems.push(`content.parquet ${err.reason}`)
-    for (const k of ['pinned_bytes', 'shared_bytes', 'pins_examined', 'incomplete_pins'])
-      r[k] = `content.parquet ${err.reason}`
-    report.largest = []
-    report.incomplete = []
-  } finally {
-    await content?.close()
-  }
-  // Growth from the storage history, and the pins of the last day from the pin events.
-  const { growthOf, recentPins } = await import('./growth.js')
-  const growth = await growthOf(kitPath, repo.peerId, {
-    repoSize: report.repo_size_bytes,
-    storageMax: report.storage_max_bytes,
-  })
-  report.growth_bytes_per_day = growth.growth_bytes_per_day
-  report.growth_bytes_per_week = growth.growth_bytes_per_week
-  report.days_until_full = growth.days_until_full
-  report.growth_basis = growth.growth_basis
-  Object.assign(r, growth.reasons)
-  for (const x of growth.refused) report.problems.push(`storage history ${x.path} ${x.reason}`)
-  const pins = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId).catch(() => null)
-  const examined = await openContent(kitPath, repo.peerId).catch(() => null)
-  try {
-    const recent = await recentPins(kitPath, repo.peerId, pins, examined)
-    report.pins_added_last_day = recent.pins_added_last_day
-    report.pins_added_last_day_bytes = recent.pins_added_last_day_bytes
-    Object.assign(r, recent.reasons)
-  } catch (err) {
-    if (!(err instanceof IndexRejectedError)) throw err
-    r.pins_added_last_day = `${err.reason}`
-    r.pins_added_last_day_bytes = r.pins_added_last_day
+    // Growth from the storage history, and the pins of the last day from the pin events.
+    const { growthOf, recentPins } = await import('./growth.js')
+    const growth = await growthOf(kitPath, repo.peerId, {
+      repoSize: report.repo_size_bytes,
+      storageMax: report.storage_max_bytes,
+    })
+    report.growth_bytes_per_day = growth.growth_bytes_per_day
+    report.growth_bytes_per_week = growth.growth_bytes_per_week
+    report.days_until_full = growth.days_until_full
+    report.growth_basis = growth.growth_basis
+    Object.assign(r, growth.reasons)
+    for (const x of growth.refused) report.problems.push(`storage history ${x.path} ${x.reason}`)
+    try {
+      const recent = await recentPins(kitPath, repo.peerId, pins, examined)
+      report.pins_added_last_day = recent.pins_added_last_day
+      report.pins_added_last_day_bytes = recent.pins_added_last_day_bytes
+      Object.assign(r, recent.reasons)
+      if (contentRefused !== null && report.pins_added_last_day)
+        r.pins_added_last_day_bytes = `content.parquet ${contentRefused}`
+    } catch (err) {
+      if (!(err instanceof IndexRejectedError)) throw err
+      r.pins_added_last_day = `${err.reason}`
+      r.pins_added_last_day_bytes = r.pins_added_last_day
+    }
   } finally {
     await pins?.close()
-    await examined?.close()
+    await content?.close()
   }
   return report
 }

@@ -73,6 +73,12 @@ export const CONTENT_META = {
   largest: 'ipfs_kit.largest',
   /** JSON: the first 10 incomplete pins, [{cid, problem}]. */
   incompleteSample: 'ipfs_kit.incomplete_sample',
+  /**
+   * JSON: {cid: dag_size_bytes} of this file's rows for the pins pins.parquet lists as first seen
+   * in the last day (PINS_META.recentPins, when it lists them): `storage report` reads their
+   * sizes here and looks up only the others. Each value is its row's.
+   */
+  recentSizes: 'ipfs_kit.recent_sizes',
   /** Kubo records no reads per CID: the file says so rather than carry an invented figure. */
   accessPatterns: 'ipfs_kit.access_patterns',
 } as const

@@ -162,7 +162,26 @@ export const PINS_META = {
    * the events and looks those CIDs up instead of reading every row.
    */
   baselineAt: 'ipfs_kit.baseline_at',
+  /**
+   * JSON (RecentPinsMeta): the pins of this file first seen (exactly) in the day before it was
+   * written, [cid, first_seen ms], so that `storage report` counts the last day's pins from the
+   * footer instead of looking each up; `pins: null` (and their count) past RECENT_PINS_KEPT.
+   */
+  recentPins: 'ipfs_kit.recent_pins',
 } as const
+
+/** The most pins PINS_META.recentPins lists (and content.parquet's recent sizes): about 75 KB of footer. */
+export const RECENT_PINS_KEPT = 1000
+/** The window of PINS_META.recentPins: a day. */
+export const RECENT_PINS_WINDOW_MS = 86_400_000
+
+export interface RecentPinsMeta {
+  /** The start of the window (ISO): every pin of the file first seen exactly since then is listed. */
+  from: string
+  /** [cid, first_seen in ms], oldest first; null when there were more than RECENT_PINS_KEPT. */
+  pins: Array<[string, number]> | null
+  count: number
+}
 
 /** Key-value metadata names in every index file. */
 export const META = {
