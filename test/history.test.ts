@@ -40,6 +40,18 @@ async function history(kind: string, ...args: string[]): Promise<HistoryJson> {
   return JSON.parse(r.stdout) as HistoryJson
 }
 
+/** recentPins over the pins.parquet and content.parquet of this folder. */
+async function recentOf(kitPath: string, peerId: string, now: number) {
+  const pins = await openIndexFile(join(kitPath, 'pin_metadata/parquet_storage/pins.parquet'), 'pins', peerId)
+  const content = await openContent(kitPath, peerId)
+  try {
+    return await recentPins(kitPath, peerId, pins, content, now)
+  } finally {
+    await pins.close()
+    await content?.close()
+  }
+}
+
 const times = (h: HistoryJson) => h.rows.map((r) => Date.parse(r.collected_at as string))
 
 before(async () => {
@@ -334,20 +346,7 @@ describe('storage analytics', () => {
       kuboVersion: '0.43.1',
       generatedAt: new Date(now),
     }
-    const recent = async () => {
-      const pins = await openIndexFile(
-        join(kitPath, 'pin_metadata/parquet_storage/pins.parquet'),
-        'pins',
-        PEER,
-      )
-      const content = await openContent(kitPath, PEER)
-      try {
-        return await recentPins(kitPath, PEER, pins, content, now)
-      } finally {
-        await pins.close()
-        await content?.close()
-      }
-    }
+    const recent = () => recentOf(kitPath, PEER, now)
     await writeContentFile(kitPath, header, [contentRow(a, 1000), contentRow(old, 7)], null)
     let r = await recent()
     assert.equal(r.pins_added_last_day, 2)
@@ -391,14 +390,7 @@ describe('storage analytics', () => {
         extra: { [PINS_META.recentPins]: text(pinsKv) },
       })
       await writeContentFile(kitPath, header, rows, null, { [CONTENT_META.recentSizes]: text(sizesKv) })
-      const pins = await openIndexFile(pinsPath, 'pins', PEER)
-      const content = await openContent(kitPath, PEER)
-      try {
-        return await recentPins(kitPath, PEER, pins, content, now)
-      } finally {
-        await pins.close()
-        await content?.close()
-      }
+      return recentOf(kitPath, PEER, now)
     }
     const from = new Date(now - 86_400_000 - 60_000).toISOString()
     const list: Array<[string, number]> = [
