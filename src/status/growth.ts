@@ -5,6 +5,8 @@
 import { IndexRejectedError } from '../errors.js'
 import { CONTENT_META } from '../store/content-format.js'
 import { readDayLog } from '../store/day-log.js'
+import { PINS_META, RECENT_PINS_KEPT } from '../store/layout.js'
+import { cidParser, type OpenIndexFile } from '../store/reader.js'
 
 const DAY_MS = 86_400_000
 /** The history a rate needs: an hour for the daily rate, a day for the weekly one. */
@@ -113,8 +115,8 @@ export interface RecentPins {
 export async function recentPins(
   kitPath: string,
   peerId: string,
-  pins: import('../store/reader.js').OpenIndexFile | null,
-  content: import('../store/reader.js').OpenIndexFile | null,
+  pins: OpenIndexFile | null,
+  content: OpenIndexFile | null,
   now = Date.now(),
 ): Promise<RecentPins> {
   const out: RecentPins = { pins_added_last_day: null, pins_added_last_day_bytes: null, reasons: {} }
@@ -161,11 +163,7 @@ export async function recentPins(
  * null where its list cannot say (none, more pins than it lists, a window that begins after
  * the list's); refused when the list is not what the manager writes.
  */
-async function listedRecentPins(
-  pins: import('../store/reader.js').OpenIndexFile,
-  now: number,
-): Promise<string[] | null> {
-  const { PINS_META, RECENT_PINS_KEPT } = await import('../store/layout.js')
+async function listedRecentPins(pins: OpenIndexFile, now: number): Promise<string[] | null> {
   const text = pins.header.kv[PINS_META.recentPins]
   if (text === undefined) return null
   const bad = (why: string) => new IndexRejectedError(pins.path, `its ${PINS_META.recentPins} ${why}`)
@@ -185,7 +183,7 @@ async function listedRecentPins(
   }
   if (!Array.isArray(meta.pins) || meta.pins.length !== count)
     throw bad('does not list as many pins as it counts')
-  const parse = await (await import('../store/reader.js')).cidParser()
+  const parse = await cidParser()
   const seen = new Set<string>()
   const since = now - DAY_MS
   const still: string[] = []
@@ -207,7 +205,7 @@ async function listedRecentPins(
 }
 
 /** The sizes content.parquet lists for the last day's pins (CONTENT_META.recentSizes): none in a file without them. */
-function listedSizes(content: import('../store/reader.js').OpenIndexFile): Map<string, number | null> {
+function listedSizes(content: OpenIndexFile): Map<string, number | null> {
   const text = content.header.kv[CONTENT_META.recentSizes]
   const sizes = new Map<string, number | null>()
   if (text === undefined) return sizes
