@@ -38,7 +38,7 @@ import { openIndexFile } from '../store/reader.js'
 import { type RowSource, writeIndexFileAtomic } from '../store/writer.js'
 import { ChunkedList } from './big.js'
 import type { CollectContext, Collector, CollectorOutcome } from './loop.js'
-import { fillInTurns, PACE_EVERY, type Pace, pacer, sortInTurns } from './pace.js'
+import { fillInTurns, PACE_EVERY, pacer, sortInTurns } from './pace.js'
 import type { PinDeltaLog } from './pin-delta-log.js'
 import type { PinHistory } from './pin-history.js'
 import { procStat } from './state.js'
@@ -282,6 +282,7 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       await fillInTurns(firstSeen, listedAt.getTime(), pace)
       const firstSeenExact = new Uint8Array(order.length)
       let baselineAt: Date | null = null
+      const recentList = recentPinsList(listedAt)
       if (options.history) {
         const seen = await options.history.cycle(
           ctx,
@@ -295,9 +296,10 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
           const i = order[k] as number
           firstSeen[i] = seen.firstSeen[k] as number
           firstSeenExact[i] = seen.exact[k] as number
+          recentList.see(sortedCids[k] as string, firstSeen[i] as number, firstSeenExact[i] as number)
         }
       }
-      const recent = await recentPinsOf(sortedCids, order, firstSeen, firstSeenExact, listedAt, pace)
+      const recent = recentList.meta()
       options.onPinset?.({
         cycle: ctx.cycle,
         listedAt: startedAt,
@@ -411,34 +413,27 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
 }
 
 /**
- * The pins first seen exactly (not at the baseline) in the day before `at`, one entry a CID, oldest
- * first (PINS_META.recentPins); at most RECENT_PINS_KEPT, else their count alone.
+ * The pins first seen exactly (not at the baseline) in the day before `at`, seen in CID order,
+ * one entry a CID, oldest first (PINS_META.recentPins); at most RECENT_PINS_KEPT, else their
+ * count alone.
  */
-async function recentPinsOf(
-  sortedCids: readonly string[],
-  order: Uint32Array,
-  firstSeen: Float64Array,
-  exact: Uint8Array,
-  at: Date,
-  pace: Pace,
-): Promise<RecentPinsMeta> {
+function recentPinsList(at: Date) {
   const from = at.getTime() - RECENT_PINS_WINDOW_MS
   const pins: Array<[string, number]> = []
   let count = 0
   let last: string | null = null
-  for (let k = 0; k < order.length; k++) {
-    if ((k & (PACE_EVERY - 1)) === 0) await pace()
-    const i = order[k] as number
-    const t = firstSeen[i] as number
-    const cid = sortedCids[k] as string
-    // A CID pinned both ways is two rows, next to each other: one entry.
-    if (exact[i] !== 1 || t < from || cid === last) continue
-    last = cid
-    count++
-    if (count <= RECENT_PINS_KEPT) pins.push([cid, t])
+  return {
+    see(cid: string, firstSeen: number, exact: number): void {
+      // A CID pinned both ways is two rows, next to each other: one entry.
+      if (exact !== 1 || firstSeen < from || cid === last) return
+      last = cid
+      if (++count <= RECENT_PINS_KEPT) pins.push([cid, firstSeen])
+    },
+    meta(): RecentPinsMeta {
+      pins.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1))
+      return { from: new Date(from).toISOString(), pins: count <= RECENT_PINS_KEPT ? pins : null, count }
+    },
   }
-  pins.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1))
-  return { from: new Date(from).toISOString(), pins: count <= RECENT_PINS_KEPT ? pins : null, count }
 }
 
 /** The name Kubo holds for one pin (`pin/ls` of that CID, with names): no walk, one short call. */

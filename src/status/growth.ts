@@ -142,14 +142,17 @@ export async function recentPins(
     out.reasons.pins_added_last_day_bytes = 'content.parquet is not there to say their sizes'
     return out
   }
-  const listed = listedSizes(content)
-  const missing = still.filter((cid) => !listed.has(cid))
-  const { contentSizesOf } = await import('../store/content.js')
-  const found = missing.length > 0 ? await contentSizesOf(content, missing) : listed
+  // The footer's sizes, and a lookup of the others.
+  const sizes = listedSizes(content)
+  const missing = still.filter((cid) => !sizes.has(cid))
+  if (missing.length > 0) {
+    const { contentSizesOf } = await import('../store/content.js')
+    for (const [cid, size] of await contentSizesOf(content, missing)) sizes.set(cid, size)
+  }
   let bytes = 0
   let unknown = 0
   for (const cid of still) {
-    const size = listed.has(cid) ? listed.get(cid) : found.get(cid)
+    const size = sizes.get(cid)
     if (typeof size === 'number') bytes += size
     else unknown++
   }

@@ -100,8 +100,6 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
     },
   )
   let content: Awaited<ReturnType<typeof openContent>> = null
-  /** content.parquet once its checks passed; null when missing or refused. */
-  let examined: Awaited<ReturnType<typeof openContent>> = null
   let contentRefused: string | null = null
   try {
     try {
@@ -158,7 +156,6 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
         report.largest = checked
           .filter((c) => !pins || names.has(c.cid))
           .map((c) => ({ ...c, name: names.get(c.cid) ?? null }))
-        examined = content
       }
     } catch (err) {
       if (!(err instanceof IndexRejectedError)) throw err
@@ -182,6 +179,8 @@ export async function storageReport(kitPath: string, ipfsPath: string): Promise<
     Object.assign(r, growth.reasons)
     for (const x of growth.refused) report.problems.push(`storage history ${x.path} ${x.reason}`)
     try {
+      // content.parquet only once its checks above passed.
+      const examined = contentRefused === null ? content : null
       const recent = await recentPins(kitPath, repo.peerId, pins, examined)
       report.pins_added_last_day = recent.pins_added_last_day
       report.pins_added_last_day_bytes = recent.pins_added_last_day_bytes
