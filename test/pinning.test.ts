@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test'
 import { runIpfs } from '../src/kubo/process.js'
 import { pinRequestsPath } from '../src/store/layout.js'
 import { writePinRequests } from '../src/store/pin-requests-writer.js'
-import { type DaemonEnv, daemonEnv, managerLog } from './helpers/daemon.js'
+import { type DaemonEnv, daemonEnv, managerLog, waitFor } from './helpers/daemon.js'
 import { makeTempDir, startKubo, type TestKubo } from './helpers/kubo.js'
 
 interface PinStatus {
@@ -62,13 +62,30 @@ async function servicePins(): Promise<string[]> {
   return (await onService(['pin', 'ls', '--type=recursive', '-q'])).trim().split('\n').filter(Boolean)
 }
 
+/**
+ * The Pinning Service API's endpoint once `daemon status` shows it. Right after a start the
+ * manager can be too busy to answer status in time (daemon status then says so, with no endpoint):
+ * asked again until it answers, and a failure says what the manager logged.
+ */
+async function serviceEndpoint(): Promise<string> {
+  try {
+    return await waitFor(
+      'the Pinning Service API endpoint in `daemon status`',
+      async () => (await d.status()).http.pinning_endpoint,
+      60_000,
+    )
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nmanager log:\n${(await managerLog(d)).slice(-4000)}`)
+  }
+}
+
 before(async () => {
   dir = await makeTempDir('pinning')
   client = await startKubo()
   d = await daemonEnv()
   const r = await d.cli(['daemon', 'start', '--interval', '3600'])
-  assert.equal(r.code, 0, r.stderr)
-  endpoint = (await d.status()).http.pinning_endpoint as string
+  assert.equal(r.code, 0, `daemon start: ${r.stderr}\nmanager log:\n${(await managerLog(d)).slice(-4000)}`)
+  endpoint = await serviceEndpoint()
   token = (await readFile(join(d.kitPath, 'run', 'http.token'), 'utf8')).trim()
   await client.ipfs(['pin', 'remote', 'service', 'add', 'kit', endpoint, token])
 })
@@ -322,7 +339,7 @@ describe('pin requests across restarts', () => {
     assert.equal((await d.cli(['daemon', 'stop'])).code, 0)
     assert.ok(existsSync(pinRequestsPath(d.kitPath)))
     assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
-    endpoint = (await d.status()).http.pinning_endpoint as string
+    endpoint = await serviceEndpoint()
     await client.ipfs(['pin', 'remote', 'service', 'rm', 'kit'])
     await client.ipfs(['pin', 'remote', 'service', 'add', 'kit', endpoint, token])
     const afterRestart = (await list(`?cid=${cid}`)).results[0] as PinStatus
@@ -360,7 +377,7 @@ describe('pin requests across restarts', () => {
       ],
     )
     assert.equal((await d.cli(['daemon', 'start', '--interval', '3600'])).code, 0)
-    endpoint = (await d.status()).http.pinning_endpoint as string
+    endpoint = await serviceEndpoint()
     assert.equal((await list('?name=forged&status=queued,pinning,pinned,failed')).count, 0)
     const folder = join(d.kitPath, 'pin_metadata', 'parquet_storage')
     assert.ok(
