@@ -3,7 +3,7 @@
 // keeps the history; a part that is not this node's, or lies about its day, is refused with its
 // reason while the others still answer; bad times exit 2.
 import assert from 'node:assert/strict'
-import { mkdir, readdir } from 'node:fs/promises'
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
@@ -14,7 +14,14 @@ import { growthOf, recentPins, slope } from '../src/status/growth.js'
 import { openContent } from '../src/store/content.js'
 import { CONTENT_META } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
-import { DAY_LOG_COLUMNS, dayLogDir, dayLogPartPath, dayOf, PINS_META } from '../src/store/layout.js'
+import {
+  DAY_LOG_COLUMNS,
+  dayLogDir,
+  dayLogPartPath,
+  dayOf,
+  PINS_META,
+  pinSubsetPath,
+} from '../src/store/layout.js'
 import { openIndexFile } from '../src/store/reader.js'
 import { writeTypedFile } from '../src/store/state-writer.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -382,12 +389,13 @@ describe('storage analytics', () => {
       rawContentRow(c, 7, new Date(now)),
     ]
     rows.sort((x, y) => (x.cid < y.cid ? -1 : 1))
+    const pinset = 'a'.repeat(64)
     const recent = async (pinsKv: unknown, sizesKv: unknown = { [a]: 1000, [b]: 500 }) => {
       const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v))
       await writePinsFile(pinsPath, {
         peerId: PEER,
         cids: pinned,
-        extra: { [PINS_META.recentPins]: text(pinsKv) },
+        extra: { [PINS_META.recentPins]: text(pinsKv), [PINS_META.pinsetSha256]: pinset },
       })
       await writeContentFile(kitPath, header, rows, null, { [CONTENT_META.recentSizes]: text(sizesKv) })
       return recentOf(kitPath, PEER, now)
@@ -416,6 +424,45 @@ describe('storage analytics', () => {
       r = await recent(kv)
       assert.equal(r.pins_added_last_day, 0, JSON.stringify(kv))
     }
+    // Too many to list, and pins_recent.parquet of this pinset covers the day: its rows say which
+    // (first seen exactly, in the window; a CID pinned both ways once). Of another pinset, or with
+    // a window that starts inside the day, or damaged: not used (the events, none here).
+    const seenAt = new Map(list)
+    const recentRows = [
+      ...list.map(([cid]) => ({ cid, type: 'recursive', exact: true })),
+      { cid: a, type: 'direct', exact: true },
+      // In the subset's week but first seen at the baseline: not added.
+      { cid: cid(15), type: 'recursive', exact: false },
+    ].sort((x, y) => (x.cid < y.cid ? -1 : x.cid > y.cid ? 1 : x.type < y.type ? -1 : 1))
+    const plantRecent = (o: { pinset?: string; from?: number; bytes?: Buffer }) =>
+      o.bytes
+        ? writeFile(pinSubsetPath(kitPath, 'pins_recent'), o.bytes)
+        : writePinsFile(pinSubsetPath(kitPath, 'pins_recent'), {
+            kind: 'pins_recent',
+            peerId: PEER,
+            cids: recentRows.map((x) => x.cid),
+            types: recentRows.map((x) => x.type),
+            firstSeen: recentRows.map((x) => new Date(seenAt.get(x.cid) ?? now - 3_600_000)),
+            firstSeenExact: recentRows.map((x) => x.exact),
+            extra: {
+              [PINS_META.pinsetSha256]: o.pinset ?? pinset,
+              [PINS_META.recentFrom]: new Date(o.from ?? now - 7 * 86_400_000).toISOString(),
+            },
+          })
+    await plantRecent({})
+    r = await recent({ from, pins: null, count: 1001 })
+    assert.equal(r.pins_added_last_day, 3)
+    assert.equal(r.pins_added_last_day_bytes, 1507)
+    for (const o of [
+      { pinset: 'b'.repeat(64) },
+      { from: now - 3_600_000 },
+      { bytes: Buffer.from('PAR1 not a file') },
+    ]) {
+      await plantRecent(o)
+      r = await recent({ from, pins: null, count: 1001 })
+      assert.equal(r.pins_added_last_day, 0, JSON.stringify(o))
+    }
+    await rm(pinSubsetPath(kitPath, 'pins_recent'))
     // Lists that are not what the manager writes are refused with their reason.
     for (const [pinsKv, sizesKv, why] of [
       ['{not json', undefined, /recent_pins is not valid JSON/],

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { indexFilePath, PINS_META } from '../src/store/layout.js'
+import { indexFilePath, PINS_META, pinSubsetPath } from '../src/store/layout.js'
+import { queryPinFile } from '../src/store/pins.js'
 import { PINS_SCHEMA_VERSION } from '../src/store/pins-format.js'
 import { openIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv } from './helpers/daemon.js'
@@ -198,6 +199,81 @@ describe('pin events and first_seen', () => {
     assert.equal(text.code, 0, text.stderr)
     assert.match(text.stdout, /^AT\s+EVENT\s+TYPE\s+CID\s+SOURCE\s+NAME/)
     assert.equal(text.stdout.trim().split('\n').length, ev.length + 1)
+  })
+
+  it('pins_recent.parquet holds the pins first seen in the last week; --since reads it when it is of this pinset and covers the time', async () => {
+    const peerId = JSON.parse(await readFile(join(d.ipfsPath, 'config'), 'utf8')).Identity.PeerID as string
+    const all = await pins()
+    const exact = all.filter((p) => p.first_seen_exact)
+    assert.ok(exact.length >= 1 && exact.length < all.length)
+    const path = pinSubsetPath(d.kitPath, 'pins_recent')
+    const base = await openIndexFile(indexFilePath(d.kitPath, 'pins'), 'pins', peerId)
+    const subset = await openIndexFile(path, 'pins_recent', peerId)
+    const rows: Pin[] = []
+    for await (const row of queryPinFile(subset, {})) rows.push(row)
+    const from = Date.parse(subset.header.kv[PINS_META.recentFrom] as string)
+    const writtenAt = subset.header.generatedAt.getTime()
+    const pinset = base.header.kv[PINS_META.pinsetSha256] as string
+    assert.equal(subset.header.kv[PINS_META.pinsetSha256], pinset)
+    await subset.close()
+    await base.close()
+    // Every pin first seen exactly (none of the baseline), as pins.parquet has it; its window a week.
+    const pinFields = ({ cid, type, name, first_seen, first_seen_exact }: Pin) => ({
+      cid,
+      type,
+      name,
+      first_seen,
+      first_seen_exact,
+    })
+    assert.deepEqual(rows, exact.map(pinFields))
+    assert.ok(from <= writtenAt - 7 * 86_400_000 && from > writtenAt - 7 * 86_400_000 - 60_000)
+    const cut = exact.map((p) => p.first_seen as string).sort()[0] as string
+    const truth = all.filter((p) => (p.first_seen as string) >= cut)
+    assert.deepEqual(await pins('--since', cut), truth)
+    // Believed when it is of this pinset and its window covers the time: a planted empty one of this
+    // pinset answers nothing; one of another pinset, one whose window starts after the time, or a
+    // damaged one is not used (the pin events answer).
+    const saved = await readFile(path)
+    const plant = (sha: string, fromMs: number) =>
+      writePinsFile(path, {
+        kind: 'pins_recent',
+        peerId,
+        cids: [],
+        extra: { [PINS_META.pinsetSha256]: sha, [PINS_META.recentFrom]: new Date(fromMs).toISOString() },
+      })
+    try {
+      await plant(pinset, from)
+      assert.deepEqual(await pins('--since', cut), [])
+      for (const [sha, fromMs] of [
+        ['f'.repeat(64), from],
+        [pinset, Date.parse(cut) + 1],
+      ] as const) {
+        await plant(sha, fromMs)
+        assert.deepEqual(await pins('--since', cut), truth, `${sha.slice(0, 4)} ${fromMs}`)
+      }
+      const flipped = Buffer.from(saved)
+      flipped[8] = (flipped[8] as number) ^ 1
+      for (const damaged of [saved.subarray(0, saved.length - 100), flipped]) {
+        await writeFile(path, damaged)
+        assert.deepEqual(await pins('--since', cut), truth)
+      }
+    } finally {
+      await writeFile(path, saved)
+    }
+    // Changes through ipfs-kit not yet in the files: a new pin is listed; a renamed baseline pin
+    // keeps its first_seen (asked of pins.parquet, not of the subset that does not hold it).
+    const cid = await unpinned()
+    assert.equal((await d.cli(['pin', 'add', cid])).code, 0)
+    const renamed = baseline[1] as string
+    assert.equal((await d.cli(['pin', 'add', renamed, '--name', 'renamed-baseline'])).code, 0)
+    const pending = await pins('--since', cut)
+    assert.deepEqual(
+      pending.map((p) => p.cid),
+      [...truth.map((p) => p.cid), cid].sort(),
+    )
+    assert.equal((await pins('--cid', renamed))[0]?.first_seen_exact, false)
+    assert.equal((await d.cli(['index', 'refresh'])).code, 0)
+    assert.deepEqual(await pins('--since', cut), pending)
   })
 
   it('a manager restart keeps first_seen and the events; a pin made while it was down is found', async () => {

@@ -227,14 +227,17 @@ const group: CommandGroup = {
                 },
               )
             const chosen = timeFilter ? rows.filter(inTime) : rows
-            out =
-              sort === 'size' || view.hasContentFilter(filter)
-                ? await view.filterAndSort(content, chosen, filter, sort, 0)
-                : await view
-                    .contentForPins(content, chosen)
-                    .then((found) => chosen.map((p) => view.sized(p, found.get(p.cid))))
-            listing.total = out.length
-            if (limit > 0) out = out.slice(0, limit)
+            if (sort === 'size' || view.hasContentFilter(filter)) {
+              out = await view.filterAndSort(content, chosen, filter, sort, 0)
+              listing.total = out.length
+              if (limit > 0) out = out.slice(0, limit)
+            } else {
+              // Only the pins shown need their content rows.
+              const shown = limit > 0 ? chosen.slice(0, limit) : chosen
+              const found = await view.contentForPins(content, shown)
+              out = shown.map((p) => view.sized(p, found.get(p.cid)))
+              listing.total = chosen.length
+            }
             listing.shown = out.length
           } else {
             const found = await view.contentForPins(content, rows)

@@ -272,7 +272,7 @@ export async function runDoctor(options: { env?: Env; timeoutMs?: number } = {})
       })
     }
   }
-  // The pin subsets (named pins, direct pins), written with pins.parquet while they are few.
+  // The pin subsets (named, direct and recent pins), written with pins.parquet while they are few.
   for (const kind of repo.peer_id ? PIN_SUBSETS : []) {
     const path = pinSubsetPath(kitPath, kind)
     const check = await checkIndexFile(path, kind, repo.peer_id as string)

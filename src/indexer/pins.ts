@@ -25,6 +25,8 @@ import {
   pinsCheckedPath,
   RECENT_PINS_KEPT,
   RECENT_PINS_WINDOW_MS,
+  RECENT_SUBSET_MIN_ROWS,
+  RECENT_SUBSET_WINDOW_MS,
   type RecentPinsMeta,
 } from '../store/layout.js'
 import {
@@ -342,14 +344,21 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
       const now = Date.now()
       // The named pins (for `pin list --name`) and the direct pins (for `--type direct`), each
       // in a file of its own while they are few.
+      // The pins first seen exactly in the last week (for `pin list --since`, the last day of
+      // `storage report`): every such pin of this pinset is in it (PINS_META.recentFrom).
+      const recentFrom = listedAt.getTime() - RECENT_SUBSET_WINDOW_MS
       const subsets: Record<PinSubsetKind, Uint32Array> = {
         pins_named: order.filter((i) => names.at(i) != null),
         pins_direct: order.filter((i) => !recursiveFlags.at(i)),
+        pins_recent: order.filter((i) => firstSeenExact[i] === 1 && (firstSeen[i] as number) >= recentFrom),
       }
       const writeSubset = async (kind: PinSubsetKind) => {
         const subset = subsets[kind]
         const subsetPath = pinSubsetPath(options.kitPath, kind)
-        if (subset.length > order.length * SUBSET_MAX_SHARE) {
+        // The recent pins are otherwise found by lookups, not by reading a column: worth a file
+        // up to RECENT_SUBSET_MIN_ROWS whatever their share.
+        const most = order.length * SUBSET_MAX_SHARE
+        if (subset.length > (kind === 'pins_recent' ? Math.max(most, RECENT_SUBSET_MIN_ROWS) : most)) {
           await rm(subsetPath, { force: true })
           return
         }
@@ -362,7 +371,12 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
             peerId: ctx.peerId,
             kuboVersion: ctx.kuboVersion,
             generatedAt: new Date(now),
-            extra: { [PINSET_HASH_KEY]: digest },
+            extra: {
+              [PINSET_HASH_KEY]: digest,
+              ...(kind === 'pins_recent'
+                ? { [PINS_META.recentFrom]: new Date(recentFrom).toISOString() }
+                : {}),
+            },
           },
           rowsOf(subset),
           PINS_WRITE_OPTIONS,

@@ -13,15 +13,16 @@ import {
   PinSourceUnavailableError,
 } from '../errors.js'
 import { readRepoConfig } from '../kubo/repo.js'
-import {
-  indexFilePath,
-  PINS_META,
-  type PinSubsetKind,
-  pinSubsetPath,
-  pinsCheckedPath,
-} from '../store/layout.js'
+import { indexFilePath, PINS_META, type PinSubsetKind, pinsCheckedPath } from '../store/layout.js'
 import { countsWithPending, type DeltaEntry, pendingOf, pinOf, readPinDelta } from '../store/pin-delta.js'
-import { matchesPin, type PinQuery, type PinRow, queryPinFile } from '../store/pins.js'
+import {
+  matchesPin,
+  openPinSubset,
+  openRecentPins,
+  type PinQuery,
+  type PinRow,
+  queryPinFile,
+} from '../store/pins.js'
 import { type OpenIndexFile, openIndexFile } from '../store/reader.js'
 
 export interface PinListing {
@@ -107,38 +108,17 @@ async function freshness(
   return { checkedAt: null, intervalS: null }
 }
 
-/**
- * A subset file (the named or the direct pins) when it holds that subset of this very
- * pins.parquet (same pinset); otherwise null, and the query reads pins.parquet: a missing,
- * damaged or foreign file, or one from the cycle before or after, costs time, never a wrong
- * answer.
- */
-async function openPinSubset(
-  kitPath: string,
-  base: OpenIndexFile,
-  kind: PinSubsetKind,
-): Promise<OpenIndexFile | null> {
-  let subset: OpenIndexFile
-  try {
-    subset = await openIndexFile(pinSubsetPath(kitPath, kind), kind, base.header.peerId)
-  } catch (err) {
-    if (err instanceof IndexRejectedError) return null
-    throw err
-  }
-  const pinset = base.header.kv[PINS_META.pinsetSha256]
-  if (pinset !== undefined && subset.header.kv[PINS_META.pinsetSha256] === pinset) return subset
-  await subset.close()
-  return null
-}
-
 const byCid = (a: PinRow, b: PinRow) => (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0)
 
 /**
- * The rows of pins.parquet that match, with the pending changes of the delta applied: a row
- * whose CID changed since is replaced by what Kubo said after the change (or dropped), in order.
+ * The rows of pins.parquet (or of a subset of it) that match, with the pending changes of the
+ * delta applied: a row whose CID changed since is replaced by what Kubo said after the change (or
+ * dropped), in order. What each changed CID was before is asked of pins.parquet (`base`): a pin
+ * outside the subset keeps its first_seen too.
  */
 async function* withPending(
   file: OpenIndexFile,
+  base: OpenIndexFile,
   q: PinQuery,
   limit: number,
   pending: Map<string, DeltaEntry>,
@@ -149,7 +129,7 @@ async function* withPending(
   }
   // What the file holds for the changed CIDs: a pin that was there before keeps its first_seen.
   const before = new Map<string, PinRow>()
-  for await (const row of queryPinFile(file, { cids: [...pending.keys()] })) before.set(row.cid, row)
+  for await (const row of queryPinFile(base, { cids: [...pending.keys()] })) before.set(row.cid, row)
   const adds = [...pending.values()]
     .map((e) => pinOf(e, before.get(e.cid)))
     .filter((p): p is PinRow => p !== null && matchesPin(p, q))
@@ -203,16 +183,26 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
       const delta = await readPinDelta(kitPath, repo.peerId)
       file = await openIndexFile(indexFilePath(kitPath, 'pins'), 'pins', repo.peerId)
       const pending = pendingOf(file, delta)
+      // --since: the pins first seen in the last week have a file of their own (pins_recent.parquet),
+      // read whole when it covers the time; else the CIDs of the pin events since then are looked up.
+      let recentOnly = false
       if (options.sinceEvents && query.cids === undefined) {
         const { since, retentionMs } = options.sinceEvents
-        const { addedSince } = await import('./since.js')
-        const fast = await addedSince(file, kitPath, repo.peerId, since, retentionMs)
-        if ('cids' in fast) query = { ...query, cids: fast.cids.sort() }
+        // It holds no pin of the baseline (first seen before ipfs-kit indexed the node): a time
+        // at or before the baseline is answered by reading every pin, as addedSince says.
+        const baselineAt = Date.parse(file.header.kv[PINS_META.baselineAt] ?? '')
+        if (since.getTime() > baselineAt) subset = await openRecentPins(kitPath, file, since.getTime())
+        recentOnly = subset !== null
+        if (!subset) {
+          const { addedSince } = await import('./since.js')
+          const fast = await addedSince(file, kitPath, repo.peerId, since, retentionMs)
+          if ('cids' in fast) query = { ...query, cids: fast.cids.sort() }
+        }
       }
       // A name or a direct-pin query reads the small file of those pins, when there is one of
       // this pinset (a CID lookup is cheaper in pins.parquet, by its page index).
       const subsetKind: PinSubsetKind | null =
-        query.cids !== undefined
+        subset !== null || query.cids !== undefined
           ? null
           : query.name !== undefined
             ? 'pins_named'
@@ -221,7 +211,7 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
               : null
       if (subsetKind) subset = await openPinSubset(kitPath, file, subsetKind)
       let exhausted = true
-      for await (const pin of withPending(subset ?? file, query, limit, pending)) {
+      for await (const pin of withPending(subset ?? file, file, query, limit, pending)) {
         if (limit > 0 && shown >= limit) {
           exhausted = false
           break
@@ -245,7 +235,8 @@ export async function listPins(options: ListOptions): Promise<PinListing> {
         index_rejected: null,
         total: options.totalOf
           ? await totalWithPending(file, options.totalOf, pending)
-          : ((await totalWithPending(file, query, pending)) ?? (exhausted ? shown : null)),
+          : ((recentOnly ? null : await totalWithPending(file, query, pending)) ??
+            (exhausted ? shown : null)),
         shown,
       }
     } catch (err) {

@@ -109,8 +109,9 @@ export interface RecentPins {
 /**
  * The pins added in the last day and still pinned, with their size from content.parquet. Both
  * files carry them in their footers (PINS_META.recentPins, CONTENT_META.recentSizes) as the
- * manager wrote them; where a footer does not (a file written before, too many pins to list, a
- * size not there) the pin events and lookups of each CID answer, as they always did.
+ * manager wrote them; past the footer's RECENT_PINS_KEPT, pins_recent.parquet says which they
+ * are; where neither does (a file written before) the pin events do, and a size the footer lacks
+ * is looked up.
  */
 export async function recentPins(
   kitPath: string,
@@ -125,7 +126,7 @@ export async function recentPins(
     out.reasons.pins_added_last_day_bytes = out.reasons.pins_added_last_day
     return out
   }
-  let still = await listedRecentPins(pins, now)
+  let still = (await listedRecentPins(pins, now)) ?? (await subsetRecentPins(kitPath, pins, now))
   if (still === null) {
     const events = await readDayLog(kitPath, 'pin_events', peerId, { since: new Date(now - DAY_MS) })
     const added = new Set<string>()
@@ -159,6 +160,37 @@ export async function recentPins(
   if (unknown > 0) out.reasons.pins_added_last_day_bytes = `${unknown} of them not examined yet`
   else out.pins_added_last_day_bytes = bytes
   return out
+}
+
+/**
+ * The CIDs pins_recent.parquet holds as first seen in the day before `now`, when it is of this
+ * pins.parquet and its window covers that day (a node that adds more pins a day than the footer
+ * lists); null otherwise, or when it breaks during the read (the events then answer).
+ */
+async function subsetRecentPins(kitPath: string, pins: OpenIndexFile, now: number): Promise<string[] | null> {
+  const since = now - DAY_MS
+  const { openRecentPins, queryPinFile } = await import('../store/pins.js')
+  const subset = await openRecentPins(kitPath, pins, since)
+  if (!subset) return null
+  try {
+    const still: string[] = []
+    for await (const row of queryPinFile(subset, {})) {
+      // A CID pinned both ways is two rows, next to each other: counted once.
+      if (
+        row.first_seen_exact &&
+        row.first_seen !== null &&
+        Date.parse(row.first_seen) >= since &&
+        still.at(-1) !== row.cid
+      )
+        still.push(row.cid)
+    }
+    return still
+  } catch (err) {
+    if (err instanceof IndexRejectedError) return null
+    throw err
+  } finally {
+    await subset.close()
+  }
 }
 
 /**

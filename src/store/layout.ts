@@ -22,10 +22,11 @@ export type IndexFileKind = 'pins' | 'system' | 'network' | 'storage' | 'files' 
 /**
  * Files that hold a subset of the rows of pins.parquet (same columns, same order, same
  * `pinset_sha256`), for the queries that would otherwise read every row: the named pins for
- * `pin list --name`, the direct pins for `--type direct`.
+ * `pin list --name`, the direct pins for `--type direct`, the pins first seen in the last week
+ * for `pin list --since` and `storage report`'s last day (PINS_META.recentFrom).
  */
-export type PinSubsetKind = 'pins_named' | 'pins_direct'
-export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct']
+export type PinSubsetKind = 'pins_named' | 'pins_direct' | 'pins_recent'
+export const PIN_SUBSETS: readonly PinSubsetKind[] = ['pins_named', 'pins_direct', 'pins_recent']
 /** Every kind of Parquet file ipfs-kit writes: the index files plus the pins delta and the pin subsets. */
 export type FileKind =
   | IndexFileKind
@@ -123,8 +124,8 @@ export function pinsDeltaPath(kitPath: string): string {
 
 /**
  * A subset of pins.parquet, written with it and carrying the same `pinset_sha256`: `pin list
- * --name` reads the named pins, `--type direct` the direct pins, instead of a column of a
- * million rows. A reader uses one only when its pinset is that of the pins.parquet it opened;
+ * --name` reads the named pins, `--type direct` the direct pins, `--since` the recent pins,
+ * instead of a column of a million rows (or a lookup of each recent pin). A reader uses one only when its pinset is that of the pins.parquet it opened;
  * otherwise (missing, damaged, or one cycle apart) it reads pins.parquet.
  */
 export function pinSubsetPath(kitPath: string, kind: PinSubsetKind): string {
@@ -168,7 +169,20 @@ export const PINS_META = {
    * footer instead of looking each up; `pins: null` (and their count) past RECENT_PINS_KEPT.
    */
   recentPins: 'ipfs_kit.recent_pins',
+  /**
+   * In pins_recent.parquet: the start of its window (ISO). It holds every pin of its pinset first
+   * seen exactly (not at the baseline) at or after this time, so it answers `--since` any later time.
+   */
+  recentFrom: 'ipfs_kit.recent_from',
 } as const
+
+/** The window of pins_recent.parquet: the pins first seen in the week before it was written. */
+export const RECENT_SUBSET_WINDOW_MS = 7 * 86_400_000
+/**
+ * pins_recent.parquet is written while it holds at most this many rows or SUBSET_MAX_SHARE of the
+ * pins, whichever is more (about 0.7 MB; its rows would otherwise be looked up one by one).
+ */
+export const RECENT_SUBSET_MIN_ROWS = 10_000
 
 /** The most pins PINS_META.recentPins lists (and content.parquet's recent sizes): about 75 KB of footer. */
 export const RECENT_PINS_KEPT = 1000
@@ -203,6 +217,7 @@ export const SCHEMA_VERSIONS = {
   pins_delta: 1,
   pins_named: PINS_SUBSET_SCHEMA_VERSION,
   pins_direct: PINS_SUBSET_SCHEMA_VERSION,
+  pins_recent: PINS_SUBSET_SCHEMA_VERSION,
   content: CONTENT_SCHEMA_VERSION,
   pin_requests: PIN_REQUESTS_SCHEMA_VERSION,
   cluster_pins: CLUSTER_PINS_SCHEMA_VERSION,
@@ -232,6 +247,7 @@ export const KNOWN_SCHEMA_VERSIONS: Record<FileKind, readonly number[]> = {
   content: CONTENT_READ_VERSIONS,
   pins_named: PINS_SUBSET_READ_VERSIONS,
   pins_direct: PINS_SUBSET_READ_VERSIONS,
+  pins_recent: PINS_SUBSET_READ_VERSIONS,
 }
 
 export type StateColumnType = 'STRING' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP'
@@ -389,7 +405,7 @@ export function requiredColumns(
     const complete = completeType(schemaVersion)
     return columns.map((c) => (c.name === 'complete' ? { name: c.name, type: complete } : c))
   }
-  if (kind !== 'pins' && kind !== 'pins_named' && kind !== 'pins_direct') return columns
+  if (kind !== 'pins' && !(PIN_SUBSETS as readonly string[]).includes(kind)) return columns
   const exact = firstSeenExactType(schemaVersion, kind !== 'pins')
   return columns.map((c) => (c.name === 'first_seen_exact' ? { name: c.name, type: exact } : c))
 }
@@ -399,6 +415,7 @@ export const REQUIRED_COLUMNS: Record<FileKind, ReadonlyArray<{ name: string; ty
   pins: PIN_FILE_COLUMNS,
   pins_named: PIN_FILE_COLUMNS,
   pins_direct: PIN_FILE_COLUMNS,
+  pins_recent: PIN_FILE_COLUMNS,
   content: CONTENT_FILE_COLUMNS,
   pin_requests: PIN_REQUEST_FILE_COLUMNS,
   cluster_pins: CLUSTER_PIN_FILE_COLUMNS,
@@ -432,6 +449,7 @@ export const CID_COLUMNS: Record<FileKind, readonly string[]> = {
   pins_delta: ['cid'],
   pins_named: ['cid'],
   pins_direct: ['cid'],
+  pins_recent: ['cid'],
   content: ['cid'],
   pin_requests: ['cid'],
   cluster_pins: ['cid'],

@@ -3,13 +3,15 @@
 // index can, a limit stops reading early, and every CID is checked with multiformats before it
 // is handed out (a bad one rejects the file).
 import { IndexRejectedError } from '../errors.js'
-import { MAX_TEXT_CELL_BYTES } from './layout.js'
+import { verifyAllGroups } from './integrity.js'
+import { MAX_TEXT_CELL_BYTES, PINS_META, type PinSubsetKind, pinSubsetPath } from './layout.js'
 import { PIN_COLUMNS, type PinColumn } from './pins-format.js'
 import {
   checkCidStatistics,
   cidPageSpans,
   cidParser,
   type OpenIndexFile,
+  openIndexFile,
   type RowRange,
   readColumn,
   readColumns,
@@ -263,6 +265,59 @@ export async function* queryPinFile(
     const last = lastCid
     if (q.cids !== undefined && typeof last === 'string' && q.cids.every((c) => last > c)) return
   }
+}
+
+/**
+ * A subset file (the named, the direct or the recent pins) when it holds that subset of this very
+ * pins.parquet (same pinset); otherwise null, and the query reads pins.parquet: a missing,
+ * damaged or foreign file, or one from the cycle before or after, costs time, never a wrong
+ * answer.
+ */
+export async function openPinSubset(
+  kitPath: string,
+  base: OpenIndexFile,
+  kind: PinSubsetKind,
+): Promise<OpenIndexFile | null> {
+  let subset: OpenIndexFile
+  try {
+    subset = await openIndexFile(pinSubsetPath(kitPath, kind), kind, base.header.peerId)
+  } catch (err) {
+    if (err instanceof IndexRejectedError) return null
+    throw err
+  }
+  const pinset = base.header.kv[PINS_META.pinsetSha256]
+  if (pinset !== undefined && subset.header.kv[PINS_META.pinsetSha256] === pinset) return subset
+  await subset.close()
+  return null
+}
+
+/**
+ * pins_recent.parquet of this pins.parquet when it answers for the pins first seen exactly (after
+ * the baseline) at or after `since` (ms): it holds every such pin since its window's start
+ * (PINS_META.recentFrom), and `since` is no earlier. Otherwise null (the caller reads the events
+ * or every pin); a window start that is not a time is a file that cannot be used, like one of
+ * another pinset.
+ */
+export async function openRecentPins(
+  kitPath: string,
+  base: OpenIndexFile,
+  since: number,
+): Promise<OpenIndexFile | null> {
+  const subset = await openPinSubset(kitPath, base, 'pins_recent')
+  if (!subset) return null
+  const from = Date.parse(subset.header.kv[PINS_META.recentFrom] ?? '')
+  try {
+    // Checked whole before use (it is small): damaged, the caller asks the pin events instead of
+    // failing half-way (the next cycle rewrites it).
+    if (!Number.isNaN(from) && from <= since) {
+      await verifyAllGroups(subset.buffer, subset.metadata)
+      return subset
+    }
+  } catch (err) {
+    if (!(err instanceof IndexRejectedError)) throw err
+  }
+  await subset.close()
+  return null
 }
 
 /** When a pin was first seen, as pins.parquet says it. */
