@@ -9,14 +9,16 @@
 // ID before the manager starts (as bench/history.mjs writes it, with the manager's own writer),
 // and 50 pins added through ipfs-kit after the first index, so that `pin list --since <t>` (t
 // after the first index) takes the path `--since 1h` takes on a node indexed for over an hour:
-// the pin events say which pins, and only those are looked up.
+// pins_recent.parquet (the pins first seen in the last week) says which pins. With --recent N, N
+// more pins are added straight through Kubo (a busy node: more than the 1,000 pins the footer of
+// pins.parquet lists for `storage report`'s last day).
 //
 // Background indexing is paused while the queries are timed (see below).
 //
 // Usage: npm run build && node bench/warm.mjs [--pins 1000000] [--runs 11] [--content-budget-s 3600]
-//   [--full-runs 3] [--datastore pebbleds|flatfs]
+//   [--full-runs 3] [--datastore pebbleds|flatfs] [--recent 0]
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -36,6 +38,8 @@ const { values } = parseArgs({
     'full-runs': { type: 'string', default: '3' },
     // The repository's datastore (make-repo.mjs): flatfs is Kubo's default.
     datastore: { type: 'string', default: 'pebbleds' },
+    // Pins added through Kubo after the first index, besides the 50 through ipfs-kit.
+    recent: { type: 'string', default: '0' },
   },
 })
 const N = Number(values.pins)
@@ -140,6 +144,27 @@ try {
     const put = run(kubo.path, ['block', 'put', '--cid-codec=raw'], {}, `warm bench ${now} ${i}`)
     const added = kit(['pin', 'add', put.stdout.trim()])
     if (added.status !== 0) throw new Error(`pin add: ${added.stderr}`)
+  }
+  const recent = Number(values.recent)
+  if (recent > 0) {
+    const folder = join(work, 'recent')
+    mkdirSync(folder)
+    const files = Array.from({ length: recent }, (_, i) => {
+      const f = join(folder, `b${i}`)
+      writeFileSync(f, `warm bench recent ${now} ${i}`)
+      return f
+    })
+    for (let i = 0; i < files.length; i += 1000) {
+      const put = run(kubo.path, [
+        'block',
+        'put',
+        '--cid-codec=raw',
+        '--pin=true',
+        ...files.slice(i, i + 1000),
+      ])
+      if (put.status !== 0) throw new Error(`block put --pin: ${put.stderr}`)
+    }
+    log(`${recent} more pins added through Kubo`)
   }
   // The query costs alone: background indexing paused (the files stay; `index stop`), once no
   // cycle runs. A cycle at this size takes seconds of both cores (the listing, the content

@@ -125,8 +125,9 @@ export function pinsDeltaPath(kitPath: string): string {
 /**
  * A subset of pins.parquet, written with it and carrying the same `pinset_sha256`: `pin list
  * --name` reads the named pins, `--type direct` the direct pins, `--since` the recent pins,
- * instead of a column of a million rows (or a lookup of each recent pin). A reader uses one only when its pinset is that of the pins.parquet it opened;
- * otherwise (missing, damaged, or one cycle apart) it reads pins.parquet.
+ * instead of a column of a million rows (or a lookup of each recent pin). A reader uses one only
+ * when its pinset is that of the pins.parquet it opened; otherwise (missing, damaged, or one
+ * cycle apart) it reads pins.parquet.
  */
 export function pinSubsetPath(kitPath: string, kind: PinSubsetKind): string {
   return join(kitPath, 'pin_metadata', 'parquet_storage', `${kind}.parquet`)
