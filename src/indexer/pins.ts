@@ -342,18 +342,18 @@ export function pinCollector(options: PinCollectorOptions): PinCollector {
         },
       })
       const now = Date.now()
-      // The named pins (for `pin list --name`) and the direct pins (for `--type direct`), each
-      // in a file of its own while they are few.
-      // The pins first seen exactly in the last week (for `pin list --since`, the last day of
-      // `storage report`): every such pin of this pinset is in it (PINS_META.recentFrom).
+      // The named pins (for `pin list --name`), the direct pins (for `--type direct`) and the
+      // pins first seen exactly in the last week (for `pin list --since`, the last day of
+      // `storage report`; every such pin of this pinset, PINS_META.recentFrom), each in a file of
+      // its own while they are few. Selected only when a file is written (not on an unchanged cycle).
       const recentFrom = listedAt.getTime() - RECENT_SUBSET_WINDOW_MS
-      const subsets: Record<PinSubsetKind, Uint32Array> = {
-        pins_named: order.filter((i) => names.at(i) != null),
-        pins_direct: order.filter((i) => !recursiveFlags.at(i)),
-        pins_recent: order.filter((i) => firstSeenExact[i] === 1 && (firstSeen[i] as number) >= recentFrom),
+      const inSubset: Record<PinSubsetKind, (i: number) => boolean> = {
+        pins_named: (i) => names.at(i) != null,
+        pins_direct: (i) => !recursiveFlags.at(i),
+        pins_recent: (i) => firstSeenExact[i] === 1 && (firstSeen[i] as number) >= recentFrom,
       }
       const writeSubset = async (kind: PinSubsetKind) => {
-        const subset = subsets[kind]
+        const subset = order.filter(inSubset[kind])
         const subsetPath = pinSubsetPath(options.kitPath, kind)
         // The recent pins are otherwise found by lookups, not by reading a column: worth a file
         // up to RECENT_SUBSET_MIN_ROWS whatever their share.
