@@ -18,6 +18,8 @@ import {
   INDEX_FILES,
   type IndexFileKind,
   indexFilePath,
+  PIN_SUBSETS,
+  pinSubsetPath,
 } from '../src/store/layout.js'
 import { checkIndexFile } from '../src/store/reader.js'
 import { type DaemonEnv, daemonEnv, isAlive, waitFor } from '../test/helpers/daemon.js'
@@ -136,6 +138,11 @@ describe(`crash during write: ${KILLS} SIGKILLs at ${PINS} pins`, () => {
       // content.parquet: not written yet, or whole.
       const content = await checkIndexFile(contentPath(env.kitPath), 'content', peerId)
       assert.ok(content.status !== 'invalid', `content after kill ${k}: ${JSON.stringify(content)}`)
+      // The pin subsets (named, direct and recent pins): not written, or whole.
+      for (const kind of PIN_SUBSETS) {
+        const subset = await checkIndexFile(pinSubsetPath(env.kitPath, kind), kind, peerId)
+        assert.ok(subset.status !== 'invalid', `${kind} after kill ${k}: ${JSON.stringify(subset)}`)
+      }
       // Every part of every day log (history, pin events, peer sessions): whole.
       for (const kind of DAY_LOG_KINDS)
         for (const part of await listDayLogParts(env.kitPath, kind))

@@ -24,9 +24,17 @@ import { allContent, contentOf, openContent } from '../src/store/content.js'
 import type { ContentRow } from '../src/store/content-format.js'
 import { writeContentFile } from '../src/store/content-writer.js'
 import { readDayLogPart } from '../src/store/day-log.js'
-import { clusterPinsPath, contentPath, dayLogPartPath, dayOf, indexFilePath } from '../src/store/layout.js'
-import { type PinRow, queryPinFile } from '../src/store/pins.js'
-import { PINS_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
+import {
+  clusterPinsPath,
+  contentPath,
+  dayLogPartPath,
+  dayOf,
+  indexFilePath,
+  PINS_META,
+  pinSubsetPath,
+} from '../src/store/layout.js'
+import { openRecentPins, type PinRow, queryPinFile } from '../src/store/pins.js'
+import { PINS_SCHEMA_VERSION, PINS_SUBSET_SCHEMA_VERSION, pinsColumns } from '../src/store/pins-format.js'
 import { checkIndexFile, openIndexFile } from '../src/store/reader.js'
 import { readStateFile, type StateRow } from '../src/store/state.js'
 import { writeStateFile } from '../src/store/state-writer.js'
@@ -291,6 +299,50 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
     const eventsTruth = await readDayLogPart(eventsPart, 'pin_events', PEER)
     assert.equal(eventsTruth.length, eventRows.length)
     const validPins = await readFile(pinsPath)
+    // pins_recent.parquet beside a pins.parquet of the same pinset, as the pin collector writes
+    // them: the pins first seen exactly, and the window's start.
+    const recentDir = join(dir, 'r')
+    const recentRows = pins.filter((p) => p.first_seen_exact)
+    const writeRecentPins = (path: string, kind: 'pins' | 'pins_recent', rows: PinRow[]) =>
+      writeIndexFileAtomic(
+        path,
+        {
+          kind,
+          schemaVersion: kind === 'pins' ? PINS_SCHEMA_VERSION : PINS_SUBSET_SCHEMA_VERSION,
+          writer: 'ipfs-kit 0.1.0',
+          peerId: PEER,
+          kuboVersion: '0.43.1',
+          generatedAt: new Date(),
+          extra: {
+            [PINS_META.pinsetSha256]: 'digest',
+            [PINS_META.deltaSeq]: '0',
+            [PINS_META.recentFrom]: new Date(0).toISOString(),
+          },
+        },
+        columnsSource(
+          pinsColumns(
+            rows.map((p) => p.cid),
+            rows.map((p) => p.type),
+            rows.map((p) => p.name),
+            rows.map((p) => new Date(p.first_seen as string)),
+            rows.map((p) => p.first_seen_exact as boolean),
+          ),
+          rows.length,
+        ),
+        { rowGroupSize: 400, pageSize: 1024 },
+      )
+    await writeRecentPins(indexFilePath(recentDir, 'pins'), 'pins', pins)
+    await writeRecentPins(pinSubsetPath(recentDir, 'pins_recent'), 'pins_recent', recentRows)
+    const validRecent = await readFile(pinSubsetPath(recentDir, 'pins_recent'))
+    const recentBase = await openIndexFile(indexFilePath(recentDir, 'pins'), 'pins', PEER)
+    let recentUsed = 0
+    // Unmutated, it is used and reads back its rows (so that "not used" below means refused).
+    const unmutated = await openRecentPins(recentDir, recentBase, 0)
+    assert.ok(unmutated, 'the valid pins_recent.parquet is used')
+    const unmutatedRows: PinRow[] = []
+    for await (const r of queryPinFile(unmutated, {})) unmutatedRows.push(r)
+    await unmutated.close()
+    assert.deepEqual(unmutatedRows, recentRows)
     const validState = await readFile(statePath)
     const truth = await readStateFile(statePath, 'storage', PEER)
     const mutant = join(dir, 'mutant.parquet')
@@ -387,12 +439,32 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
       } catch (err) {
         if (!(err instanceof IndexRejectedError)) throw err
       }
+      // pins_recent.parquet: not used (null), or used and read back whole: it is checked before
+      // use, so a mutant never fails half-way through the read.
+      await writeFile(pinSubsetPath(recentDir, 'pins_recent'), mutate(validRecent))
+      const recent = await withTimeout(
+        'opening a recent-pins mutant',
+        openRecentPins(recentDir, recentBase, 0),
+      )
+      if (recent) {
+        try {
+          const rows: PinRow[] = []
+          for await (const r of queryPinFile(recent, {})) rows.push(r)
+          assert.deepEqual(rows, recentRows, `a recent-pins mutant (${name}) read back other rows`)
+          recentUsed++
+        } finally {
+          await recent.close()
+        }
+      }
       runs++
     }
     const summary = [...tally]
       .map(([n, t]) => `${n}: ${t.rejected} refused, ${t.intact} read intact`)
       .join('; ')
-    process.stdout.write(`# fuzz: ${runs} mutants of each file in ${SECONDS} s; ${summary}\n`)
+    await recentBase.close()
+    process.stdout.write(
+      `# fuzz: ${runs} mutants of each file in ${SECONDS} s; ${summary}; recent pins used intact ${recentUsed}\n`,
+    )
     assert.ok(runs > 0)
   })
 })

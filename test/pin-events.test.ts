@@ -234,22 +234,29 @@ describe('pin events and first_seen', () => {
     // pinset answers nothing; one of another pinset, one whose window starts after the time, or a
     // damaged one is not used (the pin events answer).
     const saved = await readFile(path)
-    const plant = (sha: string, fromMs: number) =>
+    const plant = (o: { sha?: string; fromMs?: number; peer?: string; writer?: string }) =>
       writePinsFile(path, {
         kind: 'pins_recent',
-        peerId,
+        peerId: o.peer ?? peerId,
+        ...(o.writer ? { writer: o.writer } : {}),
         cids: [],
-        extra: { [PINS_META.pinsetSha256]: sha, [PINS_META.recentFrom]: new Date(fromMs).toISOString() },
+        extra: {
+          [PINS_META.pinsetSha256]: o.sha ?? pinset,
+          [PINS_META.recentFrom]: new Date(o.fromMs ?? from).toISOString(),
+        },
       })
     try {
-      await plant(pinset, from)
+      await plant({})
       assert.deepEqual(await pins('--since', cut), [])
-      for (const [sha, fromMs] of [
-        ['f'.repeat(64), from],
-        [pinset, Date.parse(cut) + 1],
-      ] as const) {
-        await plant(sha, fromMs)
-        assert.deepEqual(await pins('--since', cut), truth, `${sha.slice(0, 4)} ${fromMs}`)
+      for (const o of [
+        { sha: 'f'.repeat(64) },
+        { fromMs: Date.parse(cut) + 1 },
+        // Another node's, and a mock writer's, claiming this pinset.
+        { peer: '12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo' },
+        { writer: 'mock-recent 1.0' },
+      ]) {
+        await plant(o)
+        assert.deepEqual(await pins('--since', cut), truth, JSON.stringify(o))
       }
       const flipped = Buffer.from(saved)
       flipped[8] = (flipped[8] as number) ^ 1
