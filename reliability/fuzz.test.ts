@@ -61,6 +61,41 @@ async function makePins(n: number): Promise<PinRow[]> {
   return rows.sort((a, b) => (a.cid < b.cid ? -1 : 1))
 }
 
+/**
+ * A pins file (or subset) as the pin collector writes it (page index on cid), in small groups
+ * and pages: 3 row groups of about 20 pages each for 1,200 pins, so that mutants hit page indexes too.
+ */
+function writePins(
+  path: string,
+  kind: 'pins' | 'pins_recent',
+  rows: PinRow[],
+  extra: Record<string, string> = {},
+): Promise<number> {
+  return writeIndexFileAtomic(
+    path,
+    {
+      kind,
+      schemaVersion: kind === 'pins' ? PINS_SCHEMA_VERSION : PINS_SUBSET_SCHEMA_VERSION,
+      writer: 'ipfs-kit 0.1.0',
+      peerId: PEER,
+      kuboVersion: '0.43.1',
+      generatedAt: new Date(),
+      extra,
+    },
+    columnsSource(
+      pinsColumns(
+        rows.map((p) => p.cid),
+        rows.map((p) => p.type),
+        rows.map((p) => p.name),
+        rows.map((p) => new Date(p.first_seen as string)),
+        rows.map((p) => p.first_seen_exact as boolean),
+      ),
+      rows.length,
+    ),
+    { rowGroupSize: 400, pageSize: 1024 },
+  )
+}
+
 type Mutation = (b: Buffer) => Buffer
 const mutations: Array<[string, Mutation]> = [
   [
@@ -172,30 +207,7 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
     const dir = await makeTempDir('fuzz')
     const pins = await makePins(1200)
     const pinsPath = join(dir, 'pins.parquet')
-    await writeIndexFileAtomic(
-      pinsPath,
-      {
-        kind: 'pins',
-        schemaVersion: PINS_SCHEMA_VERSION,
-        writer: 'ipfs-kit 0.1.0',
-        peerId: PEER,
-        kuboVersion: '0.43.1',
-        generatedAt: new Date(),
-      },
-      // The manager's columns (page index on cid), in small groups and pages: 3 row groups of
-      // about 20 pages each, so that mutants hit page indexes too.
-      columnsSource(
-        pinsColumns(
-          pins.map((p) => p.cid),
-          pins.map((p) => p.type),
-          pins.map((p) => p.name),
-          pins.map((p) => new Date(p.first_seen as string)),
-          pins.map((p) => p.first_seen_exact as boolean),
-        ),
-        pins.length,
-      ),
-      { rowGroupSize: 400, pageSize: 1024 },
-    )
+    await writePins(pinsPath, 'pins', pins)
     const statePath = indexFilePath(dir, 'storage')
     const stateRow: StateRow = {
       collected_at: new Date(),
@@ -303,36 +315,13 @@ describe(`fuzz: mutated index files for ${SECONDS} s`, () => {
     // them: the pins first seen exactly, and the window's start.
     const recentDir = join(dir, 'r')
     const recentRows = pins.filter((p) => p.first_seen_exact)
-    const writeRecentPins = (path: string, kind: 'pins' | 'pins_recent', rows: PinRow[]) =>
-      writeIndexFileAtomic(
-        path,
-        {
-          kind,
-          schemaVersion: kind === 'pins' ? PINS_SCHEMA_VERSION : PINS_SUBSET_SCHEMA_VERSION,
-          writer: 'ipfs-kit 0.1.0',
-          peerId: PEER,
-          kuboVersion: '0.43.1',
-          generatedAt: new Date(),
-          extra: {
-            [PINS_META.pinsetSha256]: 'digest',
-            [PINS_META.deltaSeq]: '0',
-            [PINS_META.recentFrom]: new Date(0).toISOString(),
-          },
-        },
-        columnsSource(
-          pinsColumns(
-            rows.map((p) => p.cid),
-            rows.map((p) => p.type),
-            rows.map((p) => p.name),
-            rows.map((p) => new Date(p.first_seen as string)),
-            rows.map((p) => p.first_seen_exact as boolean),
-          ),
-          rows.length,
-        ),
-        { rowGroupSize: 400, pageSize: 1024 },
-      )
-    await writeRecentPins(indexFilePath(recentDir, 'pins'), 'pins', pins)
-    await writeRecentPins(pinSubsetPath(recentDir, 'pins_recent'), 'pins_recent', recentRows)
+    const recentExtra = {
+      [PINS_META.pinsetSha256]: 'digest',
+      [PINS_META.deltaSeq]: '0',
+      [PINS_META.recentFrom]: new Date(0).toISOString(),
+    }
+    await writePins(indexFilePath(recentDir, 'pins'), 'pins', pins, recentExtra)
+    await writePins(pinSubsetPath(recentDir, 'pins_recent'), 'pins_recent', recentRows, recentExtra)
     const validRecent = await readFile(pinSubsetPath(recentDir, 'pins_recent'))
     const recentBase = await openIndexFile(indexFilePath(recentDir, 'pins'), 'pins', PEER)
     let recentUsed = 0
